@@ -1,0 +1,114 @@
+// Which pages of this module's linear memory are free to map a file over.
+//
+// One bit per OS page of the 4 GiB address space: 0 = free and ours, 1 = in use or owned by
+// someone else (static data, the runtime's heap). Pages are never handed back to the Wasm
+// memory (it cannot shrink); a closed region's pages become free for the next one. Memory that
+// others grew since we last looked is marked as theirs before every search.
+
+import { getPageShift, pagesPerWasmPage } from "./pages";
+
+// 2^32 bytes / 4 KiB pages = 2^20 bits = 128 KiB; larger pages use a prefix of it.
+const BITMAP: usize = memory.data(131072, 16);
+
+/** Pages accounted for so far: [0, known) is in the bitmap, beyond is not yet grown. */
+let known: u32 = 0;
+
+function wordAt(index: u32): usize {
+  return BITMAP + (<usize>(index >> 6) << 3);
+}
+
+function isUsed(page: u32): bool {
+  return ((load<u64>(wordAt(page)) >> (page & 63)) & 1) != 0;
+}
+
+/** Sets (used) or clears (free) the bits of pages [start, start + count). */
+function markRange(start: u32, count: u32, used: bool): void {
+  let page = start;
+  const end = start + count;
+  while (page < end) {
+    const bit = page & 63;
+    const span = min<u32>(64 - bit, end - page);
+    const mask: u64 = (span == 64 ? <u64>-1 : ((<u64>1 << span) - 1)) << bit;
+    const at = wordAt(page);
+    const word = load<u64>(at);
+    store<u64>(at, used ? word | mask : word & ~mask);
+    page += span;
+  }
+}
+
+/** The first page at or after `from`, below `limit`, whose bit equals `used`; `limit` if none. */
+function nextWith(from: u32, limit: u32, used: bool): u32 {
+  let page = from;
+  while (page < limit) {
+    let word = load<u64>(wordAt(page));
+    if (!used) word = ~word;
+    word >>= page & 63;
+    if (word != 0) {
+      const found = page + <u32>ctz<u64>(word);
+      return found < limit ? found : limit;
+    }
+    page = (page | 63) + 1;
+  }
+  return limit;
+}
+
+/** Marks memory grown by others since the last call as not ours. */
+function catchUp(): void {
+  const now = <u32>memory.size() * pagesPerWasmPage();
+  if (now > known) {
+    markRange(known, now - known, true);
+    known = now;
+  }
+}
+
+/**
+ * Reserves `count` contiguous free pages and returns the first one's byte address, growing the
+ * memory when no free run is long enough. Returns 0 when the address space is exhausted (address
+ * 0 is static data, never a free page).
+ */
+export function reservePages(count: u32): usize {
+  if (count == 0) return 0;
+  catchUp();
+  let trailing: u32 = 0; // length of the free run that ends at `known`
+  let page: u32 = 0;
+  while (page < known) {
+    const start = nextWith(page, known, false);
+    if (start >= known) break;
+    const end = nextWith(start, known, true);
+    if (end - start >= count) {
+      markRange(start, count, true);
+      return <usize>start << getPageShift();
+    }
+    if (end == known) trailing = end - start;
+    page = end;
+  }
+  // Grow by what the trailing free run lacks.
+  const lacking = <u64>(count - trailing);
+  const perWasm = <u64>pagesPerWasmPage();
+  const wasmPages = (lacking + perWasm - 1) / perWasm;
+  if (wasmPages > 65536 || memory.grow(<i32>wasmPages) < 0) return 0;
+  const start = known - trailing;
+  known = <u32>memory.size() * pagesPerWasmPage();
+  markRange(start, count, true);
+  return <usize>start << getPageShift();
+}
+
+/** Returns pages [addr, addr + count pages) to the free pool. */
+export function releasePages(addr: usize, count: u32): void {
+  markRange(<u32>(addr >> getPageShift()), count, false);
+}
+
+/** Total pages currently free for mapping (for tests and stats). */
+export function freePages(): u32 {
+  catchUp();
+  let free: u32 = 0;
+  let page: u32 = 0;
+  while (page < known) {
+    const start = nextWith(page, known, false);
+    if (start >= known) break;
+    const end = nextWith(start, known, true);
+    free += end - start;
+    page = end;
+  }
+  return free;
+}

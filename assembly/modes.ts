@@ -1,0 +1,28 @@
+// Region modes, with the values and meaning of Go's mmf constants.
+
+/** Readable; writers refuse. Changes made to the file by others show through. */
+export const MEM_READ_ONLY: i32 = 0x1;
+/** Readable, private; writers refuse. */
+export const MEM_READ_PRIVATE: i32 = 0x2;
+/** Readable and writable; writes go to the file (shared with every other mapping of it). */
+export const MEM_READWRITE: i32 = 0x4;
+/** Readable and writable; writes stay private to the region and never reach the file. */
+export const MEM_COPY_ON_WRITE: i32 = 0x8;
+
+export function isValidMode(mode: i32): bool {
+  return mode == MEM_READ_ONLY || mode == MEM_READ_PRIVATE || mode == MEM_READWRITE || mode == MEM_COPY_ON_WRITE;
+}
+
+/** Whether writers may write to a region of this mode. */
+export function allowsWrites(mode: i32): bool {
+  return mode == MEM_READWRITE || mode == MEM_COPY_ON_WRITE;
+}
+
+/**
+ * Whether the pages are mapped shared with the file. Only MEM_READWRITE is: every mapping is
+ * read-write at the page level (the host's memory.grow re-protects the whole memory read-write),
+ * so the read-only modes are private maps and a stray raw write can never reach the file.
+ */
+export function mapsShared(mode: i32): bool {
+  return mode == MEM_READWRITE;
+}

@@ -1,0 +1,233 @@
+// The region table: every live mapping of this module, its bounds and its mode.
+//
+// Records live in raw memory taken from the address space (not the runtime heap), so the
+// table works the same under any AssemblyScript runtime, including the stub one. A region id
+// packs the record index with a generation byte, so a closed region's id never reaches the
+// region that reuses its record.
+
+import { EACCES, ECLOSED, EINVAL, ENOMEM, ERANGE } from "./errors";
+import { host_file_size, host_map, host_page_size, host_sync, host_unmap } from "./host";
+import { allowsWrites, isValidMode, mapsShared, MEM_READWRITE } from "./modes";
+import { getPageShift, getPageSize, pageOffsetOf, pagesFor, setPageSize } from "./pages";
+import { releasePages, reservePages } from "./address-space";
+
+// Record layout, 16 bytes.
+const MAP_ADDR = 0; // u32: page-aligned start of the mapping; free-list link when dead
+const MAP_LEN = 4; // u32: bytes mapped, whole pages (0 for an empty region)
+const SIZE = 8; // u32: bytes of the region
+const PAGE_OFF = 12; // u16: where the region starts inside its first page
+const MODE = 14; // u8: the MEM_* mode; 0 = dead record
+const GEN = 15; // u8: generation, bumped at every close
+const RECORD = 16;
+
+const INDEX_BITS = 24;
+const INDEX_MASK = (1 << INDEX_BITS) - 1;
+/** A region cannot be larger than the address space minus the pages static data holds. */
+const MAX_REGION: i64 = 0xffff0000;
+
+let table: usize = 0;
+let capacity: u32 = 0;
+let used: u32 = 0; // records ever handed out: [0, used)
+let freeHead: i32 = -1; // first dead record to reuse
+
+let liveRegions: i32 = 0;
+let liveMapped: u64 = 0;
+let liveBytes: u64 = 0;
+
+/** Reads the page size from the host. Returns 0, or -EINVAL for an unusable page size. */
+export function initRegions(): i32 {
+  if (getPageSize() != 0) return 0;
+  return setPageSize(host_page_size()) ? 0 : -EINVAL;
+}
+
+function recordOf(index: u32): usize {
+  return table + (<usize>index) * RECORD;
+}
+
+/** The record of a live region id, or 0. */
+function lookup(id: i32): usize {
+  if (id <= 0) return 0;
+  const index = <u32>(id & INDEX_MASK) - 1;
+  if (index >= used) return 0;
+  const rec = recordOf(index);
+  if (load<u8>(rec, MODE) == 0 || <i32>load<u8>(rec, GEN) != (id >>> INDEX_BITS)) return 0;
+  return rec;
+}
+
+/** Doubles the table into fresh pages. False when there is no room. */
+function growTable(): bool {
+  const bytes: u64 = capacity == 0 ? <u64>getPageSize() : (<u64>capacity * RECORD) << 1;
+  if (bytes / RECORD > <u64>INDEX_MASK) return false;
+  const pages = <u32>pagesFor(bytes);
+  const fresh = reservePages(pages);
+  if (fresh == 0) return false;
+  if (table != 0) {
+    memory.copy(fresh, table, <usize>capacity * RECORD);
+    releasePages(table, <u32>pagesFor(<u64>capacity * RECORD));
+  }
+  table = fresh;
+  capacity = <u32>(bytes / RECORD);
+  return true;
+}
+
+/** A record index ready for a new region, or -1. */
+function takeRecord(): i32 {
+  if (freeHead >= 0) {
+    const index = freeHead;
+    freeHead = <i32>load<u32>(recordOf(<u32>index), MAP_ADDR);
+    return index;
+  }
+  if (used == capacity && !growTable()) return -1;
+  const index = used;
+  used++;
+  return <i32>index;
+}
+
+function dropRecord(index: u32): void {
+  const rec = recordOf(index);
+  store<u8>(rec, 0, MODE);
+  store<u8>(rec, (load<u8>(rec, GEN) + 1) & 0x7f, GEN);
+  store<u32>(rec, <u32>freeHead, MAP_ADDR);
+  freeHead = <i32>index;
+}
+
+/**
+ * Maps `size` bytes of the file behind `handle`, from byte `offset` (any offset, not only a
+ * page boundary), in `mode`. `size` 0 means the rest of the file. Returns the region id (> 0)
+ * or a negated error code. Nothing is left mapped or reserved on failure.
+ */
+export function openRegion(handle: i32, mode: i32, offset: i64, size: i64): i32 {
+  const init = initRegions();
+  if (init < 0) return init;
+  if (!isValidMode(mode) || offset < 0 || size < 0) return -EINVAL;
+  const fileSize = host_file_size(handle);
+  if (fileSize < 0) return <i32>fileSize;
+  if (offset > fileSize) return -ERANGE;
+  if (size == 0) size = fileSize - offset;
+  else if (size > fileSize - offset) return -ERANGE;
+  if (size > MAX_REGION) return -ENOMEM;
+
+  const pageOff = pageOffsetOf(offset);
+  const pages = <u32>pagesFor(<u64>pageOff + <u64>size);
+  const index = takeRecord();
+  if (index < 0) return -ENOMEM;
+  let addr: usize = 0;
+  if (size > 0) {
+    addr = reservePages(pages);
+    if (addr == 0) {
+      dropRecord(<u32>index);
+      return -ENOMEM;
+    }
+    const mapped = host_map(handle, offset - <i64>pageOff, addr, <usize>pages << getPageShift(), mapsShared(mode) ? 1 : 0);
+    if (mapped < 0) {
+      releasePages(addr, pages);
+      dropRecord(<u32>index);
+      return mapped;
+    }
+  }
+  const rec = recordOf(<u32>index);
+  const mapLen: u32 = size > 0 ? pages << getPageShift() : 0;
+  store<u32>(rec, <u32>addr, MAP_ADDR);
+  store<u32>(rec, mapLen, MAP_LEN);
+  store<u32>(rec, <u32>size, SIZE);
+  store<u16>(rec, <u16>pageOff, PAGE_OFF);
+  store<u8>(rec, <u8>mode, MODE);
+  liveRegions++;
+  liveMapped += mapLen;
+  liveBytes += <u64>size;
+  return (<i32>load<u8>(rec, GEN) << INDEX_BITS) | (index + 1);
+}
+
+/** Unmaps a region and frees its id. Returns 0, -ECLOSED for a closed or unknown id, or the unmap error. */
+export function closeRegion(id: i32): i32 {
+  const rec = lookup(id);
+  if (rec == 0) return -ECLOSED;
+  const addr = <usize>load<u32>(rec, MAP_ADDR);
+  const mapLen = load<u32>(rec, MAP_LEN);
+  let result = 0;
+  if (mapLen > 0) {
+    result = host_unmap(addr, mapLen);
+    // Pages whose mapping could not be dropped are never reused.
+    if (result == 0) releasePages(addr, mapLen >> getPageShift());
+  }
+  liveRegions--;
+  liveMapped -= mapLen;
+  liveBytes -= <u64>load<u32>(rec, SIZE);
+  dropRecord(<u32>(id & INDEX_MASK) - 1);
+  return result;
+}
+
+/** Writes a MEM_READWRITE region's changes to the file (others have nothing to write). */
+export function flushRegion(id: i32, isAsync: bool): i32 {
+  const rec = lookup(id);
+  if (rec == 0) return -ECLOSED;
+  const mapLen = load<u32>(rec, MAP_LEN);
+  if (load<u8>(rec, MODE) != MEM_READWRITE || mapLen == 0) return 0;
+  return host_sync(<usize>load<u32>(rec, MAP_ADDR), mapLen, isAsync ? 1 : 0);
+}
+
+/** The address of the region's first byte in linear memory (0 for an empty or closed region). */
+export function regionAddress(id: i32): usize {
+  const rec = lookup(id);
+  if (rec == 0 || load<u32>(rec, SIZE) == 0) return 0;
+  return <usize>load<u32>(rec, MAP_ADDR) + <usize>load<u16>(rec, PAGE_OFF);
+}
+
+/** The region's size in bytes; 0 once closed. */
+export function regionSize(id: i32): u32 {
+  const rec = lookup(id);
+  return rec == 0 ? 0 : load<u32>(rec, SIZE);
+}
+
+/** The region's mode, or -ECLOSED. */
+export function regionMode(id: i32): i32 {
+  const rec = lookup(id);
+  return rec == 0 ? -ECLOSED : <i32>load<u8>(rec, MODE);
+}
+
+/**
+ * How many bytes a read or write of `length` bytes at `offset` may touch: min(length, size - offset),
+ * 0 at or past the end. Negative or non-integer offsets are -EINVAL; writes to a region whose mode
+ * forbids them are -EACCES.
+ */
+export function regionSpan(id: i32, offset: f64, length: i32, write: bool): i32 {
+  const rec = lookup(id);
+  if (rec == 0) return -ECLOSED;
+  if (write && !allowsWrites(<i32>load<u8>(rec, MODE))) return -EACCES;
+  if (!(offset >= 0) || offset != Math.floor(offset) || length < 0) return -EINVAL;
+  const size = <f64>load<u32>(rec, SIZE);
+  if (offset >= size) return 0;
+  return <i32>min<f64>(<f64>length, size - offset);
+}
+
+/**
+ * Go's Seek: the new position for `offset` from the start (whence 0), from `position` (1) or from
+ * the end (2). A position past the end is allowed (reads there return 0); a negative one is -EINVAL.
+ */
+export function regionSeek(id: i32, position: f64, offset: f64, whence: i32): f64 {
+  const rec = lookup(id);
+  if (rec == 0) return -ECLOSED;
+  if (offset != Math.floor(offset) || !(position >= 0) || position != Math.floor(position)) return -EINVAL;
+  let base: f64;
+  if (whence == 0) base = 0;
+  else if (whence == 1) base = position;
+  else if (whence == 2) base = <f64>load<u32>(rec, SIZE);
+  else return -EINVAL;
+  const next = base + offset;
+  if (!(next >= 0) || next > 9007199254740991) return -EINVAL;
+  return next;
+}
+
+export function liveRegionCount(): i32 {
+  return liveRegions;
+}
+
+/** Bytes mapped by live regions, in whole pages. */
+export function liveMappedBytes(): u64 {
+  return liveMapped;
+}
+
+/** Bytes of live regions, as their sizes add up. */
+export function liveRegionBytes(): u64 {
+  return liveBytes;
+}

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "mmf_native",
+      "sources": ["host/native/mmf_native.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

@@ -1,0 +1,56 @@
+// Loads the compiled region logic (build/mmf.wasm) with @assemblyscript/loader, into a shared
+// memory of its own, with an MmfHost supplying its `mmf` imports.
+import { readFileSync } from "node:fs";
+import { instantiateSync } from "@assemblyscript/loader";
+import { MmfHost } from "./mmf-host.js";
+
+/** The core module's exports (see assembly/core.ts). */
+export type CoreExports = {
+  init(): number;
+  region_open(handle: number, mode: number, offset: bigint, size: bigint): number;
+  region_close(id: number): number;
+  region_flush(id: number, isAsync: number): number;
+  region_address(id: number): number;
+  region_size(id: number): number;
+  region_mode(id: number): number;
+  region_span(id: number, offset: number, length: number, write: number): number;
+  region_seek(id: number, position: number, offset: number, whence: number): number;
+  stats_regions(): number;
+  stats_mapped_bytes(): number;
+  stats_region_bytes(): number;
+  stats_free_pages(): number;
+};
+
+/** Wasm pages the core module starts with (its static data, the page bitmap included). */
+const INITIAL_PAGES = 4;
+/** 65536 pages of 64 KiB: the whole 4 GiB wasm32 address space. */
+const MAXIMUM_PAGES = 65536;
+
+let compiled: WebAssembly.Module | undefined;
+
+function coreModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(new URL("../mmf.wasm", import.meta.url)));
+  return compiled;
+}
+
+export interface CoreInstance {
+  exports: CoreExports;
+  memory: WebAssembly.Memory;
+  host: MmfHost;
+}
+
+/**
+ * A new core instance. The memory is shared so that views of it (region.data()) stay valid
+ * when a later region grows it; V8 reserves its full 4 GiB up front, so its base never moves.
+ */
+export function instantiateCore(): CoreInstance {
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+  const host = new MmfHost();
+  const { exports } = instantiateSync<CoreExports>(coreModule(), {
+    env: { memory },
+    mmf: host.imports,
+  });
+  host.attach(memory);
+  if (exports.init() < 0) throw new Error(`mmf: unsupported page size ${host.pageSize}`);
+  return { exports, memory, host };
+}

@@ -1,0 +1,32 @@
+// Package entry of wasm-mmf: Go's mmf API for Node, over file pages mapped into Wasm memory.
+import { createMmf, type Mmf, type MmfStats } from "./mmf.js";
+import type { Mappable } from "./mapped-file.js";
+import type { MemoryRegion } from "./memory-region.js";
+
+export { createMmf, Mmf, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "./mmf.js";
+export type { MmfStats, CreateMmfOptions } from "./mmf.js";
+export { MemoryRegion, useMemoryRegion } from "./memory-region.js";
+export { MemoryRegionReader, MemoryRegionWriter } from "./region-cursor.js";
+export { openFile, MappedFile } from "./mapped-file.js";
+export type { Mappable, SizedObject, OpenFlags } from "./mapped-file.js";
+export { MmfError } from "./errors.js";
+export type { MmfErrorCode } from "./errors.js";
+export { MmfHost } from "./mmf-host.js";
+
+let defaultInstance: Mmf | undefined;
+
+/** The instance behind the module-level functions, created on first use. */
+export function defaultMmf(): Mmf {
+  defaultInstance ??= createMmf();
+  return defaultInstance;
+}
+
+/** Maps a region with the default instance (see Mmf.newMemoryRegion). */
+export function newMemoryRegion(object: Mappable, mode: number, offset: number | bigint = 0, size: number | bigint = 0): MemoryRegion {
+  return defaultMmf().newMemoryRegion(object, mode, offset, size);
+}
+
+/** Live regions of the default instance. */
+export function stats(): MmfStats {
+  return defaultMmf().stats();
+}

@@ -1,0 +1,60 @@
+// The live mappings of one Wasm memory, as sorted non-overlapping [addr, addr+len) ranges.
+// The host asks it before every system call so that a guest can neither map over a live
+// mapping nor unmap or sync memory that is not one of its mappings.
+
+export class MappingSet {
+  #starts: number[] = [];
+  #lengths: number[] = [];
+
+  get size(): number {
+    return this.#starts.length;
+  }
+
+  /** Index of the first mapping that starts at or after `addr`. */
+  #lowerBound(addr: number): number {
+    let lo = 0;
+    let hi = this.#starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#starts[mid] < addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Whether [addr, addr+len) overlaps any live mapping. */
+  overlaps(addr: number, len: number): boolean {
+    const i = this.#lowerBound(addr);
+    if (i < this.#starts.length && this.#starts[i] < addr + len) return true;
+    return i > 0 && this.#starts[i - 1] + this.#lengths[i - 1] > addr;
+  }
+
+  add(addr: number, len: number): void {
+    const i = this.#lowerBound(addr);
+    this.#starts.splice(i, 0, addr);
+    this.#lengths.splice(i, 0, len);
+  }
+
+  /** Removes the mapping that is exactly [addr, addr+len); false if there is none. */
+  remove(addr: number, len: number): boolean {
+    const i = this.#lowerBound(addr);
+    if (this.#starts[i] !== addr || this.#lengths[i] !== len) return false;
+    this.#starts.splice(i, 1);
+    this.#lengths.splice(i, 1);
+    return true;
+  }
+
+  /** Whether [addr, addr+len) lies inside one live mapping. */
+  contains(addr: number, len: number): boolean {
+    let i = this.#lowerBound(addr + 1) - 1;
+    return i >= 0 && addr + len <= this.#starts[i] + this.#lengths[i];
+  }
+
+  /** Takes every mapping out, for teardown. */
+  drain(): Array<[number, number]> {
+    const all = this.#starts.map((s, i): [number, number] => [s, this.#lengths[i]]);
+    this.#starts = [];
+    this.#lengths = [];
+    return all;
+  }
+}

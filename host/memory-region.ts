@@ -1,0 +1,107 @@
+// MemoryRegion: a window of a file mapped into a Wasm memory. The bounds, mode and position
+// logic is the core Wasm module's; this class holds the id it returned and a view of the bytes.
+import { errorFromCode, MmfError } from "./errors.js";
+
+/** What a region needs from the instance that mapped it. */
+export interface RegionOwner {
+  /** Calls a core function for region `id`; a negative result is thrown as MmfError. */
+  checked(operation: string, result: number): number;
+  spanOf(id: number, offset: number, length: number, write: boolean): number;
+  seekOf(id: number, position: number, offset: number, whence: number): number;
+  flushOf(id: number, async: boolean): number;
+  closeOf(id: number): number;
+}
+
+interface Held {
+  owner: RegionOwner;
+  id: number;
+}
+
+// Regions that become unreachable without close() are unmapped here; close() stays the rule.
+const collector = new FinalizationRegistry<Held>(({ owner, id }) => {
+  owner.closeOf(id);
+});
+
+export class MemoryRegion {
+  #owner: RegionOwner | undefined;
+  readonly #id: number;
+  #view: Uint8Array;
+  readonly #mode: number;
+
+  /** @internal Regions are made by newMemoryRegion. */
+  constructor(owner: RegionOwner, id: number, view: Uint8Array, mode: number) {
+    this.#owner = owner;
+    this.#id = id;
+    this.#view = view;
+    this.#mode = mode;
+    collector.register(this, { owner, id }, this);
+  }
+
+  #live(operation: string): RegionOwner {
+    if (!this.#owner) throw new MmfError("ECLOSED", `${operation}: the region is closed`);
+    return this.#owner;
+  }
+
+  /**
+   * The mapped bytes: a zero-copy Uint8Array whose buffer is the Wasm memory's. It stays valid
+   * until this region closes; keep the region reachable while you use it (useMemoryRegion).
+   */
+  data(): Uint8Array {
+    this.#live("MemoryRegion.data");
+    return this.#view;
+  }
+
+  /** Size in bytes; 0 once closed. */
+  size(): number {
+    return this.#owner ? this.#view.byteLength : 0;
+  }
+
+  /** The MEM_* mode the region was mapped with. */
+  mode(): number {
+    return this.#mode;
+  }
+
+  /** Writes changes of a MEM_READWRITE region to the file: msync MS_SYNC, or MS_ASYNC when `async`. */
+  flush(async = false): void {
+    const owner = this.#live("MemoryRegion.flush");
+    owner.checked("MemoryRegion.flush", owner.flushOf(this.#id, async));
+  }
+
+  /** Unmaps the region; its memory is reused by later regions. Idempotent. */
+  close(): void {
+    const owner = this.#owner;
+    if (!owner) return;
+    this.#owner = undefined;
+    this.#view = new Uint8Array(0);
+    collector.unregister(this);
+    owner.checked("MemoryRegion.close", owner.closeOf(this.#id));
+  }
+
+  /** @internal How many bytes of `length` at `offset` a read or write may touch (throws MmfError). */
+  span(operation: string, offset: number | bigint, length: number, write: boolean): number {
+    const owner = this.#live(operation);
+    return owner.checked(operation, owner.spanOf(this.#id, toNumber(offset), length, write));
+  }
+
+  /** @internal Go's Seek arithmetic for a cursor at `position`. */
+  seek(operation: string, position: number, offset: number | bigint, whence: number): number {
+    const owner = this.#live(operation);
+    if (!Number.isInteger(whence)) throw errorFromCode(operation, -1, `whence must be 0, 1 or 2, got ${whence}`);
+    return owner.checked(operation, owner.seekOf(this.#id, position, toNumber(offset), whence));
+  }
+}
+
+/** Offsets may be bigints; inside a region (< 4 GiB) a number holds them exactly. */
+function toNumber(value: number | bigint): number {
+  return typeof value === "bigint" ? Number(value) : typeof value === "number" ? value : NaN;
+}
+
+/**
+ * Keeps `region` reachable up to this call, as Go's UseMemoryRegion: call it after the last use
+ * of a view from data(), so the collector cannot unmap the region while the view is in use.
+ */
+export function useMemoryRegion(region: MemoryRegion): void {
+  keepAlive.add(region);
+  keepAlive.delete(region);
+}
+const keepAlive = new WeakSet<MemoryRegion>();

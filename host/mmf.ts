@@ -1,0 +1,164 @@
+// Mmf: one independent instance of the region logic (its own Wasm instance, memory and host).
+import { instantiateCore, type CoreExports } from "./core-module.js";
+import { errorFromCode, ErrorCodes, MmfError } from "./errors.js";
+import { MemoryRegion, type RegionOwner } from "./memory-region.js";
+import type { Mappable } from "./mapped-file.js";
+import type { MmfHost } from "./mmf-host.js";
+
+export const MEM_READ_ONLY = 0x1;
+export const MEM_READ_PRIVATE = 0x2;
+export const MEM_READWRITE = 0x4;
+export const MEM_COPY_ON_WRITE = 0x8;
+
+const MODE_NAMES: Record<number, string> = {
+  [MEM_READ_ONLY]: "MEM_READ_ONLY",
+  [MEM_READ_PRIVATE]: "MEM_READ_PRIVATE",
+  [MEM_READWRITE]: "MEM_READWRITE",
+  [MEM_COPY_ON_WRITE]: "MEM_COPY_ON_WRITE",
+};
+
+/** The largest offset or size that passes through an i64 unchanged. */
+const I64_MAX = (1n << 63n) - 1n;
+
+export interface MmfStats {
+  /** Live regions. */
+  regions: number;
+  /** Bytes mapped for them, in whole pages. */
+  mappedBytes: number;
+  /** Their sizes added up. */
+  regionBytes: number;
+}
+
+export interface CreateMmfOptions {
+  /** Only "native" exists so far. */
+  backend?: "native";
+}
+
+export class Mmf implements RegionOwner {
+  readonly backend = "native" as const;
+  readonly pageSize: number;
+  /** The Wasm memory every region of this instance lives in. */
+  readonly memory: WebAssembly.Memory;
+  readonly #core: CoreExports;
+  readonly #host: MmfHost;
+
+  /** @internal Use createMmf(). */
+  constructor() {
+    const { exports, memory, host } = instantiateCore();
+    this.#core = exports;
+    this.memory = memory;
+    this.#host = host;
+    this.pageSize = host.pageSize;
+  }
+
+  /**
+   * Maps `size` bytes of `object` from byte `offset` (any offset; size 0 = the rest of the object)
+   * in `mode`, one of the MEM_* constants.
+   */
+  newMemoryRegion(object: Mappable, mode: number, offset: number | bigint = 0, size: number | bigint = 0): MemoryRegion {
+    const operation = `newMemoryRegion(mode=${MODE_NAMES[mode] ?? String(mode)}, offset=${offset}, size=${size})`;
+    const fd = mappableFd(operation, object);
+    const off = toI64(operation, "offset", offset);
+    const len = toI64(operation, "size", size);
+    const writable = true; // the descriptor's own access is checked by the host at map time
+    const handle = this.#host.addHandle(fd, writable);
+    let id: number;
+    try {
+      id = this.#core.region_open(handle, mode, off, len);
+    } finally {
+      this.#host.removeHandle(handle);
+    }
+    if (id < 0) throw errorFromCode(operation, id, describeOpenError(id, fd, mode));
+    const size_ = this.#core.region_size(id) >>> 0;
+    const address = this.#core.region_address(id) >>> 0;
+    return new MemoryRegion(this, id, new Uint8Array(this.memory.buffer, address, size_), mode);
+  }
+
+  stats(): MmfStats {
+    return {
+      regions: this.#core.stats_regions(),
+      mappedBytes: this.#core.stats_mapped_bytes(),
+      regionBytes: this.#core.stats_region_bytes(),
+    };
+  }
+
+  /** @internal */
+  checked(operation: string, result: number): number {
+    if (result < 0) throw errorFromCode(operation, result);
+    return result;
+  }
+
+  /** @internal */
+  spanOf(id: number, offset: number, length: number, write: boolean): number {
+    return this.#core.region_span(id, offset, length, write ? 1 : 0);
+  }
+
+  /** @internal */
+  seekOf(id: number, position: number, offset: number, whence: number): number {
+    return this.#core.region_seek(id, position, offset, whence);
+  }
+
+  /** @internal */
+  flushOf(id: number, async: boolean): number {
+    return this.#core.region_flush(id, async ? 1 : 0);
+  }
+
+  /** @internal */
+  closeOf(id: number): number {
+    return this.#core.region_close(id);
+  }
+}
+
+function mappableFd(operation: string, object: Mappable): number {
+  if (object === null || typeof object !== "object" || typeof object.fd !== "function") {
+    throw new MmfError("EINVAL", `${operation}: object must be a Mappable (an object with fd())`);
+  }
+  const fd = object.fd();
+  if (!Number.isInteger(fd) || fd < 0) throw new MmfError("EBADF", `${operation}: bad or closed file descriptor ${fd}`);
+  return fd;
+}
+
+/** Integers only; negative values go through so that the core module refuses them. */
+function toI64(operation: string, name: string, value: number | bigint): bigint {
+  if (typeof value === "bigint") {
+    if (value > I64_MAX) throw new MmfError("ERANGE", `${operation}: ${name} ${value} is beyond any file`);
+    return value < -I64_MAX ? -1n : value;
+  }
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new MmfError("EINVAL", `${operation}: ${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return BigInt(value);
+}
+
+function describeOpenError(code: number, fd: number, mode: number): string | undefined {
+  switch (-code) {
+    case ErrorCodes.EINVAL:
+      return MODE_NAMES[mode] ? "offset and size must be non-negative, and the descriptor a regular file"
+        : `mode must be MEM_READ_ONLY (0x1), MEM_READ_PRIVATE (0x2), MEM_READWRITE (0x4) or MEM_COPY_ON_WRITE (0x8)`;
+    case ErrorCodes.ERANGE:
+      return `beyond the end of the object (${fileSizeText(fd)})`;
+    case ErrorCodes.EACCES:
+      return `${MODE_NAMES[mode]} is not allowed by the descriptor's access mode`;
+  }
+  return undefined;
+}
+
+function fileSizeText(fd: number): string {
+  try {
+    return `its size is ${fstatSizeSync(fd)} bytes`;
+  } catch {
+    return "size unknown";
+  }
+}
+
+import { fstatSync } from "node:fs";
+function fstatSizeSync(fd: number): number {
+  return fstatSync(fd).size;
+}
+
+/** A new independent instance: its own Wasm instance, memory and address space. */
+export function createMmf(options: CreateMmfOptions = {}): Mmf {
+  const backend = options.backend ?? "native";
+  if (backend !== "native") throw new MmfError("EINVAL", `createMmf: unknown backend ${JSON.stringify(backend)}`);
+  return new Mmf();
+}

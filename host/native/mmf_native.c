@@ -1,0 +1,194 @@
+// Native helper: the system calls behind the `mmf` Wasm imports.
+// Every function re-checks its arguments against the Wasm memory it is given, because the
+// values come from Wasm code the host does not trust. Failures return -errno, never throw
+// for a system error: the TypeScript host maps errno values to MmfError codes.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <node_api.h>
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, "EINVAL", "mmf native: bad argument");   \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+static long page_size(void) {
+  static long cached = 0;
+  if (cached == 0) cached = sysconf(_SC_PAGESIZE);
+  return cached;
+}
+
+static napi_value make_int(napi_env env, int64_t v) {
+  napi_value out;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+// Base address and byte length of the Wasm memory behind a Uint8Array view. A view is used
+// because napi_get_arraybuffer_info refuses the SharedArrayBuffer of a shared Wasm memory.
+static int memory_of(napi_env env, napi_value view, uint8_t** base, size_t* length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, view, &is_typed) != napi_ok || !is_typed) return -EINVAL;
+  napi_typedarray_type type;
+  void* data = NULL;
+  size_t byte_offset = 0;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, view, &type, length, &data, &buffer, &byte_offset) != napi_ok)
+    return -EINVAL;
+  if (type != napi_uint8_array || byte_offset != 0) return -EINVAL;
+  *base = data;
+  return 0;
+}
+
+static int get_u64(napi_env env, napi_value v, uint64_t* out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return -EINVAL;
+  // 2^53: the largest range in which a double holds every integer.
+  if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d) return -EINVAL;
+  *out = (uint64_t)d;
+  return 0;
+}
+
+// Checks that [addr, addr+len) is a non-empty page-aligned range inside the memory.
+static int check_range(uint8_t* base, size_t mem_len, uint64_t addr, uint64_t len) {
+  uint64_t ps = (uint64_t)page_size();
+  if (len == 0 || addr % ps != 0 || len % ps != 0) return -EINVAL;
+  if (addr > mem_len || len > mem_len - addr) return -ERANGE;
+  if (((uintptr_t)base) % ps != 0) return -EINVAL;
+  return 0;
+}
+
+// Puts fresh zeroed read-write pages back over [p, p+len): the state of unused Wasm memory.
+static int restore_anonymous(uint8_t* p, size_t len) {
+  void* r = mmap(p, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return r == MAP_FAILED ? -errno : 0;
+}
+
+// pageSize(): the OS page size.
+static napi_value js_page_size(napi_env env, napi_callback_info info) {
+  (void)info;
+  return make_int(env, page_size());
+}
+
+// memoryBase(view): the base address of the memory, to detect a memory that moved.
+static napi_value js_memory_base(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t* base;
+  size_t len;
+  if (argc < 1 || memory_of(env, argv[0], &base, &len) != 0) return make_int(env, -EINVAL);
+  napi_value out;
+  napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)base, &out);
+  return out;
+}
+
+// fileInfo(fd): [size, accessMode] of a mappable descriptor, or -errno.
+static napi_value js_file_info(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0)
+    return make_int(env, -EBADF);
+  struct stat st;
+  if (fstat(fd, &st) != 0) return make_int(env, -errno);
+  if (!S_ISREG(st.st_mode)) return make_int(env, -ENODEV);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return make_int(env, -errno);
+  napi_value out;
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, make_int(env, (int64_t)st.st_size));
+  napi_set_element(env, out, 1, make_int(env, fl & O_ACCMODE));
+  return out;
+}
+
+// map(view, addr, len, fd, fileOffset, shared): maps file pages over [addr, addr+len) of the
+// memory, read-write, MAP_SHARED or MAP_PRIVATE. Never PROT_READ alone: V8 re-protects the
+// whole memory read-write on every grow, which fails (and aborts) on a read-only shared map.
+static napi_value js_map(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) return make_int(env, -EINVAL);
+  uint8_t* base;
+  size_t mem_len;
+  uint64_t addr, len, offset;
+  int32_t fd = -1;
+  bool shared = false;
+  if (memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
+  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len) || get_u64(env, argv[4], &offset))
+    return make_int(env, -EINVAL);
+  if (napi_get_value_int32(env, argv[3], &fd) != napi_ok || fd < 0) return make_int(env, -EBADF);
+  if (napi_get_value_bool(env, argv[5], &shared) != napi_ok) return make_int(env, -EINVAL);
+  int rc = check_range(base, mem_len, addr, len);
+  if (rc != 0) return make_int(env, rc);
+  if (offset % (uint64_t)page_size() != 0) return make_int(env, -EINVAL);
+  uint8_t* at = base + addr;
+  void* r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE),
+                 fd, (off_t)offset);
+  if (r == MAP_FAILED) {
+    int err = errno;
+    // A failed MAP_FIXED may already have dropped the old pages: never leave a hole in the memory.
+    restore_anonymous(at, len);
+    return make_int(env, -err);
+  }
+  return make_int(env, 0);
+}
+
+// unmap(view, addr, len): replaces a mapping with zeroed anonymous pages.
+static napi_value js_unmap(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) return make_int(env, -EINVAL);
+  uint8_t* base;
+  size_t mem_len;
+  uint64_t addr, len;
+  if (memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
+  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len)) return make_int(env, -EINVAL);
+  int rc = check_range(base, mem_len, addr, len);
+  if (rc != 0) return make_int(env, rc);
+  return make_int(env, restore_anonymous(base + addr, len));
+}
+
+// sync(view, addr, len, async): msync with MS_SYNC or MS_ASYNC.
+static napi_value js_sync(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return make_int(env, -EINVAL);
+  uint8_t* base;
+  size_t mem_len;
+  uint64_t addr, len;
+  bool async = false;
+  if (memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
+  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len)) return make_int(env, -EINVAL);
+  if (napi_get_value_bool(env, argv[3], &async) != napi_ok) return make_int(env, -EINVAL);
+  int rc = check_range(base, mem_len, addr, len);
+  if (rc != 0) return make_int(env, rc);
+  if (msync(base + addr, len, async ? MS_ASYNC : MS_SYNC) != 0) return make_int(env, -errno);
+  return make_int(env, 0);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"pageSize", NULL, js_page_size, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"memoryBase", NULL, js_memory_base, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fileInfo", NULL, js_file_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"map", NULL, js_map, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sync", NULL, js_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
