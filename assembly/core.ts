@@ -59,3 +59,9 @@ export function stats_region_bytes(): f64 {
 export function stats_free_pages(): u32 {
   return freePages();
 }
+
+import { copyIntoZeroed } from "./copy";
+
+export function copy_into_zeroed(dst: usize, src: usize, len: usize): f64 {
+  return <f64>copyIntoZeroed(dst, src, len);
+}

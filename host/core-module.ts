@@ -19,6 +19,7 @@ export type CoreExports = {
   stats_mapped_bytes(): number;
   stats_region_bytes(): number;
   stats_free_pages(): number;
+  copy_into_zeroed(dst: number, src: number, len: number): number;
 };
 
 /** Wasm pages the core module starts with (its static data, the page bitmap included). */

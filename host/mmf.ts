@@ -57,6 +57,8 @@ export class Mmf implements RegionOwner {
    */
   newMemoryRegion(object: Mappable, mode: number, offset: number | bigint = 0, size: number | bigint = 0): MemoryRegion {
     const operation = `newMemoryRegion(mode=${MODE_NAMES[mode] ?? String(mode)}, offset=${offset}, size=${size})`;
+    // Type checks only; which modes exist is the core module's to say.
+    if (typeof mode !== "number" || (mode | 0) !== mode) throw new MmfError("EINVAL", `${operation}: mode must be one of the MEM_* constants, got ${String(mode)}`);
     const fd = mappableFd(operation, object);
     const off = toI64(operation, "offset", offset);
     const len = toI64(operation, "size", size);
@@ -80,6 +82,19 @@ export class Mmf implements RegionOwner {
       mappedBytes: this.#core.stats_mapped_bytes(),
       regionBytes: this.#core.stats_region_bytes(),
     };
+  }
+
+  /**
+   * @internal Copies src's bytes into dst, which must hold zeros (a freshly sized file), in Wasm,
+   * skipping zero 4 KiB chunks so a sparse source stays sparse. Returns the bytes written.
+   */
+  copyIntoZeroed(dst: Uint8Array, src: Uint8Array): number {
+    // After a grow the memory's buffer is a new object, so views of it are checked by range.
+    const limit = this.memory.buffer.byteLength;
+    if (dst.byteLength < src.byteLength || dst.byteOffset + dst.byteLength > limit || src.byteOffset + src.byteLength > limit) {
+      throw new MmfError("EINVAL", "copyIntoZeroed: views of this instance's memory, dst at least as long as src");
+    }
+    return this.#core.copy_into_zeroed(dst.byteOffset, src.byteOffset, src.byteLength);
   }
 
   /** @internal */

@@ -14,6 +14,8 @@ export interface NativeHelper {
   unmap(view: Uint8Array, addr: number, len: number): number;
   /** msync; 0 or a negated errno. */
   sync(view: Uint8Array, addr: number, len: number, async: boolean): number;
+  /** The next offset holding data (SEEK_DATA), the file size if none, or a negated errno. */
+  nextData(fd: number, offset: number): number;
 }
 
 let loaded: NativeHelper | undefined;

@@ -178,6 +178,24 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
   return make_int(env, 0);
 }
 
+// nextData(fd, offset): the first offset at or after `offset` that holds data (SEEK_DATA), the
+// file size when only a hole follows, or -errno. Lets a copy skip the holes of a sparse file.
+static napi_value js_next_data(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  uint64_t offset;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return make_int(env, -EBADF);
+  if (get_u64(env, argv[1], &offset)) return make_int(env, -EINVAL);
+  off_t r = lseek(fd, (off_t)offset, SEEK_DATA);
+  if (r >= 0) return make_int(env, (int64_t)r);
+  if (errno != ENXIO) return make_int(env, -errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) return make_int(env, -errno);
+  return make_int(env, (int64_t)st.st_size);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"pageSize", NULL, js_page_size, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -186,6 +204,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"map", NULL, js_map, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sync", NULL, js_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"nextData", NULL, js_next_data, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,0 +1,83 @@
+// The `mmf` command and `npm start`, run as real processes.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { pattern, readBytes, root, sparseFile, tempDir, writeFile } from "./helpers.mjs";
+import { openSync, readSync, closeSync } from "node:fs";
+
+const dir = tempDir();
+const cli = join(root, "build/host/cli.js");
+const mmf = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+
+function readAt(path, offset, length) {
+  const fd = openSync(path, "r");
+  const out = new Uint8Array(length);
+  readSync(fd, out, 0, length, offset);
+  closeSync(fd);
+  return out;
+}
+
+test("mmf copy copies a file through regions, in windows, and prints a summary", () => {
+  const bytes = pattern(5 * 1024 * 1024 + 77, 21);
+  const src = writeFile(dir, "src.bin", bytes);
+  const dst = join(dir, "dst.bin");
+  const run = mmf("copy", src, dst, "--window", "1");
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, /copied 5242957 bytes .* s, .* MB\/s/);
+  assert.equal(readBytes(dst), bytes);
+});
+
+test("mmf copy of an empty file and of a sparse file over 4 GiB", () => {
+  const empty = writeFile(dir, "empty.bin", new Uint8Array(0));
+  const run0 = mmf("copy", empty, join(dir, "empty-copy.bin"));
+  assert.is(run0.status, 0, run0.stderr);
+  assert.is(statSync(join(dir, "empty-copy.bin")).size, 0);
+
+  const size = 4 * 2 ** 30 + 12345;
+  const head = pattern(10_000, 1);
+  const middle = pattern(70_000, 2);
+  const tail = pattern(12345, 3);
+  const src = sparseFile(dir, "huge.bin", size, { 0: head, [3 * 2 ** 30 - 5]: middle, [4 * 2 ** 30]: tail });
+  const dst = join(dir, "huge-copy.bin");
+  const run = mmf("copy", src, dst);
+  assert.is(run.status, 0, run.stderr);
+  assert.is(statSync(dst).size, size);
+  assert.equal(readAt(dst, 0, head.length), head);
+  assert.equal(readAt(dst, 3 * 2 ** 30 - 5, middle.length), middle);
+  assert.equal(readAt(dst, 4 * 2 ** 30, tail.length), tail);
+  assert.equal(readAt(dst, 2 * 2 ** 30, 4096), new Uint8Array(4096));
+  assert.ok(statSync(dst).blocks * 512 < 64 * 2 ** 20, "the copy stays sparse");
+  console.log(`  ${run.stdout.trim()}`);
+});
+
+test("errors print one line on stderr, no stack trace, and exit non-zero", () => {
+  const cases = [
+    ["copy", join(dir, "missing.bin"), join(dir, "x.bin")],
+    ["copy", "only-one-arg"],
+    ["frobnicate"],
+    ["copy", writeFile(dir, "a.bin", new Uint8Array(10)), join(dir, "b.bin"), "--window", "0"],
+    ["copy", join(dir, "a.bin"), join(dir, "a.bin")],
+    ["--bogus"],
+  ];
+  for (const args of cases) {
+    const run = mmf(...args);
+    assert.is.not(run.status, 0, args.join(" "));
+    const lines = run.stderr.trim().split("\n");
+    assert.is(lines.length, 1, `${args.join(" ")}: ${run.stderr}`);
+    assert.match(lines[0], /^mmf: /);
+    assert.not.match(run.stderr, /\n\s+at /);
+  }
+  assert.equal(readBytes(join(dir, "a.bin")), new Uint8Array(10), "copying a file onto itself leaves it intact");
+});
+
+test("npm start runs the demo: maps, copies and verifies the sample", () => {
+  const run = spawnSync("npm", ["start", "--silent"], { cwd: root, encoding: "utf8" });
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, /zero-copy: the view is the Wasm memory itself/);
+  assert.match(run.stdout, /verified: the copy's sha256/);
+  assert.match(run.stdout, /live regions now: 0/);
+});
+
+test.run();

@@ -1,0 +1,70 @@
+// Shared test fixtures: real files in a fresh temporary folder, process figures, error checks.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, openSync, closeSync, ftruncateSync, writeSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as assert from "uvu/assert";
+
+export const root = new URL("..", import.meta.url).pathname;
+
+export function tempDir(prefix = "mmf-test-") {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Deterministic bytes: byte i of the pattern is a function of i and the seed. */
+export function pattern(length, seed = 1) {
+  const out = new Uint8Array(length);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export function writeFile(dir, name, bytes) {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** A sparse file of `size` bytes with the given { offset: bytes } written into it. */
+export function sparseFile(dir, name, size, pieces = {}) {
+  const path = join(dir, name);
+  const fd = openSync(path, "w+");
+  ftruncateSync(fd, size);
+  for (const [offset, bytes] of Object.entries(pieces)) writeSync(fd, bytes, 0, bytes.length, Number(offset));
+  closeSync(fd);
+  return path;
+}
+
+export const readBytes = (path) => new Uint8Array(readFileSync(path));
+
+export function openFds() {
+  return readdirSync("/proc/self/fd").length;
+}
+
+/** Resident set in bytes, from /proc (process.memoryUsage().rss counts the same). */
+export function rss() {
+  return process.memoryUsage().rss;
+}
+
+export async function collectGarbage() {
+  for (let i = 0; i < 6; i++) {
+    globalThis.gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Asserts that fn throws an MmfError with this code, and returns it. */
+export function throwsCode(fn, code) {
+  try {
+    fn();
+  } catch (err) {
+    assert.is(err?.name, "MmfError", `expected MmfError, got ${err}`);
+    assert.is(err.code, code, `expected ${code}: ${err.message}`);
+    return err;
+  }
+  assert.unreachable(`expected MmfError ${code} from ${fn}`);
+}
