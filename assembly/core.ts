@@ -5,7 +5,7 @@ export { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } fro
 import {
   closeRegion, flushRegion, initRegions, liveMappedBytes, liveRegionBytes, liveRegionCount,
   openRegion, regionAddress, regionMode, regionSeek, regionSize, regionSpan,
-} from "./regions";
+} from "./region-table";
 import { freePages } from "./address-space";
 
 export function init(): i32 {

@@ -21,3 +21,15 @@ export declare function host_unmap(addr: usize, len: usize): i32;
 /** Writes the dirty pages of [addr, addr+len) to the file; `async` 1 = schedule only. */
 @external("mmf", "sync")
 export declare function host_sync(addr: usize, len: usize, isAsync: i32): i32;
+
+/**
+ * Opens the file at the UTF-8 path [pathPtr, pathPtr+pathLen) beneath one of the folders the host
+ * preopened; mode 0 read-only, 1 read-write, 2 read-write created or truncated. Returns a handle
+ * (> 0) or a negated error code.
+ */
+@external("mmf", "open")
+export declare function host_open(pathPtr: usize, pathLen: usize, mode: i32): i32;
+
+/** Closes a handle that `open` returned. */
+@external("mmf", "close")
+export declare function host_close(handle: i32): i32;

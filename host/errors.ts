@@ -49,12 +49,13 @@ export function errorFromCode(operation: string, code: number, detail?: string):
 export function codeFromErrno(negErrno: number): number {
   const e = constants.errno;
   switch (-negErrno) {
-    case e.EINVAL: case e.ENODEV: case e.EOVERFLOW: return -ErrorCodes.EINVAL;
+    case e.EINVAL: case e.ENODEV: case e.EOVERFLOW: case e.EISDIR: case e.ENAMETOOLONG: return -ErrorCodes.EINVAL;
     case e.ERANGE: case e.EFBIG: case e.ENXIO: return -ErrorCodes.ERANGE;
-    case e.EACCES: case e.EPERM: case e.ETXTBSY: case e.EROFS: return -ErrorCodes.EACCES;
+    // EXDEV and ELOOP: a path that would lead out of its preopen, or through a symlink.
+    case e.EACCES: case e.EPERM: case e.ETXTBSY: case e.EROFS: case e.EXDEV: case e.ELOOP: return -ErrorCodes.EACCES;
     case e.EBADF: return -ErrorCodes.EBADF;
-    case e.ENOMEM: case e.EAGAIN: return -ErrorCodes.ENOMEM;
-    case e.ENOENT: return -ErrorCodes.ENOENT;
+    case e.ENOMEM: case e.EAGAIN: case e.EMFILE: case e.ENFILE: return -ErrorCodes.ENOMEM;
+    case e.ENOENT: case e.ENOTDIR: return -ErrorCodes.ENOENT;
     default: return -ErrorCodes.EIO;
   }
 }

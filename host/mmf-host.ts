@@ -1,28 +1,48 @@
-// MmfHost: supplies the `mmf` import module to one Wasm instance and carries out its system
-// calls on that instance's memory. Every argument is checked here, before the native helper
-// sees it: the Wasm side may be any module.
+// MmfHost: supplies the `mmf` import module to one Wasm instance (a guest) and carries out its
+// system calls on that guest's memory. The guest is untrusted: it reaches only the files the
+// host gave it (preopened folders, granted files), its handles index a table of its own, and
+// every address, length and offset is checked here before the native helper sees it.
+import { openSync } from "node:fs";
+import { resolve } from "node:path";
 import { nativeHelper, type NativeHelper } from "./native.js";
-import { codeFromErrno, ErrorCodes, MmfError } from "./errors.js";
+import { codeFromErrno, errorFromCode, errorFromNodeError, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
 
-const { EINVAL, ERANGE, EACCES, EBADF, EIO } = ErrorCodes;
+const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM } = ErrorCodes;
 const O_WRONLY = 1;
 const O_RDWR = 2;
+const MAX_PATH = 4096;
 
 interface HandleEntry {
   fd: number;
   /** Whether the guest may map this file MEM_READWRITE. */
   writable: boolean;
+  /** Whether the host opened the descriptor (and so closes it). */
+  owned: boolean;
 }
 
-/** The `mmf` import functions, as a Wasm module imports them. */
+interface Preopen {
+  guestPath: string;
+  dirfd: number;
+}
+
+/** The `mmf` import functions, as a Wasm module imports them (see docs/abi.md). */
 export interface MmfImports {
   page_size(): number;
   file_size(handle: number): bigint;
   map(handle: number, fileOffset: bigint, addr: number, len: number, shared: number): number;
   unmap(addr: number, len: number): number;
   sync(addr: number, len: number, async: number): number;
+  open(pathPtr: number, pathLen: number, mode: number): number;
+  close(handle: number): number;
   [name: string]: (...args: never[]) => unknown;
+}
+
+export interface MmfHostOptions {
+  /** Guest path → host folder. The guest opens files beneath these folders only. */
+  preopens?: Record<string, string>;
+  /** Most handles a guest may hold open at once (default 1024). */
+  maxHandles?: number;
 }
 
 export class MmfHost {
@@ -35,18 +55,26 @@ export class MmfHost {
   #base: bigint | undefined;
   readonly #handles = new Map<number, HandleEntry>();
   #nextHandle = 1;
+  readonly #maxHandles: number;
+  readonly #preopens: Preopen[] = [];
   readonly #mappings = new MappingSet();
   #closed = false;
 
-  constructor() {
+  constructor(options: MmfHostOptions = {}) {
     this.#native = nativeHelper();
     this.pageSize = this.#native.pageSize();
+    this.#maxHandles = options.maxHandles ?? 1024;
+    for (const [guestPath, hostPath] of Object.entries(options.preopens ?? {})) this.#preopen(guestPath, hostPath);
+    // Longest guest path first, so "/data/sub" wins over "/data".
+    this.#preopens.sort((a, b) => b.guestPath.length - a.guestPath.length);
     this.imports = {
       page_size: () => this.pageSize,
       file_size: (handle) => BigInt(guarded(() => this.#fileSize(handle))),
       map: (handle, fileOffset, addr, len, shared) => guarded(() => this.#map(handle, fileOffset, addr >>> 0, len >>> 0, shared)),
       unmap: (addr, len) => guarded(() => this.#unmap(addr >>> 0, len >>> 0)),
       sync: (addr, len, async) => guarded(() => this.#sync(addr >>> 0, len >>> 0, async)),
+      open: (pathPtr, pathLen, mode) => guarded(() => this.#open(pathPtr >>> 0, pathLen >>> 0, mode)),
+      close: (handle) => guarded(() => this.#closeHandle(handle)),
     };
   }
 
@@ -55,17 +83,37 @@ export class MmfHost {
     const memory = target instanceof WebAssembly.Memory ? target : target.exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new MmfError("EINVAL", "MmfHost.attach: no WebAssembly.Memory");
     if (this.#memory && this.#memory !== memory) throw new MmfError("EINVAL", "MmfHost.attach: already attached to another memory");
+    if (this.#closed) throw new MmfError("ECLOSED", "MmfHost.attach: the host is closed");
     this.#memory = memory;
     this.#currentView();
   }
 
-  /** Registers an open descriptor as a handle number for the guest; the caller keeps owning the fd. */
-  addHandle(fd: number, writable: boolean): number {
-    const handle = this.#nextHandle++;
-    this.#handles.set(handle, { fd, writable });
-    return handle;
+  /** Opens a host file for the guest and returns its handle; "r" grants can never be mapped writable. */
+  grant(path: string, flags: "r" | "r+" = "r"): number {
+    const operation = `MmfHost.grant(${path}, ${flags})`;
+    if (flags !== "r" && flags !== "r+") throw new MmfError("EINVAL", `${operation}: flags must be "r" or "r+"`);
+    if (this.#closed) throw new MmfError("ECLOSED", `${operation}: the host is closed`);
+    let fd: number;
+    try {
+      fd = openSync(path, flags);
+    } catch (err) {
+      throw errorFromNodeError(operation, err);
+    }
+    const info = this.#native.fileInfo(fd);
+    if (typeof info === "number" || this.#handles.size >= this.#maxHandles) {
+      this.#native.closeFd(fd);
+      throw errorFromCode(operation, typeof info === "number" ? codeFromErrno(info) : -ENOMEM,
+        typeof info === "number" ? "not a regular file" : "too many open handles");
+    }
+    return this.#addHandle({ fd, writable: flags === "r+", owned: true });
   }
 
+  /** @internal Lends an open descriptor to the guest as a handle; the caller keeps owning the fd. */
+  addHandle(fd: number, writable: boolean): number {
+    return this.#addHandle({ fd, writable, owned: false });
+  }
+
+  /** @internal */
   removeHandle(handle: number): void {
     this.#handles.delete(handle);
   }
@@ -75,13 +123,36 @@ export class MmfHost {
     return this.#mappings.size;
   }
 
-  /** Unmaps everything still mapped and forgets all handles. */
+  /** Handles the guest holds. */
+  get handleCount(): number {
+    return this.#handles.size;
+  }
+
+  /** Unmaps everything the guest still has mapped and closes every handle and preopen. Idempotent. */
   close(): void {
     if (this.#closed) return;
     const view = this.#memory ? this.#currentView() : undefined;
     for (const [addr, len] of this.#mappings.drain()) if (view) this.#native.unmap(view, addr, len);
+    for (const entry of this.#handles.values()) if (entry.owned) this.#native.closeFd(entry.fd);
     this.#handles.clear();
+    for (const { dirfd } of this.#preopens) this.#native.closeFd(dirfd);
+    this.#preopens.length = 0;
     this.#closed = true;
+  }
+
+  #preopen(guestPath: string, hostPath: string): void {
+    if (typeof guestPath !== "string" || !guestPath.startsWith("/") || typeof hostPath !== "string") {
+      throw new MmfError("EINVAL", `MmfHost: a preopen maps an absolute guest path to a host folder, got ${guestPath} -> ${hostPath}`);
+    }
+    const dirfd = this.#native.openDirectory(resolve(hostPath));
+    if (dirfd < 0) throw errorFromCode(`MmfHost: preopen ${guestPath} -> ${hostPath}`, codeFromErrno(dirfd));
+    this.#preopens.push({ guestPath: guestPath.replace(/\/+$/, "") || "/", dirfd });
+  }
+
+  #addHandle(entry: HandleEntry): number {
+    const handle = this.#nextHandle++;
+    this.#handles.set(handle, entry);
+    return handle;
   }
 
   /** A Uint8Array over the whole memory, renewed after a grow; refuses a memory whose base moved. */
@@ -127,7 +198,7 @@ export class MmfHost {
   #map(handle: number, fileOffset: bigint, addr: number, len: number, shared: number): number {
     const entry = this.#entry(handle);
     const view = this.#checkedRange(addr, len);
-    if (this.#mappings.overlaps(addr, len)) throw new HostError(EINVAL);
+    if (typeof fileOffset !== "bigint" || this.#mappings.overlaps(addr, len)) throw new HostError(EINVAL);
     const [size, access] = this.#fileInfo(entry.fd);
     if (shared && (!entry.writable || access !== O_RDWR)) throw new HostError(EACCES);
     if (access === O_WRONLY) throw new HostError(EACCES);
@@ -154,6 +225,35 @@ export class MmfHost {
     if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
     const rc = this.#native.sync(view, addr, len, async !== 0);
     return rc < 0 ? codeFromErrno(rc) : 0;
+  }
+
+  #open(pathPtr: number, pathLen: number, mode: number): number {
+    const view = this.#currentView();
+    if (mode !== 0 && mode !== 1 && mode !== 2) throw new HostError(EINVAL);
+    if (pathLen === 0 || pathLen >= MAX_PATH || pathPtr + pathLen > view.byteLength) throw new HostError(EINVAL);
+    let path: string;
+    try {
+      path = new TextDecoder("utf-8", { fatal: true }).decode(view.slice(pathPtr, pathPtr + pathLen));
+    } catch {
+      throw new HostError(EINVAL);
+    }
+    if (path.includes("\0")) throw new HostError(EINVAL);
+    const preopen = this.#preopens.find((p) => path === p.guestPath || path.startsWith(p.guestPath === "/" ? "/" : `${p.guestPath}/`));
+    if (!preopen) throw new HostError(ENOENT);
+    const relative = path.slice(preopen.guestPath.length).replace(/^\/+/, "");
+    if (relative === "") throw new HostError(EINVAL); // the folder itself is not a file
+    if (this.#handles.size >= this.#maxHandles) throw new HostError(ENOMEM);
+    const fd = this.#native.openBeneath(preopen.dirfd, relative, mode);
+    if (fd < 0) return codeFromErrno(fd);
+    return this.#addHandle({ fd, writable: mode !== 0, owned: true });
+  }
+
+  #closeHandle(handle: number): number {
+    const entry = this.#entry(handle);
+    if (!entry.owned) throw new HostError(EBADF); // lent by the host for one call, not the guest's to close
+    this.#handles.delete(handle);
+    this.#native.closeFd(entry.fd);
+    return 0;
   }
 }
 

@@ -16,6 +16,14 @@ export interface NativeHelper {
   sync(view: Uint8Array, addr: number, len: number, async: boolean): number;
   /** The next offset holding data (SEEK_DATA), the file size if none, or a negated errno. */
   nextData(fd: number, offset: number): number;
+  /** Opens a regular file beneath a directory descriptor (mode 0 r, 1 r+, 2 w+); fd or a negated errno. */
+  openBeneath(dirfd: number, path: string, mode: number): number;
+  /** The same, by the component walk that stands in for openat2 on older kernels. */
+  openBeneathWalk(dirfd: number, path: string, mode: number): number;
+  /** An O_PATH descriptor of a directory; fd or a negated errno. */
+  openDirectory(path: string): number;
+  /** close(2) of a descriptor the helper opened; 0 or a negated errno. */
+  closeFd(fd: number): number;
 }
 
 let loaded: NativeHelper | undefined;

@@ -68,3 +68,34 @@ export function throwsCode(fn, code) {
   }
   assert.unreachable(`expected MmfError ${code} from ${fn}`);
 }
+
+/** Instantiates build/test-guests/NAME.wasm with a fresh MmfHost; returns { host, exports }. */
+export async function loadGuest(name, hostOptions = {}) {
+  const { instantiate } = await import("@assemblyscript/loader");
+  const { MmfHost } = await import("../build/host/index.js");
+  const host = new MmfHost(hostOptions);
+  const wasm = readFileSync(new URL(`../build/test-guests/${name}.wasm`, import.meta.url));
+  const { instance, exports } = await instantiate(wasm, { mmf: host.imports });
+  host.attach(instance);
+  /** Calls an export with string arguments passed as guest strings. */
+  const call = (fn, ...args) => {
+    const pinned = [];
+    const converted = args.map((a) => {
+      if (typeof a !== "string") return a;
+      const ptr = exports.__pin(exports.__newString(a));
+      pinned.push(ptr);
+      return ptr;
+    });
+    try {
+      return exports[fn](...converted);
+    } finally {
+      for (const ptr of pinned) exports.__unpin(ptr);
+    }
+  };
+  return { host, exports, instance, call };
+}
+
+/** Lines of /proc/self/maps that name `path`. */
+export function mapsOf(path) {
+  return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes(path));
+}

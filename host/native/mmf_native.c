@@ -6,9 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 #include <node_api.h>
 
 #define CHECK(call)                                                   \
@@ -196,6 +199,129 @@ static napi_value js_next_data(napi_env env, napi_callback_info info) {
   return make_int(env, (int64_t)st.st_size);
 }
 
+// Open flags of the ABI: 0 read-only, 1 read-write, 2 read-write created or truncated.
+static int open_flags(int32_t mode) {
+  // O_NONBLOCK: a FIFO planted in a preopen must not block the host in open(); it is refused below.
+  int common = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  switch (mode) {
+    case 0: return O_RDONLY | common;
+    case 1: return O_RDWR | common;
+    case 2: return O_RDWR | O_CREAT | O_TRUNC | common;
+  }
+  return -1;
+}
+
+// Without openat2: walks the path one component at a time, refusing "..", "." tricks and
+// every symlink, so nothing can lead outside the directory.
+static int open_beneath_walk(int dirfd, const char* path, int flags) {
+  char buf[4096];
+  size_t n = strlen(path);
+  if (n == 0 || n >= sizeof buf) return -EINVAL;
+  memcpy(buf, path, n + 1);
+  int cur = dirfd;
+  char* save = NULL;
+  char* part = strtok_r(buf, "/", &save);
+  int rc = -ENOENT;
+  while (part) {
+    char* next = strtok_r(NULL, "/", &save);
+    if (strcmp(part, "..") == 0) {
+      rc = -EXDEV;
+      break;
+    }
+    if (strcmp(part, ".") == 0) {
+      if (!next) { rc = -EISDIR; break; }
+      part = next;
+      continue;
+    }
+    int fd = next ? openat(cur, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                  : openat(cur, part, flags | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+      rc = errno == ENOTDIR && next ? -ELOOP : -errno;  // a symlinked directory is refused
+      break;
+    }
+    if (cur != dirfd) close(cur);
+    cur = fd;
+    if (!next) return fd;
+    part = next;
+  }
+  if (cur != dirfd) close(cur);
+  return rc;
+}
+
+// openBeneath(dirfd, relativePath, mode): opens a regular file inside the directory `dirfd` and
+// never outside it: no "..", absolute path or symlink may lead out (openat2 RESOLVE_BENEATH where
+// the kernel has it, a component walk that refuses symlinks where it does not). fd or -errno.
+static napi_value js_open_beneath(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dirfd = -1, mode = -1;
+  char path[4096];
+  size_t len = 0;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || dirfd < 0) return make_int(env, -EBADF);
+  if (napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok || len == 0 || len >= sizeof path - 1)
+    return make_int(env, -EINVAL);
+  if (strlen(path) != len) return make_int(env, -EINVAL);  // an embedded NUL
+  if (napi_get_value_int32(env, argv[2], &mode) != napi_ok) return make_int(env, -EINVAL);
+  int flags = open_flags(mode);
+  if (flags < 0) return make_int(env, -EINVAL);
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)flags;
+  how.mode = (flags & O_CREAT) ? 0644 : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM)) fd = open_beneath_walk(dirfd, path, flags);
+  else if (fd < 0) fd = -errno;
+  if (fd < 0) return make_int(env, fd);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int err = S_ISDIR(st.st_mode) ? EISDIR : ENODEV;
+    close(fd);
+    return make_int(env, -err);
+  }
+  return make_int(env, fd);
+}
+
+// openBeneathWalk(dirfd, relativePath, mode): the fallback alone, so tests can reach it.
+static napi_value js_open_beneath_walk(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dirfd = -1, mode = -1;
+  char path[4096];
+  size_t len = 0;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || dirfd < 0) return make_int(env, -EBADF);
+  if (napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok || len == 0 || len >= sizeof path - 1)
+    return make_int(env, -EINVAL);
+  if (napi_get_value_int32(env, argv[2], &mode) != napi_ok || open_flags(mode) < 0) return make_int(env, -EINVAL);
+  return make_int(env, open_beneath_walk(dirfd, path, open_flags(mode)));
+}
+
+// openDirectory(path): an O_PATH descriptor of a directory, for a preopen; fd or -errno.
+static napi_value js_open_directory(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len == 0 ||
+      len >= sizeof path - 1 || strlen(path) != len)
+    return make_int(env, -EINVAL);
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return make_int(env, fd < 0 ? -errno : fd);
+}
+
+// closeFd(fd): close(2) for descriptors the helper opened; 0 or -errno.
+static napi_value js_close_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return make_int(env, -EBADF);
+  return make_int(env, close(fd) == 0 ? 0 : -errno);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"pageSize", NULL, js_page_size, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -205,6 +331,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sync", NULL, js_sync, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nextData", NULL, js_next_data, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openBeneath", NULL, js_open_beneath, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openBeneathWalk", NULL, js_open_beneath_walk, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openDirectory", NULL, js_open_directory, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,0 +1,71 @@
+// MemoryRegion for AssemblyScript guests: a window of a file mapped into this module's memory.
+// Regions the collector frees are unmapped (see finalizeMemoryRegion, called by __finalize).
+
+import { ECLOSED } from "./errors";
+import { Mappable } from "./mapped-file";
+import { closeRegion, flushRegion, openRegion, regionAddress, regionSize } from "./region-table";
+import { Result } from "./result";
+
+export class MemoryRegion {
+  constructor(private id: i32) {}
+
+  /** @internal The region-table id; 0 once closed. */
+  get regionId(): i32 {
+    return this.id;
+  }
+
+  /** @internal */
+  bind(id: i32): void {
+    this.id = id;
+  }
+
+  /** Address of the first mapped byte in linear memory (load<u8>(data() + i)); 0 when closed or empty. */
+  data(): usize {
+    return this.id == 0 ? 0 : regionAddress(this.id);
+  }
+
+  /** Size in bytes; 0 once closed. */
+  size(): i64 {
+    return this.id == 0 ? 0 : <i64>regionSize(this.id);
+  }
+
+  /** msync of a MEM_READWRITE region (MS_ASYNC when isAsync); 0 or a negated error code. */
+  flush(isAsync: bool = false): i32 {
+    return this.id == 0 ? -ECLOSED : flushRegion(this.id, isAsync);
+  }
+
+  /** Unmaps the region. Idempotent; 0 or a negated error code. */
+  close(): i32 {
+    if (this.id == 0) return 0;
+    const id = this.id;
+    this.id = 0;
+    return closeRegion(id);
+  }
+}
+
+/**
+ * Maps `size` bytes of `object` from byte `offset` (any offset; size 0 = the rest) in `mode`,
+ * one of the MEM_* constants.
+ */
+export function newMemoryRegion(object: Mappable, mode: i32, offset: i64 = 0, size: i64 = 0): Result<MemoryRegion> {
+  // Allocate first: the runtime's heap claims all memory there is when it starts, so it must
+  // start before any page is mapped.
+  const region = new MemoryRegion(0);
+  const id = openRegion(object.fd(), mode, offset, size);
+  if (id < 0) return new Result<MemoryRegion>(null, -id);
+  region.bind(id);
+  return new Result<MemoryRegion>(region, 0);
+}
+
+let keepAliveSink: usize = 0;
+
+/** Keeps `region` reachable up to this call (Go's UseMemoryRegion). */
+export function useMemoryRegion(region: MemoryRegion): void {
+  keepAliveSink = changetype<usize>(region);
+  keepAliveSink = 0;
+}
+
+/** Unmaps a region the collector frees without close(). */
+export function finalizeMemoryRegion(region: MemoryRegion): void {
+  region.close();
+}
