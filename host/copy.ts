@@ -4,7 +4,6 @@ import { fstatSync, fsyncSync, ftruncateSync, statSync } from "node:fs";
 import { codeFromErrno, errorFromCode } from "./errors.js";
 import { openFile } from "./mapped-file.js";
 import { MEM_READ_ONLY, MEM_READWRITE, type Mmf } from "./mmf.js";
-import { nativeHelper } from "./native.js";
 
 export interface CopyOptions {
   /** Bytes mapped at a time from each file; a multiple of the page size. Default 256 MiB. */
@@ -36,7 +35,6 @@ export function copyFile(mmf: Mmf, src: string, dst: string, options: CopyOption
     throw errorFromCode("copy", -1, `window must be a positive multiple of the page size ${mmf.pageSize}, got ${windowBytes}`);
   }
   const started = process.hrtime.bigint();
-  const native = nativeHelper();
   const source = openFile(src, "r");
   try {
     const total = source.size();
@@ -48,7 +46,7 @@ export function copyFile(mmf: Mmf, src: string, dst: string, options: CopyOption
       ftruncateSync(target.fd(), total);
       for (let offset = 0; offset < total; offset += windowBytes) {
         const length = Math.min(windowBytes, total - offset);
-        const dataAt = native.nextData(source.fd(), offset);
+        const dataAt = mmf.nextData(source.fd(), offset);
         if (dataAt < 0) throw errorFromCode(`copy ${src}`, codeFromErrno(dataAt));
         if (dataAt < offset + length) {
           const from = mmf.newMemoryRegion(source, MEM_READ_ONLY, offset, length);

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { instantiateSync } from "@assemblyscript/loader";
 import { MmfHost } from "./mmf-host.js";
+import type { BackendOption } from "./backend.js";
 
 /** The core module's exports (see assembly/core.ts). */
 export type CoreExports = {
@@ -44,9 +45,9 @@ export interface CoreInstance {
  * A new core instance. The memory is shared so that views of it (region.data()) stay valid
  * when a later region grows it; V8 reserves its full 4 GiB up front, so its base never moves.
  */
-export function instantiateCore(): CoreInstance {
+export function instantiateCore(backend?: BackendOption): CoreInstance {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
-  const host = new MmfHost();
+  const host = new MmfHost({ backend });
   const { exports } = instantiateSync<CoreExports>(coreModule(), {
     env: { memory },
     mmf: host.imports,

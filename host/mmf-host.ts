@@ -4,7 +4,7 @@
 // every address, length and offset is checked here before the native helper sees it.
 import { openSync } from "node:fs";
 import { resolve } from "node:path";
-import { nativeHelper, type NativeHelper } from "./native.js";
+import { selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
 import { codeFromErrno, errorFromCode, errorFromNodeError, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
 
@@ -43,13 +43,15 @@ export interface MmfHostOptions {
   preopens?: Record<string, string>;
   /** Most handles a guest may hold open at once (default 1024). */
   maxHandles?: number;
+  /** "native" (real mmap), "emulated" (copies), or "auto" (default: MMF_BACKEND, else native, else emulated). */
+  backend?: BackendOption;
 }
 
 export class MmfHost {
   /** The import namespace for module "mmf". */
   readonly imports: MmfImports;
   readonly pageSize: number;
-  readonly #native: NativeHelper;
+  readonly #native: Backend;
   #memory: WebAssembly.Memory | undefined;
   #view: Uint8Array = new Uint8Array(0);
   #base: bigint | undefined;
@@ -61,7 +63,7 @@ export class MmfHost {
   #closed = false;
 
   constructor(options: MmfHostOptions = {}) {
-    this.#native = nativeHelper();
+    this.#native = selectBackend(options.backend);
     this.pageSize = this.#native.pageSize();
     this.#maxHandles = options.maxHandles ?? 1024;
     for (const [guestPath, hostPath] of Object.entries(options.preopens ?? {})) this.#preopen(guestPath, hostPath);
@@ -116,6 +118,16 @@ export class MmfHost {
   /** @internal */
   removeHandle(handle: number): void {
     this.#handles.delete(handle);
+  }
+
+  /** Which backend carries out the system calls. */
+  get backend(): BackendName {
+    return this.#native.name;
+  }
+
+  /** @internal SEEK_DATA through the backend, for copies that skip holes. */
+  nextData(fd: number, offset: number): number {
+    return this.#native.nextData(fd, offset);
   }
 
   /** Live mappings of the attached memory. */

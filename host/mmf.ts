@@ -1,9 +1,11 @@
 // Mmf: one independent instance of the region logic (its own Wasm instance, memory and host).
+import { fstatSync } from "node:fs";
 import { instantiateCore, type CoreExports } from "./core-module.js";
 import { errorFromCode, ErrorCodes, MmfError } from "./errors.js";
 import { MemoryRegion, type RegionOwner } from "./memory-region.js";
 import type { Mappable } from "./mapped-file.js";
 import type { MmfHost } from "./mmf-host.js";
+import type { BackendName, BackendOption } from "./backend.js";
 
 export const MEM_READ_ONLY = 0x1;
 export const MEM_READ_PRIVATE = 0x2;
@@ -30,12 +32,13 @@ export interface MmfStats {
 }
 
 export interface CreateMmfOptions {
-  /** Only "native" exists so far. */
-  backend?: "native";
+  /** "native" (real mmap), "emulated" (copies), or "auto" (default: MMF_BACKEND, else native, else emulated with a warning). */
+  backend?: BackendOption;
 }
 
 export class Mmf implements RegionOwner {
-  readonly backend = "native" as const;
+  /** The backend in use: "native" or "emulated". */
+  readonly backend: BackendName;
   readonly pageSize: number;
   /** The Wasm memory every region of this instance lives in. */
   readonly memory: WebAssembly.Memory;
@@ -43,8 +46,9 @@ export class Mmf implements RegionOwner {
   readonly #host: MmfHost;
 
   /** @internal Use createMmf(). */
-  constructor() {
-    const { exports, memory, host } = instantiateCore();
+  constructor(backend?: BackendOption) {
+    const { exports, memory, host } = instantiateCore(backend);
+    this.backend = host.backend;
     this.#core = exports;
     this.memory = memory;
     this.#host = host;
@@ -95,6 +99,11 @@ export class Mmf implements RegionOwner {
       throw new MmfError("EINVAL", "copyIntoZeroed: views of this instance's memory, dst at least as long as src");
     }
     return this.#core.copy_into_zeroed(dst.byteOffset, src.byteOffset, src.byteLength);
+  }
+
+  /** @internal The next offset of `fd` that holds data (for skipping holes), or a negated errno. */
+  nextData(fd: number, offset: number): number {
+    return this.#host.nextData(fd, offset);
   }
 
   /** @internal */
@@ -160,20 +169,14 @@ function describeOpenError(code: number, fd: number, mode: number): string | und
 
 function fileSizeText(fd: number): string {
   try {
-    return `its size is ${fstatSizeSync(fd)} bytes`;
+    return `its size is ${fstatSync(fd).size} bytes`;
   } catch {
     return "size unknown";
   }
 }
 
-import { fstatSync } from "node:fs";
-function fstatSizeSync(fd: number): number {
-  return fstatSync(fd).size;
-}
 
 /** A new independent instance: its own Wasm instance, memory and address space. */
 export function createMmf(options: CreateMmfOptions = {}): Mmf {
-  const backend = options.backend ?? "native";
-  if (backend !== "native") throw new MmfError("EINVAL", `createMmf: unknown backend ${JSON.stringify(backend)}`);
-  return new Mmf();
+  return new Mmf(options.backend);
 }

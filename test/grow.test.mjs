@@ -21,6 +21,7 @@ for (const access of ["r", "r+"]) {
     // Raw writes from JavaScript, as memory.copy from Wasm would do, into every region.
     for (const [, region] of regions) region.data().fill(0xee, 0, 16);
     mmf.memory.grow(1);
+    for (const [, region] of regions) region.flush();
     const disk = readBytes(path);
     for (const [mode, region] of regions) {
       const at = region.data().byteOffset;

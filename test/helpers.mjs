@@ -99,3 +99,19 @@ export async function loadGuest(name, hostOptions = {}) {
 export function mapsOf(path) {
   return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes(path));
 }
+
+/** The backend the suites run against (test/run.mjs runs them once per backend). */
+export const backend = process.env.MMF_BACKEND || "native";
+
+/**
+ * Registers a test of what only real mapping gives (coherence with other writers, no copying):
+ * on the emulated backend it is skipped, and the reason printed.
+ */
+export function realMappingTest(suite, name, fn) {
+  if (backend === "emulated") {
+    console.log(`  skipped on the emulated backend (it copies instead of mapping): ${name}`);
+    suite.skip(name, fn);
+  } else {
+    suite(name, fn);
+  }
+}

@@ -94,6 +94,7 @@ test("readAt/writeAt/read/write/seek match an in-memory model", () => {
           }
         }
         assert.equal(region.data(), model);
+        region.flush();
         assert.equal(readBytes(path), fileModel);
         region.close();
         file.close();

@@ -1,5 +1,6 @@
-// Runs every test/*.test.mjs in its own Node process (a crash fails only its file) and prints
-// the summed `N passed, N failed` line. Extra arguments select files by substring.
+// Runs every test/*.test.mjs in its own Node process (a crash fails only its file), once per
+// backend (native, then emulated; MMF_BACKENDS=native narrows it), and prints the summed
+// `N passed, N failed, N skipped` line. Extra arguments select files by substring.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -11,32 +12,40 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith(".test.mjs"))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
+const backends = (process.env.MMF_BACKENDS || "native,emulated").split(",");
+// Suites that do not depend on the backend run in the first pass only.
+const backendIndependent = new Set(["install.test.mjs"]);
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const file of files) {
-  const child = spawnSync(process.execPath, ["--expose-gc", join(dir, file)], {
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  process.stdout.write(`\n== ${file}\n${child.stdout}${child.stderr}`);
-  const count = (label) => Number(child.stdout.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, "m"))?.[1] ?? NaN);
-  const total = count("Total");
-  const ok = count("Passed");
-  const skip = count("Skipped") || 0;
-  if (child.status === 0 && Number.isFinite(total) && Number.isFinite(ok)) {
-    passed += ok;
-    skipped += skip;
-    failed += total - ok - skip;
-  } else {
-    // A crash or signal: count every test the file reported, at least one, as failed.
-    const reason = child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`;
-    process.stdout.write(`!! ${file}: ${reason}\n`);
-    const done = Number.isFinite(ok) ? ok : 0;
-    passed += done;
-    failed += Math.max(1, (Number.isFinite(total) ? total : 0) - done);
+for (const backend of backends) {
+  for (const file of files) {
+    if (backendIndependent.has(file) && backend !== backends[0]) continue;
+    const child = spawnSync(process.execPath, ["--expose-gc", join(dir, file)], {
+      env: { ...process.env, MMF_BACKEND: backend, NO_COLOR: "1", FORCE_COLOR: "0" },
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    process.stdout.write(`\n== ${file} [${backend}]\n${child.stdout}${child.stderr}`);
+    const count = (label) => Number(child.stdout.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, "m"))?.[1] ?? NaN);
+    // uvu's Total counts the tests that ran; Skipped ones come on top.
+    const total = count("Total");
+    const ok = count("Passed");
+    const skip = count("Skipped") || 0;
+    if (child.status === 0 && Number.isFinite(total) && Number.isFinite(ok)) {
+      passed += ok;
+      skipped += skip;
+      failed += total - ok;
+    } else {
+      // A crash or signal: every test the file did not report as passed counts as failed, at least one.
+      const reason = child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`;
+      process.stdout.write(`!! ${file} [${backend}]: ${reason}\n`);
+      const done = Number.isFinite(ok) ? ok : 0;
+      passed += done;
+      skipped += skip;
+      failed += Math.max(1, (Number.isFinite(total) ? total : 0) - done);
+    }
   }
 }
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

@@ -248,23 +248,44 @@ static int open_beneath_walk(int dirfd, const char* path, int flags) {
   return rc;
 }
 
+// The arguments of openBeneath and openBeneathWalk: (dirfd, relativePath, mode). 0 or -errno.
+static int open_args(napi_env env, napi_callback_info info, int32_t* dirfd, char* path, size_t cap, int* flags) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t mode = -1;
+  size_t len = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return -EINVAL;
+  if (napi_get_value_int32(env, argv[0], dirfd) != napi_ok || *dirfd < 0) return -EBADF;
+  if (napi_get_value_string_utf8(env, argv[1], path, cap, &len) != napi_ok || len == 0 || len >= cap - 1) return -EINVAL;
+  if (strlen(path) != len) return -EINVAL;  // an embedded NUL
+  if (napi_get_value_int32(env, argv[2], &mode) != napi_ok || (*flags = open_flags(mode)) < 0) return -EINVAL;
+  return 0;
+}
+
+// Passes a descriptor of a regular file through; closes anything else (a folder, a FIFO, a device).
+static int regular_only(int fd) {
+  if (fd < 0) return fd;
+  struct stat st;
+  int err = 0;
+  if (fstat(fd, &st) != 0) err = errno;
+  else if (S_ISDIR(st.st_mode)) err = EISDIR;
+  else if (!S_ISREG(st.st_mode)) err = ENODEV;
+  if (err != 0) {
+    close(fd);
+    return -err;
+  }
+  return fd;
+}
+
 // openBeneath(dirfd, relativePath, mode): opens a regular file inside the directory `dirfd` and
 // never outside it: no "..", absolute path or symlink may lead out (openat2 RESOLVE_BENEATH where
 // the kernel has it, a component walk that refuses symlinks where it does not). fd or -errno.
 static napi_value js_open_beneath(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t dirfd = -1, mode = -1;
+  int32_t dirfd = -1;
+  int flags = 0;
   char path[4096];
-  size_t len = 0;
-  if (argc < 3 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || dirfd < 0) return make_int(env, -EBADF);
-  if (napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok || len == 0 || len >= sizeof path - 1)
-    return make_int(env, -EINVAL);
-  if (strlen(path) != len) return make_int(env, -EINVAL);  // an embedded NUL
-  if (napi_get_value_int32(env, argv[2], &mode) != napi_ok) return make_int(env, -EINVAL);
-  int flags = open_flags(mode);
-  if (flags < 0) return make_int(env, -EINVAL);
+  int rc = open_args(env, info, &dirfd, path, sizeof path, &flags);
+  if (rc != 0) return make_int(env, rc);
   struct open_how how;
   memset(&how, 0, sizeof how);
   how.flags = (uint64_t)flags;
@@ -273,29 +294,17 @@ static napi_value js_open_beneath(napi_env env, napi_callback_info info) {
   int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
   if (fd < 0 && (errno == ENOSYS || errno == EPERM)) fd = open_beneath_walk(dirfd, path, flags);
   else if (fd < 0) fd = -errno;
-  if (fd < 0) return make_int(env, fd);
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    int err = S_ISDIR(st.st_mode) ? EISDIR : ENODEV;
-    close(fd);
-    return make_int(env, -err);
-  }
-  return make_int(env, fd);
+  return make_int(env, regular_only(fd));
 }
 
 // openBeneathWalk(dirfd, relativePath, mode): the fallback alone, so tests can reach it.
 static napi_value js_open_beneath_walk(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t dirfd = -1, mode = -1;
+  int32_t dirfd = -1;
+  int flags = 0;
   char path[4096];
-  size_t len = 0;
-  if (argc < 3 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || dirfd < 0) return make_int(env, -EBADF);
-  if (napi_get_value_string_utf8(env, argv[1], path, sizeof path, &len) != napi_ok || len == 0 || len >= sizeof path - 1)
-    return make_int(env, -EINVAL);
-  if (napi_get_value_int32(env, argv[2], &mode) != napi_ok || open_flags(mode) < 0) return make_int(env, -EINVAL);
-  return make_int(env, open_beneath_walk(dirfd, path, open_flags(mode)));
+  int rc = open_args(env, info, &dirfd, path, sizeof path, &flags);
+  if (rc != 0) return make_int(env, rc);
+  return make_int(env, regular_only(open_beneath_walk(dirfd, path, flags)));
 }
 
 // openDirectory(path): an O_PATH descriptor of a directory, for a preopen; fd or -errno.

@@ -1,0 +1,66 @@
+// The system calls behind the `mmf` imports, and the choice between the two implementations:
+// "native" (the N-API helper: real mmap into Wasm memory) and "emulated" (copies through node:fs).
+import { emulatedBackend } from "./emulated-backend.js";
+import { MmfError } from "./errors.js";
+import { nativeHelper } from "./native.js";
+
+export type BackendName = "native" | "emulated";
+export type BackendOption = BackendName | "auto";
+
+/** What MmfHost needs from a backend. Failures are negated errno values, never exceptions. */
+export interface Backend {
+  readonly name: BackendName;
+  /** The page size regions are mapped in. */
+  pageSize(): number;
+  /** The base address of the memory behind a full-length Uint8Array view (0 where there is none). */
+  memoryBase(view: Uint8Array): bigint | number;
+  /** [size, O_ACCMODE bits] of a regular file's descriptor, or a negated errno. */
+  fileInfo(fd: number): [number, number] | number;
+  /** Maps (or copies) file pages over a page-aligned range of the memory; 0 or a negated errno. */
+  map(view: Uint8Array, addr: number, len: number, fd: number, fileOffset: number, shared: boolean): number;
+  /** Drops a mapping and leaves zeroed memory; 0 or a negated errno. */
+  unmap(view: Uint8Array, addr: number, len: number): number;
+  /** Writes a shared mapping's changes to the file; 0 or a negated errno. */
+  sync(view: Uint8Array, addr: number, len: number, async: boolean): number;
+  /** The next offset holding data (SEEK_DATA), the file size if none, or a negated errno. */
+  nextData(fd: number, offset: number): number;
+  /** Opens a regular file beneath a directory descriptor (mode 0 r, 1 r+, 2 w+); fd or a negated errno. */
+  openBeneath(dirfd: number, path: string, mode: number): number;
+  /** A descriptor of a directory, for a preopen; fd or a negated errno. */
+  openDirectory(path: string): number;
+  /** Closes a descriptor the backend opened; 0 or a negated errno. */
+  closeFd(fd: number): number;
+}
+
+let warned = false;
+
+/**
+ * The backend for an option: "native" fails if the helper is missing; "auto" (the default) takes
+ * MMF_BACKEND from the environment, else the native helper, else the emulated backend with one
+ * warning on stderr. The emulated backend keeps per-memory state, so every host gets its own.
+ */
+export function selectBackend(option: BackendOption | undefined): Backend {
+  const wanted = option ?? "auto";
+  const resolved = wanted === "auto" ? (process.env.MMF_BACKEND || "auto") : wanted;
+  switch (resolved) {
+    case "native":
+      try {
+        return nativeHelper();
+      } catch (err) {
+        throw new MmfError("EIO", `the native helper could not be loaded (${(err as Error).message.split("\n")[0]})`);
+      }
+    case "emulated":
+      return emulatedBackend();
+    case "auto":
+      try {
+        return nativeHelper();
+      } catch (err) {
+        if (!warned) {
+          warned = true;
+          process.stderr.write(`wasm-mmf: native helper unavailable (${(err as Error).message.split("\n")[0]}); using the emulated backend, which copies instead of mapping\n`);
+        }
+        return emulatedBackend();
+      }
+  }
+  throw new MmfError("EINVAL", `unknown backend ${JSON.stringify(resolved)}: "native", "emulated" or "auto"`);
+}
