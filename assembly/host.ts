@@ -1,35 +1,61 @@
-// The system calls the region logic needs, imported from the host as module "mmf".
-// Each returns a negated error code (see errors.ts) on failure. Addresses and lengths are byte
-// offsets into this module's linear memory; map/unmap/sync take page-aligned ranges.
+// The system calls the region logic needs. Normally imported from the host as module "mmf"
+// (docs/abi.md); in the pure-WASI build (--use MMF_WASI_BACKEND=1) implemented inside the
+// module with WASI calls (wasi-backend.ts). Each returns a negated error code (errors.ts) on
+// failure. Addresses and lengths are byte offsets into this module's linear memory;
+// map/unmap/sync take page-aligned ranges.
 
-/** The OS page size in bytes. */
-@external("mmf", "page_size")
-export declare function host_page_size(): i32;
+import { wasiClose, wasiFileSize, wasiMap, wasiOpen, wasiPageSize, wasiSync, wasiUnmap } from "./wasi-backend";
+
+@external("mmf", "page_size") declare function mmf_page_size(): i32;
+@external("mmf", "file_size") declare function mmf_file_size(handle: i32): i64;
+@external("mmf", "map") declare function mmf_map(handle: i32, fileOffset: i64, addr: usize, len: usize, shared: i32): i32;
+@external("mmf", "unmap") declare function mmf_unmap(addr: usize, len: usize): i32;
+@external("mmf", "sync") declare function mmf_sync(addr: usize, len: usize, isAsync: i32): i32;
+@external("mmf", "open") declare function mmf_open(pathPtr: usize, pathLen: usize, mode: i32): i32;
+@external("mmf", "close") declare function mmf_close(handle: i32): i32;
+
+/** The page size in bytes. */
+export function host_page_size(): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return wasiPageSize();
+  return mmf_page_size();
+}
 
 /** The size in bytes of the file behind `handle`, or a negated error code. */
-@external("mmf", "file_size")
-export declare function host_file_size(handle: i32): i64;
+export function host_file_size(handle: i32): i64 {
+  if (isDefined(MMF_WASI_BACKEND)) return wasiFileSize(handle);
+  return mmf_file_size(handle);
+}
 
 /** Maps `len` bytes of the file at `fileOffset` over [addr, addr+len); `shared` 1 = writes reach the file. */
-@external("mmf", "map")
-export declare function host_map(handle: i32, fileOffset: i64, addr: usize, len: usize, shared: i32): i32;
+export function host_map(handle: i32, fileOffset: i64, addr: usize, len: usize, shared: i32): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return wasiMap(handle, fileOffset, addr, len, shared);
+  return mmf_map(handle, fileOffset, addr, len, shared);
+}
 
 /** Drops the mapping at [addr, addr+len) and puts zeroed memory back. */
-@external("mmf", "unmap")
-export declare function host_unmap(addr: usize, len: usize): i32;
+export function host_unmap(addr: usize, len: usize): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return wasiUnmap(addr, len);
+  return mmf_unmap(addr, len);
+}
 
-/** Writes the dirty pages of [addr, addr+len) to the file; `async` 1 = schedule only. */
-@external("mmf", "sync")
-export declare function host_sync(addr: usize, len: usize, isAsync: i32): i32;
+/** Writes the dirty pages of [addr, addr+len) to the file; `isAsync` 1 = schedule only. */
+export function host_sync(addr: usize, len: usize, isAsync: i32): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return wasiSync(addr, len, isAsync);
+  return mmf_sync(addr, len, isAsync);
+}
 
 /**
  * Opens the file at the UTF-8 path [pathPtr, pathPtr+pathLen) beneath one of the folders the host
  * preopened; mode 0 read-only, 1 read-write, 2 read-write created or truncated. Returns a handle
  * (> 0) or a negated error code.
  */
-@external("mmf", "open")
-export declare function host_open(pathPtr: usize, pathLen: usize, mode: i32): i32;
+export function host_open(pathPtr: usize, pathLen: usize, mode: i32): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return wasiOpen(pathPtr, pathLen, mode);
+  return mmf_open(pathPtr, pathLen, mode);
+}
 
 /** Closes a handle that `open` returned. */
-@external("mmf", "close")
-export declare function host_close(handle: i32): i32;
+export function host_close(handle: i32): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return wasiClose(handle);
+  return mmf_close(handle);
+}

@@ -59,6 +59,23 @@ test("MEM_READWRITE: writes through data() and writers are in the file after flu
   assert.equal(readBytes(path).subarray(5100, 5103), new Uint8Array([1, 2, 3]), "after close");
 });
 
+test("MEM_READWRITE: flush writes back only the pages that changed", () => {
+  const path = fresh();
+  const file = openFile(path, "r+");
+  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 0, 0);
+  region.data()[10] = 0x42;
+  // Another writer changes a page this region did not touch: write-back must leave it alone.
+  const fd = openSync(path, "r+");
+  writeSync(fd, new Uint8Array([0x99]), 0, 1, 3 * 4096 + 5);
+  closeSync(fd);
+  region.flush();
+  region.close();
+  const disk = readBytes(path);
+  assert.is(disk[10], 0x42);
+  assert.is(disk[3 * 4096 + 5], 0x99, "an unchanged page was written back over another writer's bytes");
+  file.close();
+});
+
 realMappingTest(test, "MEM_READWRITE: a write through data() is in the file at once (same page cache)", () => {
   const path = fresh();
   const file = openFile(path, "r+");

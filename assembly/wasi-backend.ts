@@ -1,0 +1,239 @@
+// The `mmf` host functions implemented inside the module with WASI preview1 calls, for plain
+// WASI hosts (Wasmtime, node:wasi, browser shims) that have no mmap to offer. A "mapping" reads
+// the file's bytes into linear memory with fd_pread; a shared one keeps a shadow copy and
+// writes back with fd_pwrite only the pages that differ from it, at sync and unmap.
+// Built only with --use MMF_WASI_BACKEND=1 (asconfig target "wasi"); see host.ts.
+
+import { EACCES, EBADF, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from "./errors";
+import { releasePages, reservePages } from "./address-space";
+
+// WASI preview1, declared here so that builds without WASI never see these imports.
+@external("wasi_snapshot_preview1", "fd_pread")
+declare function fd_pread(fd: i32, iovs: usize, iovsLen: usize, offset: u64, nread: usize): u16;
+@external("wasi_snapshot_preview1", "fd_pwrite")
+declare function fd_pwrite(fd: i32, iovs: usize, iovsLen: usize, offset: u64, nwritten: usize): u16;
+@external("wasi_snapshot_preview1", "fd_filestat_get")
+declare function fd_filestat_get(fd: i32, buf: usize): u16;
+@external("wasi_snapshot_preview1", "fd_datasync")
+declare function fd_datasync(fd: i32): u16;
+@external("wasi_snapshot_preview1", "fd_close")
+declare function fd_close(fd: i32): u16;
+@external("wasi_snapshot_preview1", "fd_prestat_get")
+declare function fd_prestat_get(fd: i32, buf: usize): u16;
+@external("wasi_snapshot_preview1", "fd_prestat_dir_name")
+declare function fd_prestat_dir_name(fd: i32, path: usize, pathLen: usize): u16;
+@external("wasi_snapshot_preview1", "path_open")
+declare function path_open(dirfd: i32, dirflags: u32, path: usize, pathLen: usize, oflags: u16,
+  rightsBase: u64, rightsInheriting: u64, fdflags: u16, fd: usize): u16;
+
+const PAGE: i32 = 4096;
+
+// WASI constants.
+const WASI_EBADF: u16 = 8;
+const FILETYPE_REGULAR: u8 = 4;
+const OFLAGS_CREAT: u16 = 1;
+const OFLAGS_TRUNC: u16 = 8;
+const RIGHT_FD_DATASYNC: u64 = 1;
+const RIGHT_FD_READ: u64 = 2;
+const RIGHT_FD_SEEK: u64 = 4;
+const RIGHT_FD_SYNC: u64 = 16;
+const RIGHT_FD_WRITE: u64 = 64;
+const RIGHT_FD_FILESTAT_GET: u64 = 2097152;
+// Only the rights we use: Node's WASI refuses path_open with every right bit set (errno 76).
+const READ_RIGHTS = RIGHT_FD_READ | RIGHT_FD_SEEK | RIGHT_FD_FILESTAT_GET;
+const WRITE_RIGHTS = READ_RIGHTS | RIGHT_FD_WRITE | RIGHT_FD_DATASYNC | RIGHT_FD_SYNC;
+
+// Scratch space for WASI out-parameters (one call at a time). @lazy: builds without WASI never
+// reference these, and then neither the space nor the initializers exist in them.
+// filestat: filetype at 16, size at 32. prestat: tag at 0, name length at 4.
+// @ts-ignore: decorator
+@lazy const STAT: usize = memory.data(64, 8);
+// @ts-ignore: decorator
+@lazy const IOV: usize = memory.data(8, 4);
+// @ts-ignore: decorator
+@lazy const COUNT: usize = memory.data(8, 4);
+
+/** WASI errno to a negated ABI code. */
+function fromErrno(errno: u16): i32 {
+  switch (errno) {
+    case 0: return 0;
+    case 8: return -EBADF; // BADF
+    case 2: case 63: case 76: case 75: case 32: return -EACCES; // ACCES, PERM, NOTCAPABLE, XDEV, LOOP
+    case 44: case 54: return -ENOENT; // NOENT, NOTDIR
+    case 28: case 31: case 37: return -EINVAL; // INVAL, ISDIR, NAMETOOLONG
+    case 48: return -ENOMEM; // NOMEM
+    case 22: case 61: return -ERANGE; // FBIG, OVERFLOW
+  }
+  return -EIO;
+}
+
+class SharedMapping {
+  constructor(public fd: i32, public fileOffset: u64, public len: usize, public shadow: usize) {}
+}
+// @ts-ignore: decorator
+@lazy const shared = new Map<usize, SharedMapping>();
+// @ts-ignore: decorator
+@lazy const writableFds = new Set<i32>();
+
+export function wasiPageSize(): i32 {
+  return PAGE;
+}
+
+export function wasiFileSize(fd: i32): i64 {
+  const e = fd_filestat_get(fd, STAT);
+  if (e != 0) return fromErrno(e);
+  if (load<u8>(STAT, 16) != FILETYPE_REGULAR) return -EINVAL;
+  return load<i64>(STAT, 32);
+}
+
+function preadAll(fd: i32, addr: usize, len: usize, offset: u64): i32 {
+  let done: usize = 0;
+  while (done < len) {
+    store<u32>(IOV, <u32>(addr + done));
+    store<u32>(IOV, <u32>(len - done), 4);
+    const e = fd_pread(fd, IOV, 1, offset + done, COUNT);
+    if (e != 0) return fromErrno(e);
+    const n = <usize>load<u32>(COUNT);
+    if (n == 0) break;
+    done += n;
+  }
+  memory.fill(addr + done, 0, len - done);
+  return 0;
+}
+
+function pwriteAll(fd: i32, addr: usize, len: usize, offset: u64): i32 {
+  let done: usize = 0;
+  while (done < len) {
+    store<u32>(IOV, <u32>(addr + done));
+    store<u32>(IOV, <u32>(len - done), 4);
+    const e = fd_pwrite(fd, IOV, 1, offset + done, COUNT);
+    if (e != 0) return fromErrno(e);
+    const n = <usize>load<u32>(COUNT);
+    if (n == 0) return -EIO;
+    done += n;
+  }
+  return 0;
+}
+
+export function wasiMap(fd: i32, fileOffset: i64, addr: usize, len: usize, isShared: i32): i32 {
+  if (len == 0 || (addr & (PAGE - 1)) != 0 || (len & (PAGE - 1)) != 0 || fileOffset < 0) return -EINVAL;
+  if (<u64>addr + len > (<u64>memory.size() << 16)) return -ERANGE;
+  // Shared needs a handle opened for writing. Not every WASI host tracks rights (browser shims
+  // report none), so the handles' open modes are remembered here.
+  if (isShared && !writableFds.has(fd)) return -EACCES;
+  const rc = preadAll(fd, addr, len, <u64>fileOffset);
+  if (rc < 0 || !isShared) return rc;
+  const shadow = reservePages(<u32>(len / PAGE));
+  if (shadow == 0) {
+    memory.fill(addr, 0, len);
+    return -ENOMEM;
+  }
+  memory.copy(shadow, addr, len);
+  shared.set(addr, new SharedMapping(fd, <u64>fileOffset, len, shadow));
+  return 0;
+}
+
+export function wasiSync(addr: usize, len: usize, isAsync: i32): i32 {
+  // A private mapping has nothing to write; a shared one is found by the mapping that holds addr.
+  const keys = shared.keys();
+  for (let i = 0; i < keys.length; i++) {
+    const start = keys[i];
+    const m = shared.get(start);
+    if (start > addr || addr + len > start + m.len) continue;
+    const e = fd_filestat_get(m.fd, STAT);
+    if (e != 0) return fromErrno(e);
+    const fileSize = load<u64>(STAT, 32);
+    for (let page = addr - start; page < addr - start + len; page += PAGE) {
+      if (memory.compare(start + page, m.shadow + page, PAGE) == 0) continue;
+      // Only bytes inside the file: a mapping's tail past the end never extends it.
+      const at = m.fileOffset + page;
+      const n: usize = at >= fileSize ? 0 : <usize>min<u64>(<u64>PAGE, fileSize - at);
+      if (n > 0) {
+        const rc = pwriteAll(m.fd, start + page, n, at);
+        if (rc < 0) return rc;
+      }
+      memory.copy(m.shadow + page, start + page, PAGE);
+    }
+    if (!isAsync) {
+      const s = fd_datasync(m.fd);
+      if (s != 0) return fromErrno(s);
+    }
+    return 0;
+  }
+  return 0;
+}
+
+export function wasiUnmap(addr: usize, len: usize): i32 {
+  let rc = 0;
+  if (shared.has(addr)) {
+    rc = wasiSync(addr, len, 1);
+    const m = shared.get(addr);
+    releasePages(m.shadow, <u32>(m.len / PAGE));
+    shared.delete(addr);
+  }
+  memory.fill(addr, 0, len);
+  return rc;
+}
+
+/** The preopened directories: fd and name ("/work"), found once. */
+// @ts-ignore: decorator
+@lazy let preopenFds: i32[] | null = null;
+// @ts-ignore: decorator
+@lazy let preopenNames: string[] = [];
+
+function preopens(): i32[] {
+  let fds = preopenFds;
+  if (fds == null) {
+    fds = [];
+    for (let fd = 3; fd < 1024; fd++) {
+      if (fd_prestat_get(fd, STAT) != 0) break; // EBADF past the last one
+      if (load<u8>(STAT) != 0) continue; // not a directory
+      const nameLen = <usize>load<u32>(STAT, 4);
+      const buf = new ArrayBuffer(<i32>nameLen);
+      if (fd_prestat_dir_name(fd, changetype<usize>(buf), nameLen) != 0) continue;
+      let name = String.UTF8.decode(buf, true);
+      if (!name.startsWith("/")) name = "/" + name;
+      while (name.length > 1 && name.endsWith("/")) name = name.slice(0, name.length - 1);
+      fds.push(fd);
+      preopenNames.push(name);
+    }
+    preopenFds = fds;
+  }
+  return fds;
+}
+
+export function wasiOpen(pathPtr: usize, pathLen: usize, mode: i32): i32 {
+  if (mode < 0 || mode > 2 || pathLen == 0 || pathLen >= 4096) return -EINVAL;
+  const path = String.UTF8.decodeUnsafe(pathPtr, pathLen, false);
+  if (path.indexOf("\0") >= 0) return -EINVAL;
+  const fds = preopens();
+  let best = -1;
+  for (let i = 0; i < fds.length; i++) {
+    const name = preopenNames[i];
+    const prefix = name == "/" ? "/" : name + "/";
+    if ((path == name || path.startsWith(prefix)) && (best < 0 || name.length > preopenNames[best].length)) best = i;
+  }
+  if (best < 0) return -ENOENT;
+  let relative = path.slice(preopenNames[best].length);
+  while (relative.startsWith("/")) relative = relative.slice(1);
+  if (relative.length == 0) return -EINVAL;
+  const rel = String.UTF8.encode(relative);
+  const writable = mode != 0;
+  const e = path_open(fds[best], 0, changetype<usize>(rel), <usize>rel.byteLength,
+    mode == 2 ? OFLAGS_CREAT | OFLAGS_TRUNC : 0, writable ? WRITE_RIGHTS : READ_RIGHTS, 0, 0, COUNT);
+  if (e != 0) return fromErrno(e);
+  const fd = load<i32>(COUNT);
+  if (fd_filestat_get(fd, STAT) != 0 || load<u8>(STAT, 16) != FILETYPE_REGULAR) {
+    fd_close(fd);
+    return -EINVAL;
+  }
+  if (writable) writableFds.add(fd);
+  return fd;
+}
+
+export function wasiClose(fd: i32): i32 {
+  if (fd < 3) return -EBADF; // never the standard streams
+  writableFds.delete(fd);
+  const e = fd_close(fd);
+  return e == WASI_EBADF ? -EBADF : fromErrno(e);
+}
