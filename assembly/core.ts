@@ -4,7 +4,7 @@
 export { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "./modes";
 import {
   closeRegion, flushRegion, initRegions, liveMappedBytes, liveRegionBytes, liveRegionCount,
-  openRegion, regionAddress, regionMode, regionSeek, regionSize, regionSpan,
+  openRegion, regionAddress, regionCheck, regionMode, regionSeek, regionSize, regionSpan,
 } from "./region-table";
 import { freePages } from "./address-space";
 
@@ -26,6 +26,10 @@ export function region_flush(id: i32, isAsync: i32): i32 {
 
 export function region_address(id: i32): usize {
   return regionAddress(id);
+}
+
+export function region_check(id: i32): i32 {
+  return regionCheck(id);
 }
 
 export function region_size(id: i32): u32 {

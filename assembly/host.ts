@@ -13,6 +13,8 @@ import { wasiClose, wasiFileSize, wasiMap, wasiOpen, wasiPageSize, wasiSync, was
 @external("mmf", "sync") declare function mmf_sync(addr: usize, len: usize, isAsync: i32): i32;
 @external("mmf", "open") declare function mmf_open(pathPtr: usize, pathLen: usize, mode: i32): i32;
 @external("mmf", "close") declare function mmf_close(handle: i32): i32;
+@external("mmf", "watch") declare function mmf_watch(epochAddr: usize): i32;
+@external("mmf", "truncated") declare function mmf_truncated(addr: usize, len: usize): i32;
 
 /** The page size in bytes. */
 export function host_page_size(): i32 {
@@ -58,4 +60,19 @@ export function host_open(pathPtr: usize, pathLen: usize, mode: i32): i32 {
 export function host_close(handle: i32): i32 {
   if (isDefined(MMF_WASI_BACKEND)) return wasiClose(handle);
   return mmf_close(handle);
+}
+
+/**
+ * Names the i32 at `epochAddr` that the host bumps whenever a mapping of this module faults past
+ * the end of a file truncated under it. (WASI build: nothing is mapped, nothing can fault.)
+ */
+export function host_watch(epochAddr: usize): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return 0;
+  return mmf_watch(epochAddr);
+}
+
+/** 1 if the mapping [addr, addr+len) faulted past the end of its file, 0 if not. */
+export function host_truncated(addr: usize, len: usize): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return 0;
+  return mmf_truncated(addr, len);
 }

@@ -3,7 +3,7 @@
 
 import { ECLOSED } from "./errors";
 import { Mappable } from "./mapped-file";
-import { closeRegion, flushRegion, openRegion, regionAddress, regionSize } from "./region-table";
+import { closeRegion, flushRegion, openRegion, regionAddress, regionCheck, regionSize } from "./region-table";
 import { Result } from "./result";
 
 export class MemoryRegion {
@@ -22,6 +22,11 @@ export class MemoryRegion {
   /** Address of the first mapped byte in linear memory (load<u8>(data() + i)); 0 when closed or empty. */
   data(): usize {
     return this.id == 0 ? 0 : regionAddress(this.id);
+  }
+
+  /** 0 while the region is usable; -ECLOSED, or -ETRUNCATED once its file was truncated under it. */
+  check(): i32 {
+    return this.id == 0 ? -ECLOSED : regionCheck(this.id);
   }
 
   /** Size in bytes; 0 once closed. */

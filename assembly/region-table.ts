@@ -5,8 +5,8 @@
 // packs the record index with a generation byte, so a closed region's id never reaches the
 // region that reuses its record.
 
-import { EACCES, ECLOSED, EINVAL, ENOMEM, ERANGE } from "./errors";
-import { host_file_size, host_map, host_page_size, host_sync, host_unmap } from "./host";
+import { EACCES, ECLOSED, EINVAL, ENOMEM, ERANGE, ETRUNCATED } from "./errors";
+import { host_file_size, host_map, host_page_size, host_sync, host_truncated, host_unmap, host_watch } from "./host";
 import { allowsWrites, isValidMode, mapsShared, MEM_READWRITE } from "./modes";
 import { getPageShift, getPageSize, pageOffsetOf, pagesFor, setPageSize } from "./pages";
 import { releasePages, reservePages } from "./address-space";
@@ -16,9 +16,16 @@ const MAP_ADDR = 0; // u32: page-aligned start of the mapping; free-list link wh
 const MAP_LEN = 4; // u32: bytes mapped, whole pages (0 for an empty region)
 const SIZE = 8; // u32: bytes of the region
 const PAGE_OFF = 12; // u16: where the region starts inside its first page
-const MODE = 14; // u8: the MEM_* mode; 0 = dead record
+const MODE = 14; // u8: the MEM_* mode, | TRUNCATED; 0 = dead record
 const GEN = 15; // u8: generation, bumped at every close
 const RECORD = 16;
+const MODE_MASK: u8 = 0x0f;
+/** Set in MODE once the region's file was truncated under it (a SIGBUS the host absorbed). */
+const TRUNCATED: u8 = 0x40;
+
+/** The host bumps this word when any mapping of this memory faults past the end of its file. */
+const EPOCH: usize = memory.data(4, 4);
+let seenEpoch: i32 = 0;
 
 const INDEX_BITS = 24;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
@@ -37,7 +44,32 @@ let liveBytes: u64 = 0;
 /** Reads the page size from the host. Returns 0, or -EINVAL for an unusable page size. */
 export function initRegions(): i32 {
   if (getPageSize() != 0) return 0;
-  return setPageSize(host_page_size()) ? 0 : -EINVAL;
+  if (!setPageSize(host_page_size())) return -EINVAL;
+  host_watch(EPOCH);
+  return 0;
+}
+
+/** After the epoch moved, asks the host which live regions faulted and flags them. */
+function refreshTruncation(): void {
+  const now = load<i32>(EPOCH);
+  if (now == seenEpoch) return;
+  seenEpoch = now;
+  for (let i: u32 = 0; i < used; i++) {
+    const rec = recordOf(i);
+    const mode = load<u8>(rec, MODE);
+    if (mode == 0 || (mode & TRUNCATED) != 0 || load<u32>(rec, MAP_LEN) == 0) continue;
+    if (host_truncated(<usize>load<u32>(rec, MAP_ADDR), <usize>load<u32>(rec, MAP_LEN)) == 1) {
+      store<u8>(rec, mode | TRUNCATED, MODE);
+    }
+  }
+}
+
+/** 0 if region `id` is open and whole, -ECLOSED, or -ETRUNCATED once its file shrank under it. */
+export function regionCheck(id: i32): i32 {
+  const rec = lookup(id);
+  if (rec == 0) return -ECLOSED;
+  refreshTruncation();
+  return (load<u8>(rec, MODE) & TRUNCATED) != 0 ? -ETRUNCATED : 0;
 }
 
 function recordOf(index: u32): usize {
@@ -159,10 +191,11 @@ export function closeRegion(id: i32): i32 {
 
 /** Writes a MEM_READWRITE region's changes to the file (others have nothing to write). */
 export function flushRegion(id: i32, isAsync: bool): i32 {
+  const check = regionCheck(id);
+  if (check < 0) return check;
   const rec = lookup(id);
-  if (rec == 0) return -ECLOSED;
   const mapLen = load<u32>(rec, MAP_LEN);
-  if (load<u8>(rec, MODE) != MEM_READWRITE || mapLen == 0) return 0;
+  if ((load<u8>(rec, MODE) & MODE_MASK) != MEM_READWRITE || mapLen == 0) return 0;
   return host_sync(<usize>load<u32>(rec, MAP_ADDR), mapLen, isAsync ? 1 : 0);
 }
 
@@ -182,7 +215,7 @@ export function regionSize(id: i32): u32 {
 /** The region's mode, or -ECLOSED. */
 export function regionMode(id: i32): i32 {
   const rec = lookup(id);
-  return rec == 0 ? -ECLOSED : <i32>load<u8>(rec, MODE);
+  return rec == 0 ? -ECLOSED : <i32>(load<u8>(rec, MODE) & MODE_MASK);
 }
 
 /**
@@ -191,9 +224,10 @@ export function regionMode(id: i32): i32 {
  * forbids them are -EACCES.
  */
 export function regionSpan(id: i32, offset: f64, length: i32, write: bool): i32 {
+  const check = regionCheck(id);
+  if (check < 0) return check;
   const rec = lookup(id);
-  if (rec == 0) return -ECLOSED;
-  if (write && !allowsWrites(<i32>load<u8>(rec, MODE))) return -EACCES;
+  if (write && !allowsWrites(<i32>(load<u8>(rec, MODE) & MODE_MASK))) return -EACCES;
   if (!(offset >= 0) || offset != Math.floor(offset) || length < 0) return -EINVAL;
   const size = <f64>load<u32>(rec, SIZE);
   if (offset >= size) return 0;
@@ -205,8 +239,9 @@ export function regionSpan(id: i32, offset: f64, length: i32, write: bool): i32 
  * the end (2). A position past the end is allowed (reads there return 0); a negative one is -EINVAL.
  */
 export function regionSeek(id: i32, position: f64, offset: f64, whence: i32): f64 {
+  const check = regionCheck(id);
+  if (check < 0) return check;
   const rec = lookup(id);
-  if (rec == 0) return -ECLOSED;
   if (offset != Math.floor(offset) || !(position >= 0) || position != Math.floor(position)) return -EINVAL;
   let base: f64;
   if (whence == 0) base = 0;

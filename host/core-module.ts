@@ -13,6 +13,7 @@ export type CoreExports = {
   region_flush(id: number, isAsync: number): number;
   region_address(id: number): number;
   region_size(id: number): number;
+  region_check(id: number): number;
   region_mode(id: number): number;
   region_span(id: number, offset: number, length: number, write: number): number;
   region_seek(id: number, position: number, offset: number, whence: number): number;

@@ -93,6 +93,10 @@ export class EmulatedBackend implements Backend {
     });
   }
 
+  truncated(): number {
+    return 0; // a copy cannot fault
+  }
+
   unmap(view: Uint8Array, addr: number, len: number): number {
     const mapping = this.#shared.get(addr);
     const rc = mapping ? this.sync(view, addr, len, true) : 0;

@@ -10,6 +10,7 @@ export interface RegionOwner {
   seekOf(id: number, position: number, offset: number, whence: number): number;
   flushOf(id: number, async: boolean): number;
   closeOf(id: number): number;
+  checkOf(id: number): number;
 }
 
 interface Held {
@@ -47,7 +48,13 @@ export class MemoryRegion {
    * until this region closes; keep the region reachable while you use it (useMemoryRegion).
    */
   data(): Uint8Array {
-    this.#live("MemoryRegion.data");
+    const owner = this.#live("MemoryRegion.data");
+    owner.checked("MemoryRegion.data", owner.checkOf(this.#id));
+    return this.#view;
+  }
+
+  /** @internal The view, for readers and writers after span() has checked the region. */
+  view(): Uint8Array {
     return this.#view;
   }
 

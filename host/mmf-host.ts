@@ -35,6 +35,8 @@ export interface MmfImports {
   sync(addr: number, len: number, async: number): number;
   open(pathPtr: number, pathLen: number, mode: number): number;
   close(handle: number): number;
+  watch(epochAddr: number): number;
+  truncated(addr: number, len: number): number;
   [name: string]: (...args: never[]) => unknown;
 }
 
@@ -60,6 +62,8 @@ export class MmfHost {
   readonly #maxHandles: number;
   readonly #preopens: Preopen[] = [];
   readonly #mappings = new MappingSet();
+  /** Where in the guest's memory the truncation epoch word lives (-1: the guest did not say). */
+  #epochAddr = -1;
   #closed = false;
 
   constructor(options: MmfHostOptions = {}) {
@@ -77,6 +81,8 @@ export class MmfHost {
       sync: (addr, len, async) => guarded(() => this.#sync(addr >>> 0, len >>> 0, async)),
       open: (pathPtr, pathLen, mode) => guarded(() => this.#open(pathPtr >>> 0, pathLen >>> 0, mode)),
       close: (handle) => guarded(() => this.#closeHandle(handle)),
+      watch: (epochAddr) => guarded(() => this.#watch(epochAddr >>> 0)),
+      truncated: (addr, len) => guarded(() => this.#truncated(addr >>> 0, len >>> 0)),
     };
   }
 
@@ -219,7 +225,7 @@ export class MmfHost {
     // Pages wholly past the end of the file would fault (SIGBUS) on first touch.
     const fileEnd = ((BigInt(size) + ps - 1n) / ps) * ps;
     if (fileOffset + BigInt(len) > fileEnd) throw new HostError(ERANGE);
-    const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), shared !== 0);
+    const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), shared !== 0, this.#epochAddr);
     if (rc < 0) return codeFromErrno(rc);
     this.#mappings.add(addr, len);
     return 0;
@@ -237,6 +243,22 @@ export class MmfHost {
     if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
     const rc = this.#native.sync(view, addr, len, async !== 0);
     return rc < 0 ? codeFromErrno(rc) : 0;
+  }
+
+  /** The guest names an aligned i32 in its memory that a SIGBUS from a truncated file bumps. */
+  #watch(epochAddr: number): number {
+    const view = this.#currentView();
+    if (epochAddr % 4 !== 0 || epochAddr + 4 > view.byteLength) throw new HostError(EINVAL);
+    this.#epochAddr = epochAddr;
+    return 0;
+  }
+
+  /** 1 if the live mapping [addr, addr+len) faulted past the end of its file, else 0. */
+  #truncated(addr: number, len: number): number {
+    const view = this.#checkedRange(addr, len);
+    if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
+    const rc = this.#native.truncated(view, addr);
+    return rc < 0 ? codeFromErrno(rc) : rc;
   }
 
   #open(pathPtr: number, pathLen: number, mode: number): number {

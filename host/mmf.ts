@@ -128,6 +128,11 @@ export class Mmf implements RegionOwner {
   }
 
   /** @internal */
+  checkOf(id: number): number {
+    return this.#core.region_check(id);
+  }
+
+  /** @internal */
   closeOf(id: number): number {
     return this.#core.region_close(id);
   }

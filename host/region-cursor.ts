@@ -30,7 +30,7 @@ export class MemoryRegionReader extends RegionCursor {
     const n = this.region.span("MemoryRegionReader.readAt", off, p.length, false);
     if (n > 0) {
       const start = Number(off);
-      p.set(this.region.data().subarray(start, start + n));
+      p.set(this.region.view().subarray(start, start + n));
     }
     return n;
   }
@@ -48,7 +48,7 @@ export class MemoryRegionWriter extends RegionCursor {
   writeAt(p: Uint8Array, off: number | bigint): number {
     checkBuffer("MemoryRegionWriter.writeAt", p);
     const n = this.region.span("MemoryRegionWriter.writeAt", off, p.length, true);
-    if (n > 0) this.region.data().set(n === p.length ? p : p.subarray(0, n), Number(off));
+    if (n > 0) this.region.view().set(n === p.length ? p : p.subarray(0, n), Number(off));
     return n;
   }
 

@@ -62,7 +62,7 @@ function runHostile(memory, calls, foreignHandle) {
   for (let i = 0; i < calls; i++) {
     // open(..., 2) truncates: put the file back now and then, so that maps keep succeeding.
     if (i % 1000 === 0) writeFileSync(join(data, "file.bin"), bytes);
-    const op = rand() % 9;
+    const op = rand() % 10;
     let result;
     let name;
     if (op === 0) {
@@ -116,6 +116,10 @@ function runHostile(memory, calls, foreignHandle) {
         assert.ok(hit >= 0, "unmapped a range that was no live mapping");
         live.splice(hit, 1);
       }
+    } else if (op === 9) {
+      name = rand() % 2 ? "watch" : "truncated";
+      result = name === "watch" ? imp.watch(i32()) : imp.truncated(addr(), len());
+      if (name === "truncated" && result === 1) result = 0; // 1 = truncated, a valid answer
     } else {
       name = rand() % 20 === 0 ? "grow" : "sync";
       if (name === "grow") {

@@ -14,6 +14,8 @@
 #include <linux/openat2.h>
 #include <node_api.h>
 
+#include "truncation_guard.h"
+
 #define CHECK(call)                                                   \
   do {                                                                \
     if ((call) != napi_ok) {                                          \
@@ -113,14 +115,15 @@ static napi_value js_file_info(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// map(view, addr, len, fd, fileOffset, shared): maps file pages over [addr, addr+len) of the
-// memory, read-write, MAP_SHARED or MAP_PRIVATE. Never PROT_READ alone: V8 re-protects the
+// map(view, addr, len, fd, fileOffset, shared, epochAddr): maps file pages over [addr, addr+len)
+// of the memory, read-write, MAP_SHARED or MAP_PRIVATE. Never PROT_READ alone: V8 re-protects the
 // whole memory read-write on every grow, which fails (and aborts) on a read-only shared map.
+// The mapping is guarded against SIGBUS; a fault bumps the i32 at epochAddr (-1: none).
 static napi_value js_map(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) return make_int(env, -EINVAL);
+  if (argc < 7) return make_int(env, -EINVAL);
   uint8_t* base;
   size_t mem_len;
   uint64_t addr, len, offset;
@@ -131,9 +134,18 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     return make_int(env, -EINVAL);
   if (napi_get_value_int32(env, argv[3], &fd) != napi_ok || fd < 0) return make_int(env, -EBADF);
   if (napi_get_value_bool(env, argv[5], &shared) != napi_ok) return make_int(env, -EINVAL);
+  int32_t epoch_addr = -1;
+  if (napi_get_value_int32(env, argv[6], &epoch_addr) != napi_ok) return make_int(env, -EINVAL);
   int rc = check_range(base, mem_len, addr, len);
   if (rc != 0) return make_int(env, rc);
   if (offset % (uint64_t)page_size() != 0) return make_int(env, -EINVAL);
+  int32_t* epoch = NULL;
+  if (epoch_addr >= 0) {
+    if (epoch_addr % 4 != 0 || (size_t)epoch_addr + 4 > mem_len) return make_int(env, -EINVAL);
+    epoch = (int32_t*)(base + epoch_addr);
+  }
+  rc = guard_install();
+  if (rc != 0) return make_int(env, rc);
   uint8_t* at = base + addr;
   void* r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE),
                  fd, (off_t)offset);
@@ -143,7 +155,9 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     restore_anonymous(at, len);
     return make_int(env, -err);
   }
-  return make_int(env, 0);
+  rc = guard_add((uintptr_t)at, len, epoch);
+  if (rc != 0) restore_anonymous(at, len);
+  return make_int(env, rc);
 }
 
 // unmap(view, addr, len): replaces a mapping with zeroed anonymous pages.
@@ -159,7 +173,21 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len)) return make_int(env, -EINVAL);
   int rc = check_range(base, mem_len, addr, len);
   if (rc != 0) return make_int(env, rc);
+  guard_remove((uintptr_t)(base + addr));
   return make_int(env, restore_anonymous(base + addr, len));
+}
+
+// truncated(view, addr): 1 if the mapping at addr faulted past the end of its file, 0 if not, or -errno.
+static napi_value js_truncated(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t* base;
+  size_t mem_len;
+  uint64_t addr;
+  if (argc < 2 || memory_of(env, argv[0], &base, &mem_len) != 0 || get_u64(env, argv[1], &addr) || addr >= mem_len)
+    return make_int(env, -EINVAL);
+  return make_int(env, guard_truncated((uintptr_t)(base + addr)));
 }
 
 // sync(view, addr, len, async): msync with MS_SYNC or MS_ASYNC.
@@ -338,6 +366,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fileInfo", NULL, js_file_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"map", NULL, js_map, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"truncated", NULL, js_truncated, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sync", NULL, js_sync, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nextData", NULL, js_next_data, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openBeneath", NULL, js_open_beneath, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -123,6 +123,16 @@ export function writeHeld(index: i32, at: i64, value: u8): i32 {
   return new MemoryRegionWriter(held[index]).writeAt(p, at);
 }
 
+/** 0, or the negated error code the held region reports (-ETRUNCATED once its file shrank). */
+export function checkHeld(index: i32): i32 {
+  return held[index].check();
+}
+
+/** A reader's readAt of one byte: the count or a negated error code. */
+export function readHeld(index: i32, at: i64): i32 {
+  return new MemoryRegionReader(held[index]).readAt(new Uint8Array(1), at);
+}
+
 export function closeHeld(): void {
   for (let i = 0; i < held.length; i++) held[i].close();
   held.length = 0;
