@@ -50,9 +50,14 @@ export class MappingSet {
     return i >= 0 && addr + len <= this.#starts[i] + this.#lengths[i];
   }
 
+  /** Every mapping, as [addr, len]. */
+  entries(): Array<[number, number]> {
+    return this.#starts.map((s, i): [number, number] => [s, this.#lengths[i]]);
+  }
+
   /** Takes every mapping out, for teardown. */
   drain(): Array<[number, number]> {
-    const all = this.#starts.map((s, i): [number, number] => [s, this.#lengths[i]]);
+    const all = this.entries();
     this.#starts = [];
     this.#lengths = [];
     return all;

@@ -49,6 +49,15 @@ export interface MmfHostOptions {
   backend?: BackendOption;
 }
 
+// Hosts on the emulated backend, whose writes reach the file only at flush or unmap: on a clean
+// exit each writes back what its live mappings changed (one exit listener for all).
+const writeBackAtExit = new Set<WeakRef<MmfHost>>();
+let exitListener = false;
+
+function writeBackAll(): void {
+  for (const ref of writeBackAtExit) ref.deref()?.writeBack();
+}
+
 export class MmfHost {
   /** The import namespace for module "mmf". */
   readonly imports: MmfImports;
@@ -62,6 +71,7 @@ export class MmfHost {
   readonly #maxHandles: number;
   readonly #preopens: Preopen[] = [];
   readonly #mappings = new MappingSet();
+  #exitRef: WeakRef<MmfHost> | undefined;
   /** Where in the guest's memory the truncation epoch word lives (-1: the guest did not say). */
   #epochAddr = -1;
   #closed = false;
@@ -146,15 +156,28 @@ export class MmfHost {
     return this.#handles.size;
   }
 
+  /** @internal Writes back every live mapping's changes (emulated backend; a no-op for real maps). */
+  writeBack(): void {
+    if (this.#closed || !this.#memory) return;
+    const view = this.#currentView();
+    for (const [addr, len] of this.#mappings.entries()) this.#native.sync(view, addr, len, true);
+  }
+
   /** Unmaps everything the guest still has mapped and closes every handle and preopen. Idempotent. */
   close(): void {
     if (this.#closed) return;
-    const view = this.#memory ? this.#currentView() : undefined;
+    let view: Uint8Array | undefined;
+    try {
+      view = this.#memory ? this.#currentView() : undefined;
+    } catch {
+      view = undefined; // the memory moved: its old pages, our mappings with them, are gone
+    }
     for (const [addr, len] of this.#mappings.drain()) if (view) this.#native.unmap(view, addr, len);
     for (const entry of this.#handles.values()) if (entry.owned) this.#native.closeFd(entry.fd);
     this.#handles.clear();
     for (const { dirfd } of this.#preopens) this.#native.closeFd(dirfd);
     this.#preopens.length = 0;
+    if (this.#exitRef) writeBackAtExit.delete(this.#exitRef);
     this.#closed = true;
   }
 
@@ -228,6 +251,14 @@ export class MmfHost {
     const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), shared !== 0, this.#epochAddr);
     if (rc < 0) return codeFromErrno(rc);
     this.#mappings.add(addr, len);
+    if (shared && this.#native.name === "emulated" && !this.#exitRef) {
+      this.#exitRef = new WeakRef(this);
+      writeBackAtExit.add(this.#exitRef);
+      if (!exitListener) {
+        exitListener = true;
+        process.once("exit", writeBackAll);
+      }
+    }
     return 0;
   }
 
