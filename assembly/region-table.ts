@@ -228,7 +228,7 @@ export function regionSpan(id: i32, offset: f64, length: i32, write: bool): i32 
   if (check < 0) return check;
   const rec = lookup(id);
   if (write && !allowsWrites(<i32>(load<u8>(rec, MODE) & MODE_MASK))) return -EACCES;
-  if (!(offset >= 0) || offset != Math.floor(offset) || length < 0) return -EINVAL;
+  if (!(offset >= 0) || !isFinite(offset) || offset != Math.floor(offset) || length < 0) return -EINVAL;
   const size = <f64>load<u32>(rec, SIZE);
   if (offset >= size) return 0;
   return <i32>min<f64>(<f64>length, size - offset);
@@ -242,7 +242,7 @@ export function regionSeek(id: i32, position: f64, offset: f64, whence: i32): f6
   const check = regionCheck(id);
   if (check < 0) return check;
   const rec = lookup(id);
-  if (offset != Math.floor(offset) || !(position >= 0) || position != Math.floor(position)) return -EINVAL;
+  if (!isFinite(offset) || offset != Math.floor(offset) || !(position >= 0) || position != Math.floor(position)) return -EINVAL;
   let base: f64;
   if (whence == 0) base = 0;
   else if (whence == 1) base = position;

@@ -147,12 +147,12 @@ function mappableFd(operation: string, object: Mappable): number {
   return fd;
 }
 
-/** Integers only; negative values go through so that the core module refuses them. */
+/**
+ * Integers only. Values outside i64 are clamped (past any file, or negative), so that the core
+ * module judges them with everything else, in its order.
+ */
 function toI64(operation: string, name: string, value: number | bigint): bigint {
-  if (typeof value === "bigint") {
-    if (value > I64_MAX) throw new MmfError("ERANGE", `${operation}: ${name} ${value} is beyond any file`);
-    return value < -I64_MAX ? -1n : value;
-  }
+  if (typeof value === "bigint") return value > I64_MAX ? I64_MAX : value < -I64_MAX ? -1n : value;
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
     throw new MmfError("EINVAL", `${operation}: ${name} must be a non-negative integer, got ${String(value)}`);
   }

@@ -1,13 +1,16 @@
 // Runs every test/*.test.mjs in its own Node process (a crash fails only its file), once per
-// backend (native, then emulated; MMF_BACKENDS=native narrows it), and prints the summed
-// `N passed, N failed, N skipped` line. Extra arguments select files by substring.
+// backend (native, then emulated; MMF_BACKENDS=native narrows it), then the WASI suite, and
+// prints the summed `N passed, N failed, N skipped` line. Extra arguments select files by
+// substring; --long runs the long reliability versions (MMF_RELIABILITY=1).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const dir = dirname(fileURLToPath(import.meta.url));
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const long = args.includes("--long");
+const filters = args.filter((a) => a !== "--long");
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".test.mjs"))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
@@ -23,7 +26,7 @@ for (const backend of backends) {
   for (const file of files) {
     if (backendIndependent.has(file) && backend !== backends[0]) continue;
     const child = spawnSync(process.execPath, ["--expose-gc", join(dir, file)], {
-      env: { ...process.env, MMF_BACKEND: backend, NO_COLOR: "1", FORCE_COLOR: "0" },
+      env: { ...process.env, MMF_BACKEND: backend, NO_COLOR: "1", FORCE_COLOR: "0", ...(long ? { MMF_RELIABILITY: "1" } : {}) },
       encoding: "utf8",
       maxBuffer: 64 * 1024 * 1024,
     });
