@@ -61,12 +61,18 @@ function catchUp(): void {
   }
 }
 
+/** The first page at or after `from` whose index is `phase` modulo `align` (a power of two). */
+function alignUp(from: u32, align: u32, phase: u32): u32 {
+  return from + ((phase - from) & (align - 1));
+}
+
 /**
  * Reserves `count` contiguous free pages and returns the first one's byte address, growing the
- * memory when no free run is long enough. Returns 0 when the address space is exhausted (address
- * 0 is static data, never a free page).
+ * memory when no free run is long enough. The first page's index is `phase` modulo `align` (a
+ * power of two; 1 = any page). Returns 0 when the address space is exhausted (address 0 is static
+ * data, never a free page).
  */
-export function reservePages(count: u32): usize {
+export function reservePages(count: u32, align: u32 = 1, phase: u32 = 0): usize {
   if (count == 0) return 0;
   catchUp();
   let trailing: u32 = 0; // length of the free run that ends at `known`
@@ -75,22 +81,23 @@ export function reservePages(count: u32): usize {
     const start = nextWith(page, known, false);
     if (start >= known) break;
     const end = nextWith(start, known, true);
-    if (end - start >= count) {
-      markRange(start, count, true);
-      return <usize>start << getPageShift();
+    const first = alignUp(start, align, phase);
+    if (first < end && end - first >= count) {
+      markRange(first, count, true);
+      return <usize>first << getPageShift();
     }
     if (end == known) trailing = end - start;
     page = end;
   }
-  // Grow by what the trailing free run lacks.
-  const lacking = <u64>(count - trailing);
+  // Grow by what the trailing free run, aligned, lacks.
+  const first = alignUp(known - trailing, align, phase);
+  const lacking = <u64>first + <u64>count - <u64>known;
   const perWasm = <u64>pagesPerWasmPage();
   const wasmPages = (lacking + perWasm - 1) / perWasm;
   if (wasmPages > 65536 || memory.grow(<i32>wasmPages) < 0) return 0;
-  const start = known - trailing;
   known = <u32>memory.size() * pagesPerWasmPage();
-  markRange(start, count, true);
-  return <usize>start << getPageShift();
+  markRange(first, count, true);
+  return <usize>first << getPageShift();
 }
 
 /** Returns pages [addr, addr + count pages) to the free pool. */

@@ -4,7 +4,7 @@
 export { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "./modes";
 import {
   closeRegion, flushRegion, initRegions, liveMappedBytes, liveRegionBytes, liveRegionCount,
-  openRegion, regionAddress, regionCheck, regionMode, regionSeek, regionSize, regionSpan,
+  openRegion, regionAddress, regionCheck, regionMode, regionSeek, regionSize, regionSpan, flushRegionRange, adviseRegion,
 } from "./region-table";
 import { freePages } from "./address-space";
 
@@ -12,8 +12,16 @@ export function init(): i32 {
   return initRegions();
 }
 
-export function region_open(handle: i32, mode: i32, offset: i64, size: i64): i32 {
-  return openRegion(handle, mode, offset, size);
+export function region_open(handle: i32, mode: i32, offset: i64, size: i64, options: i32): i32 {
+  return openRegion(handle, mode, offset, size, options);
+}
+
+export function region_flush_range(id: i32, offset: f64, length: f64, isAsync: i32): i32 {
+  return flushRegionRange(id, offset, length, isAsync != 0);
+}
+
+export function region_advise(id: i32, advice: i32): i32 {
+  return adviseRegion(id, advice);
 }
 
 export function region_close(id: i32): i32 {

@@ -8,13 +8,14 @@ import { wasiClose, wasiFileSize, wasiMap, wasiOpen, wasiPageSize, wasiSync, was
 
 @external("mmf", "page_size") declare function mmf_page_size(): i32;
 @external("mmf", "file_size") declare function mmf_file_size(handle: i32): i64;
-@external("mmf", "map") declare function mmf_map(handle: i32, fileOffset: i64, addr: usize, len: usize, shared: i32): i32;
+@external("mmf", "map") declare function mmf_map(handle: i32, fileOffset: i64, addr: usize, len: usize, flags: i32): i32;
 @external("mmf", "unmap") declare function mmf_unmap(addr: usize, len: usize): i32;
 @external("mmf", "sync") declare function mmf_sync(addr: usize, len: usize, isAsync: i32): i32;
 @external("mmf", "open") declare function mmf_open(pathPtr: usize, pathLen: usize, mode: i32): i32;
 @external("mmf", "close") declare function mmf_close(handle: i32): i32;
 @external("mmf", "watch") declare function mmf_watch(epochAddr: usize): i32;
 @external("mmf", "truncated") declare function mmf_truncated(addr: usize, len: usize): i32;
+@external("mmf", "advise") declare function mmf_advise(addr: usize, len: usize, advice: i32): i32;
 
 /** The page size in bytes. */
 export function host_page_size(): i32 {
@@ -28,10 +29,20 @@ export function host_file_size(handle: i32): i64 {
   return mmf_file_size(handle);
 }
 
-/** Maps `len` bytes of the file at `fileOffset` over [addr, addr+len); `shared` 1 = writes reach the file. */
-export function host_map(handle: i32, fileOffset: i64, addr: usize, len: usize, shared: i32): i32 {
-  if (isDefined(MMF_WASI_BACKEND)) return wasiMap(handle, fileOffset, addr, len, shared);
-  return mmf_map(handle, fileOffset, addr, len, shared);
+/** Bits of host_map's flags. */
+export const MAP_SHARED: i32 = 1; // writes reach the file (else private copy-on-write)
+export const MAP_POPULATE: i32 = 2; // fault every page in now
+
+/** Maps `len` bytes of the file at `fileOffset` over [addr, addr+len), with MAP_* flags. */
+export function host_map(handle: i32, fileOffset: i64, addr: usize, len: usize, flags: i32): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return wasiMap(handle, fileOffset, addr, len, flags & MAP_SHARED);
+  return mmf_map(handle, fileOffset, addr, len, flags);
+}
+
+/** madvise over a range inside one mapping: 0 normal, 1 random, 2 sequential, 3 willneed, 4 hugepage. */
+export function host_advise(addr: usize, len: usize, advice: i32): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return 0;
+  return mmf_advise(addr, len, advice);
 }
 
 /** Drops the mapping at [addr, addr+len) and puts zeroed memory back. */

@@ -7,7 +7,10 @@ import { MemoryRegion } from "./memory-region";
 import { finalizeMappedFile } from "./mapped-file";
 import { finalizeMemoryRegion } from "./memory-region";
 
-export { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "./modes";
+export {
+  MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, REGION_POPULATE,
+  ADVICE_NORMAL, ADVICE_RANDOM, ADVICE_SEQUENTIAL, ADVICE_WILLNEED, ADVICE_HUGEPAGE,
+} from "./modes";
 export { OK, EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT, errorName, errorMessage } from "./errors";
 export { Result } from "./result";
 export { Mappable, MappedFile, openFile, fileFromHandle } from "./mapped-file";

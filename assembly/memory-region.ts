@@ -3,7 +3,7 @@
 
 import { ECLOSED } from "./errors";
 import { Mappable } from "./mapped-file";
-import { closeRegion, flushRegion, openRegion, regionAddress, regionCheck, regionSize } from "./region-table";
+import { adviseRegion, closeRegion, flushRegion, flushRegionRange, openRegion, regionAddress, regionCheck, regionSize } from "./region-table";
 import { Result } from "./result";
 
 export class MemoryRegion {
@@ -39,6 +39,16 @@ export class MemoryRegion {
     return this.id == 0 ? -ECLOSED : flushRegion(this.id, isAsync);
   }
 
+  /** msync of the pages holding [offset, offset+length) (memmap2's flush_range); 0 or a negated error code. */
+  flushRange(offset: i64, length: i64, isAsync: bool = false): i32 {
+    return this.id == 0 ? -ECLOSED : flushRegionRange(this.id, <f64>offset, <f64>length, isAsync);
+  }
+
+  /** madvise with one of the ADVICE_* constants; 0 or a negated error code. */
+  advise(advice: i32): i32 {
+    return this.id == 0 ? -ECLOSED : adviseRegion(this.id, advice);
+  }
+
   /** Unmaps the region. Idempotent; 0 or a negated error code. */
   close(): i32 {
     if (this.id == 0) return 0;
@@ -50,13 +60,13 @@ export class MemoryRegion {
 
 /**
  * Maps `size` bytes of `object` from byte `offset` (any offset; size 0 = the rest) in `mode`,
- * one of the MEM_* constants.
+ * one of the MEM_* constants; `options` REGION_POPULATE faults every page in now.
  */
-export function newMemoryRegion(object: Mappable, mode: i32, offset: i64 = 0, size: i64 = 0): Result<MemoryRegion> {
+export function newMemoryRegion(object: Mappable, mode: i32, offset: i64 = 0, size: i64 = 0, options: i32 = 0): Result<MemoryRegion> {
   // Allocate first: the runtime's heap claims all memory there is when it starts, so it must
   // start before any page is mapped.
   const region = new MemoryRegion(0);
-  const id = openRegion(object.fd(), mode, offset, size);
+  const id = openRegion(object.fd(), mode, offset, size, options);
   if (id < 0) return new Result<MemoryRegion>(null, -id);
   region.bind(id);
   return new Result<MemoryRegion>(region, 0);

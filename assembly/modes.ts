@@ -26,3 +26,13 @@ export function allowsWrites(mode: i32): bool {
 export function mapsShared(mode: i32): bool {
   return mode == MEM_READWRITE;
 }
+
+/** newMemoryRegion option: fault every page in at map time (MAP_POPULATE), not at first touch. */
+export const REGION_POPULATE: i32 = 0x1;
+
+/** Advice for MemoryRegion.advise (madvise); none of them changes the contents. */
+export const ADVICE_NORMAL: i32 = 0;
+export const ADVICE_RANDOM: i32 = 1;
+export const ADVICE_SEQUENTIAL: i32 = 2;
+export const ADVICE_WILLNEED: i32 = 3;
+export const ADVICE_HUGEPAGE: i32 = 4;

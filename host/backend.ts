@@ -17,10 +17,13 @@ export interface Backend {
   /** [size, O_ACCMODE bits] of a regular file's descriptor, or a negated errno. */
   fileInfo(fd: number): [number, number] | number;
   /**
-   * Maps (or copies) file pages over a page-aligned range of the memory; 0 or a negated errno. A
-   * fault past the end of a truncated file bumps the i32 at `epochAddr` of the memory (-1: none).
+   * Maps (or copies) file pages over a page-aligned range of the memory; 0 or a negated errno.
+   * `flags`: bits of map-flags.ts. A fault past the end of a truncated file bumps
+   * the i32 at `epochAddr` of the memory (-1: none).
    */
-  map(view: Uint8Array, addr: number, len: number, fd: number, fileOffset: number, shared: boolean, epochAddr: number): number;
+  map(view: Uint8Array, addr: number, len: number, fd: number, fileOffset: number, flags: number, epochAddr: number): number;
+  /** madvise: 0 normal, 1 random, 2 sequential, 3 willneed, 4 hugepage; 0 or a negated errno. */
+  advise(view: Uint8Array, addr: number, len: number, advice: number): number;
   /** 1 if the mapping at `addr` faulted past the end of its (truncated) file, 0 if not, or a negated errno. */
   truncated(view: Uint8Array, addr: number): number;
   /** Drops a mapping and leaves zeroed memory; 0 or a negated errno. */

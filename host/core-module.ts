@@ -8,7 +8,9 @@ import type { BackendOption } from "./backend.js";
 /** The core module's exports (see assembly/core.ts). */
 export type CoreExports = {
   init(): number;
-  region_open(handle: number, mode: number, offset: bigint, size: bigint): number;
+  region_open(handle: number, mode: number, offset: bigint, size: bigint, options: number): number;
+  region_flush_range(id: number, offset: number, length: number, isAsync: number): number;
+  region_advise(id: number, advice: number): number;
   region_close(id: number): number;
   region_flush(id: number, isAsync: number): number;
   region_address(id: number): number;

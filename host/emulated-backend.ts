@@ -7,6 +7,7 @@ import {
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import type { Backend } from "./backend.js";
+import { MAP_FLAG_SHARED } from "./map-flags.js";
 
 const PAGE = 4096;
 const O_RDONLY = 0;
@@ -82,15 +83,19 @@ export class EmulatedBackend implements Backend {
     });
   }
 
-  map(view: Uint8Array, addr: number, len: number, fd: number, fileOffset: number, shared: boolean): number {
+  map(view: Uint8Array, addr: number, len: number, fd: number, fileOffset: number, flags: number): number {
     return tryCall((): number => {
-      readInto(fd, view, addr, len, fileOffset);
-      if (shared) {
+      readInto(fd, view, addr, len, fileOffset); // a copy is populated anyway
+      if (flags & MAP_FLAG_SHARED) {
         const own = openSync(`/dev/fd/${fd}`, "r+");
         this.#shared.set(addr, { fd: own, fileOffset, shadow: view.slice(addr, addr + len) });
       }
       return 0;
     });
+  }
+
+  advise(): number {
+    return 0; // nothing to advise about a copy
   }
 
   truncated(): number {

@@ -11,7 +11,13 @@ export interface RegionOwner {
   flushOf(id: number, async: boolean): number;
   closeOf(id: number): number;
   checkOf(id: number): number;
+  flushRangeOf(id: number, offset: number, length: number, async: boolean): number;
+  adviseOf(id: number, advice: number): number;
 }
+
+/** madvise advice for MemoryRegion.advise; none of them changes the contents. */
+export type Advice = "normal" | "random" | "sequential" | "willneed" | "hugepage";
+const ADVICE: readonly Advice[] = ["normal", "random", "sequential", "willneed", "hugepage"];
 
 interface Held {
   owner: RegionOwner;
@@ -72,6 +78,23 @@ export class MemoryRegion {
   flush(async = false): void {
     const owner = this.#live("MemoryRegion.flush");
     owner.checked("MemoryRegion.flush", owner.flushOf(this.#id, async));
+  }
+
+  /**
+   * Writes the changed pages that hold [offset, offset+length) of a MEM_READWRITE region to the
+   * file (memmap2's flush_range): msync of just those pages.
+   */
+  flushRange(offset: number | bigint, length: number | bigint, async = false): void {
+    const owner = this.#live("MemoryRegion.flushRange");
+    owner.checked(`MemoryRegion.flushRange(${offset}, ${length})`, owner.flushRangeOf(this.#id, toNumber(offset), toNumber(length), async));
+  }
+
+  /** Tells the kernel how the region will be used (madvise): "random", "sequential", "willneed", "hugepage", "normal". */
+  advise(advice: Advice): void {
+    const owner = this.#live("MemoryRegion.advise");
+    const index = ADVICE.indexOf(advice);
+    if (index < 0) throw new MmfError("EINVAL", `MemoryRegion.advise: advice must be one of ${ADVICE.join(", ")}, got ${String(advice)}`);
+    owner.checked(`MemoryRegion.advise(${advice})`, owner.adviseOf(this.#id, index));
   }
 
   /** Unmaps the region; its memory is reused by later regions. Idempotent. */

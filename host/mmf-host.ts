@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
 import { codeFromErrno, errorFromCode, errorFromNodeError, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
+import { MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
 
 const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM } = ErrorCodes;
 const O_WRONLY = 1;
@@ -30,13 +31,14 @@ interface Preopen {
 export interface MmfImports {
   page_size(): number;
   file_size(handle: number): bigint;
-  map(handle: number, fileOffset: bigint, addr: number, len: number, shared: number): number;
+  map(handle: number, fileOffset: bigint, addr: number, len: number, flags: number): number;
   unmap(addr: number, len: number): number;
   sync(addr: number, len: number, async: number): number;
   open(pathPtr: number, pathLen: number, mode: number): number;
   close(handle: number): number;
   watch(epochAddr: number): number;
   truncated(addr: number, len: number): number;
+  advise(addr: number, len: number, advice: number): number;
   [name: string]: (...args: never[]) => unknown;
 }
 
@@ -86,13 +88,14 @@ export class MmfHost {
     this.imports = {
       page_size: () => this.pageSize,
       file_size: (handle) => BigInt(guarded(() => this.#fileSize(handle))),
-      map: (handle, fileOffset, addr, len, shared) => guarded(() => this.#map(handle, fileOffset, addr >>> 0, len >>> 0, shared)),
+      map: (handle, fileOffset, addr, len, flags) => guarded(() => this.#map(handle, fileOffset, addr >>> 0, len >>> 0, flags)),
       unmap: (addr, len) => guarded(() => this.#unmap(addr >>> 0, len >>> 0)),
       sync: (addr, len, async) => guarded(() => this.#sync(addr >>> 0, len >>> 0, async)),
       open: (pathPtr, pathLen, mode) => guarded(() => this.#open(pathPtr >>> 0, pathLen >>> 0, mode)),
       close: (handle) => guarded(() => this.#closeHandle(handle)),
       watch: (epochAddr) => guarded(() => this.#watch(epochAddr >>> 0)),
       truncated: (addr, len) => guarded(() => this.#truncated(addr >>> 0, len >>> 0)),
+      advise: (addr, len, advice) => guarded(() => this.#advise(addr >>> 0, len >>> 0, advice)),
     };
   }
 
@@ -236,10 +239,11 @@ export class MmfHost {
     return view;
   }
 
-  #map(handle: number, fileOffset: bigint, addr: number, len: number, shared: number): number {
+  #map(handle: number, fileOffset: bigint, addr: number, len: number, flags: number): number {
     const entry = this.#entry(handle);
     const view = this.#checkedRange(addr, len);
-    if (typeof fileOffset !== "bigint" || this.#mappings.overlaps(addr, len)) throw new HostError(EINVAL);
+    if (typeof fileOffset !== "bigint" || (flags & ~MAP_FLAGS_ALL) !== 0 || this.#mappings.overlaps(addr, len)) throw new HostError(EINVAL);
+    const shared = flags & MAP_FLAG_SHARED;
     const [size, access] = this.#fileInfo(entry.fd);
     if (shared && (!entry.writable || access !== O_RDWR)) throw new HostError(EACCES);
     if (access === O_WRONLY) throw new HostError(EACCES);
@@ -248,7 +252,7 @@ export class MmfHost {
     // Pages wholly past the end of the file would fault (SIGBUS) on first touch.
     const fileEnd = ((BigInt(size) + ps - 1n) / ps) * ps;
     if (fileOffset + BigInt(len) > fileEnd) throw new HostError(ERANGE);
-    const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), shared !== 0, this.#epochAddr);
+    const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), flags, this.#epochAddr);
     if (rc < 0) return codeFromErrno(rc);
     this.#mappings.add(addr, len);
     if (shared && this.#native.name === "emulated" && !this.#exitRef) {
@@ -290,6 +294,14 @@ export class MmfHost {
     if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
     const rc = this.#native.truncated(view, addr);
     return rc < 0 ? codeFromErrno(rc) : rc;
+  }
+
+  /** madvise over a range inside one live mapping. */
+  #advise(addr: number, len: number, advice: number): number {
+    const view = this.#checkedRange(addr, len);
+    if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
+    const rc = this.#native.advise(view, addr, len, advice);
+    return rc < 0 ? codeFromErrno(rc) : 0;
   }
 
   #open(pathPtr: number, pathLen: number, mode: number): number {

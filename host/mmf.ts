@@ -31,6 +31,15 @@ export interface MmfStats {
   regionBytes: number;
 }
 
+/** Options of newMemoryRegion (memmap2's populate; advice is MemoryRegion.advise). */
+export interface RegionOptions {
+  /** Fault every page in now (MAP_POPULATE) rather than at first touch. */
+  populate?: boolean;
+}
+
+/** Bits of the core module's `options` (assembly/modes.ts REGION_*). */
+const REGION_POPULATE = 0x1;
+
 export interface CreateMmfOptions {
   /** "native" (real mmap), "emulated" (copies), or "auto" (default: MMF_BACKEND, else native, else emulated with a warning). */
   backend?: BackendOption;
@@ -59,7 +68,7 @@ export class Mmf implements RegionOwner {
    * Maps `size` bytes of `object` from byte `offset` (any offset; size 0 = the rest of the object)
    * in `mode`, one of the MEM_* constants.
    */
-  newMemoryRegion(object: Mappable, mode: number, offset: number | bigint = 0, size: number | bigint = 0): MemoryRegion {
+  newMemoryRegion(object: Mappable, mode: number, offset: number | bigint = 0, size: number | bigint = 0, options: RegionOptions = {}): MemoryRegion {
     const operation = `newMemoryRegion(mode=${MODE_NAMES[mode] ?? String(mode)}, offset=${offset}, size=${size})`;
     // Type checks only; which modes exist is the core module's to say.
     if (typeof mode !== "number" || (mode | 0) !== mode) throw new MmfError("EINVAL", `${operation}: mode must be one of the MEM_* constants, got ${String(mode)}`);
@@ -70,7 +79,7 @@ export class Mmf implements RegionOwner {
     const handle = this.#host.addHandle(fd, writable);
     let id: number;
     try {
-      id = this.#core.region_open(handle, mode, off, len);
+      id = this.#core.region_open(handle, mode, off, len, options?.populate ? REGION_POPULATE : 0);
     } finally {
       this.#host.removeHandle(handle);
     }
@@ -125,6 +134,16 @@ export class Mmf implements RegionOwner {
   /** @internal */
   flushOf(id: number, async: boolean): number {
     return this.#core.region_flush(id, async ? 1 : 0);
+  }
+
+  /** @internal */
+  flushRangeOf(id: number, offset: number, length: number, async: boolean): number {
+    return this.#core.region_flush_range(id, offset, length, async ? 1 : 0);
+  }
+
+  /** @internal */
+  adviseOf(id: number, advice: number): number {
+    return this.#core.region_advise(id, advice);
   }
 
   /** @internal */

@@ -21,9 +21,14 @@ for (const name of readdirSync(join(root, "examples"))) {
 for (const file of readdirSync(join(root, "test/guests"))) {
   if (file.endsWith(".ts")) guests.push([join("test/guests", file), `build/test-guests/${file.replace(/\.ts$/, ".wasm")}`]);
 }
+// The benchmark guest, also as a pure-WASI reactor (fd_pread instead of mmap) for `npm run bench`.
+guests.push(["bench/guest.ts", "build/bench/guest.wasm"]);
+const wasiShim = "node_modules/@assemblyscript/wasi-shim/assembly";
+const wasiUse = ["ASC_WASI=1", "abort=wasi_abort", "trace=wasi_trace", "seed=wasi_seed", "MMF_WASI_BACKEND=1"];
+guests.push(["bench/guest.ts", "build/bench/guest-wasi.wasm", ["--lib", wasiShim, ...wasiUse.flatMap((u) => ["--use", u])]]);
 
-for (const [entry, outFile] of guests) {
-  const { error } = await asc.main([entry, "--outFile", outFile, "--path", relative(root, packages), "--config", "scripts/guests.asconfig.json"], {
+for (const [entry, outFile, extra = []] of guests) {
+  const { error } = await asc.main([entry, "--outFile", outFile, "--path", relative(root, packages), "--config", "scripts/guests.asconfig.json", ...extra], {
     stdout: process.stdout,
     stderr: process.stderr,
   });

@@ -234,6 +234,49 @@ test("writers: writeAt writes what fits and returns the count", () => {
   file.close();
 });
 
+test("flushRange writes the pages of a range; advise takes madvise advice; bad ranges and advice are refused", () => {
+  const path = fresh();
+  const file = openFile(path, "r+");
+  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 100, 0);
+  region.data()[5000] = 0xee;
+  region.flushRange(4990, 20);
+  assert.is(readBytes(path)[5100], 0xee);
+  region.flushRange(0, 0, true);
+  region.flushRange(0n, BigInt(region.size()));
+  throwsCode(() => region.flushRange(0, region.size() + 1), "ERANGE");
+  throwsCode(() => region.flushRange(-1, 1), "EINVAL");
+  throwsCode(() => region.flushRange(0.5, 1), "EINVAL");
+  for (const advice of ["normal", "random", "sequential", "willneed", "hugepage"]) region.advise(advice);
+  throwsCode(() => region.advise("dontneed"), "EINVAL");
+  region.close();
+  throwsCode(() => region.flushRange(0, 1), "ECLOSED");
+  throwsCode(() => region.advise("random"), "ECLOSED");
+  const ro = mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 10, { populate: true });
+  assert.equal(ro.data(), bytes.subarray(0, 10));
+  ro.flushRange(0, 10); // nothing to write for a read-only region
+  ro.close();
+  file.close();
+});
+
+realMappingTest(test, "populate faults every page in at map time", () => {
+  const big = writeFile(dir, "populate.bin", new Uint8Array(64 * 1024 * 1024).fill(1));
+  const file = openFile(big, "r");
+  const own = createMmf();
+  own.newMemoryRegion(file, MEM_READ_ONLY, 0, 4096).close();
+  const rss = () => process.memoryUsage().rss;
+  const before = rss();
+  const lazy = own.newMemoryRegion(file, MEM_READ_ONLY);
+  const lazyGrowth = rss() - before;
+  lazy.close();
+  const populated = own.newMemoryRegion(file, MEM_READ_ONLY, 0, 0, { populate: true });
+  const populatedGrowth = rss() - before;
+  console.log(`  RSS after mapping 64 MiB: lazy +${(lazyGrowth / 2 ** 20).toFixed(1)} MiB, populate +${(populatedGrowth / 2 ** 20).toFixed(1)} MiB`);
+  assert.ok(lazyGrowth < 8 * 2 ** 20);
+  assert.ok(populatedGrowth > 56 * 2 ** 20, "the pages are resident without a touch");
+  populated.close();
+  file.close();
+});
+
 test("close() is idempotent; afterwards size() is 0 and everything else is ECLOSED", () => {
   const path = fresh();
   const file = openFile(path, "r+");

@@ -115,9 +115,10 @@ static napi_value js_file_info(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// map(view, addr, len, fd, fileOffset, shared, epochAddr): maps file pages over [addr, addr+len)
+// map(view, addr, len, fd, fileOffset, flags, epochAddr): maps file pages over [addr, addr+len)
 // of the memory, read-write, MAP_SHARED or MAP_PRIVATE. Never PROT_READ alone: V8 re-protects the
 // whole memory read-write on every grow, which fails (and aborts) on a read-only shared map.
+// flags: bit 0 MAP_SHARED (else MAP_PRIVATE), bit 1 MAP_POPULATE (fault every page in now).
 // The mapping is guarded against SIGBUS; a fault bumps the i32 at epochAddr (-1: none).
 static napi_value js_map(napi_env env, napi_callback_info info) {
   size_t argc = 7;
@@ -128,12 +129,12 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   size_t mem_len;
   uint64_t addr, len, offset;
   int32_t fd = -1;
-  bool shared = false;
+  int32_t flags = 0;
   if (memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
   if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len) || get_u64(env, argv[4], &offset))
     return make_int(env, -EINVAL);
   if (napi_get_value_int32(env, argv[3], &fd) != napi_ok || fd < 0) return make_int(env, -EBADF);
-  if (napi_get_value_bool(env, argv[5], &shared) != napi_ok) return make_int(env, -EINVAL);
+  if (napi_get_value_int32(env, argv[5], &flags) != napi_ok || (flags & ~3) != 0) return make_int(env, -EINVAL);
   int32_t epoch_addr = -1;
   if (napi_get_value_int32(env, argv[6], &epoch_addr) != napi_ok) return make_int(env, -EINVAL);
   int rc = check_range(base, mem_len, addr, len);
@@ -147,7 +148,8 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   rc = guard_install();
   if (rc != 0) return make_int(env, rc);
   uint8_t* at = base + addr;
-  void* r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE),
+  void* r = mmap(at, len, PROT_READ | PROT_WRITE,
+                 MAP_FIXED | ((flags & 1) ? MAP_SHARED : MAP_PRIVATE) | ((flags & 2) ? MAP_POPULATE : 0),
                  fd, (off_t)offset);
   if (r == MAP_FAILED) {
     int err = errno;
@@ -175,6 +177,26 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   if (rc != 0) return make_int(env, rc);
   guard_remove((uintptr_t)(base + addr));
   return make_int(env, restore_anonymous(base + addr, len));
+}
+
+// advise(view, addr, len, advice): madvise over a page-aligned range; 0 or -errno. Only advice
+// that never changes the contents (no MADV_DONTNEED, which drops private changes).
+static napi_value js_advise(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t* base;
+  size_t mem_len;
+  uint64_t addr, len;
+  int32_t advice = -1;
+  if (argc < 4 || memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
+  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len)) return make_int(env, -EINVAL);
+  if (napi_get_value_int32(env, argv[3], &advice) != napi_ok) return make_int(env, -EINVAL);
+  static const int kinds[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_HUGEPAGE};
+  if (advice < 0 || advice >= (int32_t)(sizeof kinds / sizeof kinds[0])) return make_int(env, -EINVAL);
+  int rc = check_range(base, mem_len, addr, len);
+  if (rc != 0) return make_int(env, rc);
+  return make_int(env, madvise(base + addr, len, kinds[advice]) == 0 ? 0 : -errno);
 }
 
 // truncated(view, addr): 1 if the mapping at addr faulted past the end of its file, 0 if not, or -errno.
@@ -367,6 +389,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"map", NULL, js_map, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
       {"truncated", NULL, js_truncated, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"advise", NULL, js_advise, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sync", NULL, js_sync, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nextData", NULL, js_next_data, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openBeneath", NULL, js_open_beneath, NULL, NULL, NULL, napi_enumerable, NULL},

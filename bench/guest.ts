@@ -1,0 +1,140 @@
+// The benchmark guest: the Wasm side of every measurement (npm run bench). Built twice: with the
+// `mmf` imports (native and emulated backends, through MmfHost) and as a pure-WASI reactor whose
+// "mapping" reads the file with fd_pread (build/bench/guest-wasi.wasm).
+import {
+  fileFromHandle, newMemoryRegion, openFile, MemoryRegion, MemoryRegionReader, MemoryRegionWriter, MappedFile,
+  MEM_READ_ONLY, MEM_READWRITE,
+} from "wasm-mmf/assembly";
+
+let region: MemoryRegion | null = null;
+let reader: MemoryRegionReader | null = null;
+let writer: MemoryRegionWriter | null = null;
+const buffer = new Uint8Array(64);
+
+function hold(file: MappedFile, writable: bool, offset: i64, size: i64): usize {
+  const mapped = newMemoryRegion(file, writable ? MEM_READWRITE : MEM_READ_ONLY, offset, size);
+  if (!mapped.ok) return 0;
+  const r = mapped.value!;
+  region = r;
+  reader = new MemoryRegionReader(r);
+  writer = new MemoryRegionWriter(r);
+  return r.data();
+}
+
+/** Maps a granted handle; the address of the first byte, or 0. */
+export function mapHandle(handle: i32, writable: bool, offset: i64, size: i64): usize {
+  return hold(fileFromHandle(handle), writable, offset, size);
+}
+
+/** Opens and maps a path (the WASI build); the address of the first byte, or 0. */
+export function mapPath(path: string, writable: bool, offset: i64, size: i64): usize {
+  const opened = openFile(path, writable ? "r+" : "r");
+  if (!opened.ok) return 0;
+  const addr = hold(opened.value!, writable, offset, size);
+  opened.value!.close();
+  return addr;
+}
+
+export function flushRegion(): i32 {
+  return region == null ? -1 : region!.flush(false);
+}
+
+export function closeRegion(): void {
+  if (region != null) region!.close();
+  region = null;
+  reader = null;
+  writer = null;
+}
+
+/** Grows the memory by `bytes` and returns the address of the new space (for copy-in). */
+export function reserve(bytes: usize): usize {
+  const pages = <i32>((bytes + 0xffff) >> 16);
+  const before = memory.grow(pages);
+  return before < 0 ? 0 : <usize>before << 16;
+}
+
+export function readByte(addr: usize): i32 {
+  return load<u8>(addr);
+}
+
+/** Sum of the u64 words of [addr, addr+len), one at a time. */
+export function sumU64(addr: usize, len: usize): u64 {
+  let sum: u64 = 0;
+  const end = addr + (len & ~7);
+  for (let p = addr; p < end; p += 8) sum += load<u64>(p);
+  return sum;
+}
+
+/** The same sum with 128-bit SIMD, four vectors at a time. */
+export function sumV128(addr: usize, len: usize): u64 {
+  let a = i64x2.splat(0);
+  let b = i64x2.splat(0);
+  let c = i64x2.splat(0);
+  let d = i64x2.splat(0);
+  const end = addr + (len & ~63);
+  for (let p = addr; p < end; p += 64) {
+    a = i64x2.add(a, v128.load(p));
+    b = i64x2.add(b, v128.load(p, 16));
+    c = i64x2.add(c, v128.load(p, 32));
+    d = i64x2.add(d, v128.load(p, 48));
+  }
+  const s = i64x2.add(i64x2.add(a, b), i64x2.add(c, d));
+  return <u64>(i64x2.extract_lane(s, 0) + i64x2.extract_lane(s, 1)) + sumU64(end, len & 63);
+}
+
+function next(x: u32): u32 {
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return x;
+}
+
+/** `count` reads of 64 bytes at random offsets by Wasm loads (memory.copy into a buffer). */
+export function randomLoads(addr: usize, size: usize, count: i32, seed: u32): u64 {
+  let x = seed;
+  let sum: u64 = 0;
+  const span = <u32>(size - 64);
+  for (let i = 0; i < count; i++) {
+    x = next(x);
+    memory.copy(buffer.dataStart, addr + <usize>(x % span), 64);
+    sum += load<u64>(buffer.dataStart);
+  }
+  return sum;
+}
+
+/** The same reads through a MemoryRegionReader's readAt (bounds and mode checked each time). */
+export function randomReadAts(size: usize, count: i32, seed: u32): u64 {
+  let x = seed;
+  let sum: u64 = 0;
+  const span = <u32>(size - 64);
+  const r = reader!;
+  for (let i = 0; i < count; i++) {
+    x = next(x);
+    r.readAt(buffer, <i64>(x % span));
+    sum += load<u64>(buffer.dataStart);
+  }
+  return sum;
+}
+
+/** `count` writeAt calls of 64 bytes at random offsets. */
+export function randomWriteAts(size: usize, count: i32, seed: u32): i32 {
+  let x = seed;
+  const span = <u32>(size - 64);
+  const w = writer!;
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    x = next(x);
+    n += w.writeAt(buffer, <i64>(x % span));
+  }
+  return n;
+}
+
+/** Writes `len` bytes of a pattern at addr, eight at a time. */
+export function fill(addr: usize, len: usize, seed: u64): void {
+  const end = addr + (len & ~7);
+  let v = seed;
+  for (let p = addr; p < end; p += 8) {
+    store<u64>(p, v);
+    v += 0x9e3779b97f4a7c15;
+  }
+}

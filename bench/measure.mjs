@@ -1,0 +1,24 @@
+// Timing helpers: medians of repeated runs, in milliseconds.
+
+export function timeMs(fn) {
+  const start = process.hrtime.bigint();
+  const value = fn();
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Median time of `runs` calls of fn (after `setup` and before `teardown`, untimed, each run). */
+export async function medianMs(runs, fn, { setup, teardown } = {}) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const state = setup ? await setup() : undefined;
+    times.push(timeMs(() => fn(state)).ms);
+    if (teardown) await teardown(state);
+  }
+  return median(times);
+}

@@ -1,0 +1,186 @@
+// npm run bench: this project against the alternatives, side by side on the same warm file, in
+// one run (these machines are shared and noisy, so only ratios from one run are compared).
+// Prints a table and the targets, writes bench/results.json and bench/chart.svg.
+//   node bench/run.mjs [--size MiB] [--runs N] [--reads N]
+import { execFileSync, spawnSync } from "node:child_process";
+import { closeSync, fsyncSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { cpus, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { randomFillSync } from "node:crypto";
+import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../build/host/index.js";
+import { copyInGuest, mmfGuest, wasiGuest } from "./setups.mjs";
+import { median, medianMs, timeMs } from "./measure.mjs";
+import { printTable, printTargets, writeOutputs } from "./report.mjs";
+
+const { values } = parseArgs({ options: { size: { type: "string", default: "1024" }, runs: { type: "string", default: "5" }, reads: { type: "string", default: "1000000" } } });
+const MiB = 2 ** 20;
+const SIZE = Number(values.size) * MiB;
+const SMALL = Math.min(256 * MiB, SIZE);
+const RUNS = Number(values.runs);
+const READS = Number(values.reads);
+const dir = mkdtempSync(join(tmpdir(), "mmf-bench-"));
+const rows = [];
+const row = (name, value, unit = "ms") => {
+  rows.push({ name, value, unit });
+  return value;
+};
+
+function makeFile(path, size) {
+  const fd = openSync(path, "w");
+  const chunk = randomFillSync(new Uint8Array(64 * MiB));
+  for (let at = 0; at < size; at += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, size - at), at);
+  closeSync(fd);
+}
+
+function warm(path, size) {
+  const fd = openSync(path, "r");
+  const buf = new Uint8Array(16 * MiB);
+  for (let at = 0; at < size; at += buf.length) readSync(fd, buf, 0, buf.length, at);
+  closeSync(fd);
+}
+
+try {
+  const file = join(dir, "data.bin");
+  makeFile(file, SIZE);
+  warm(file, SIZE);
+  console.log(`wasm-mmf benchmark: ${SIZE / MiB} MiB warm file, medians of ${RUNS} runs, ${READS} random reads\n`);
+
+  const native = await mmfGuest(file, "native");
+  const emulated = await mmfGuest(file, "emulated");
+  const wasi = await wasiGuest(file);
+  const last = SIZE - 1;
+
+  // 1. Ready to use: until a Wasm function has read byte N.
+  const ready = {};
+  for (const [name, guest] of [["native", native], ["emulated", emulated], ["wasi", wasi]]) {
+    ready[name] = row(`ready to use: ${name}`, await medianMs(RUNS, () => guest.exports.readByte(guest.map(SIZE) + last), { teardown: () => guest.unmap() }));
+  }
+  ready.copyIn = row("ready to use: copy-in (fs.readSync)", await medianMs(RUNS, (g) => g.exports.readByte(g.map(SIZE) + last), {
+    setup: () => copyInGuest(file), teardown: (g) => g.dispose(),
+  }));
+
+  // 2. Full scan: map (or read) + sum of u64 words + close, and a C program over its own mmap.
+  const cc = join(dir, "scan");
+  execFileSync("cc", ["-O2", "-o", cc, fileURLToPath(new URL("scan.c", import.meta.url))]);
+  const scan = {};
+  for (const bytes of [SMALL, SIZE]) {
+    const label = `${bytes / MiB} MiB`;
+    const c = execFileSync(cc, [file, String(bytes), String(RUNS)], { encoding: "utf8" }).trim().split("\n").map((l) => Number(l.split(" ")[0]) / 1e6);
+    const s = (scan[bytes] = { c: row(`full scan ${label}: C, own mmap`, median(c)) });
+    s.native = row(`full scan ${label}: native`, await medianMs(RUNS, () => native.exports.sumU64(native.map(bytes), bytes), { teardown: () => native.unmap() }));
+    s.nativeSimd = row(`full scan ${label}: native, v128`, await medianMs(RUNS, () => native.exports.sumV128(native.map(bytes), bytes), { teardown: () => native.unmap() }));
+    s.emulated = row(`full scan ${label}: emulated`, await medianMs(RUNS, () => emulated.exports.sumU64(emulated.map(bytes), bytes), { teardown: () => emulated.unmap() }));
+    s.wasi = row(`full scan ${label}: wasi fd_pread`, await medianMs(RUNS, () => wasi.exports.sumU64(wasi.map(bytes), bytes), { teardown: () => wasi.unmap() }));
+    s.copyIn = row(`full scan ${label}: copy-in`, await medianMs(RUNS, (g) => g.exports.sumU64(g.map(bytes), bytes), { setup: () => copyInGuest(file), teardown: (g) => g.dispose() }));
+  }
+
+  // 3. Random reads of 64 bytes.
+  const random = {};
+  const addr = native.map(SIZE);
+  random.loads = row(`${READS} random 64 B reads: Wasm loads, native`, await medianMs(RUNS, () => native.exports.randomLoads(addr, SIZE, READS, 12345)));
+  random.readAtWasm = row(`${READS} random 64 B reads: readAt from Wasm`, await medianMs(RUNS, () => native.exports.randomReadAts(SIZE, READS, 12345)));
+  native.unmap();
+  const mmf = createMmf({ backend: "native" });
+  const mapped = openFile(file, "r+");
+  const region = mmf.newMemoryRegion(mapped, MEM_READ_ONLY, 0, SIZE);
+  const reader = new MemoryRegionReader(region);
+  const p = new Uint8Array(64);
+  const randomOffsets = (fn) => {
+    let x = 12345;
+    const span = SIZE - 64;
+    for (let i = 0; i < READS; i++) {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      fn(x % span);
+    }
+  };
+  random.readAtJs = row(`${READS} random 64 B reads: readAt from JavaScript`, await medianMs(RUNS, () => randomOffsets((off) => reader.readAt(p, off))));
+  const fd = openSync(file, "r");
+  random.pread = row(`${READS} random 64 B reads: pread (fs.readSync) each`, await medianMs(RUNS, () => randomOffsets((off) => readSync(fd, p, 0, 64, off))));
+  closeSync(fd);
+  region.close();
+
+  // 4. Small-operation cost: 64 B readAt/writeAt within a 1 MiB region, per call.
+  const scratch = join(dir, "scratch.bin");
+  makeFile(scratch, MiB);
+  const small = await mmfGuest(scratch, "native");
+  small.map(MiB, true);
+  const ops = 1_000_000;
+  const perOp = (ms) => (ms * 1e6) / ops;
+  const op = {};
+  op.readAtWasm = row("readAt 64 B from Wasm, per call", perOp(await medianMs(RUNS, () => small.exports.randomReadAts(MiB, ops, 7))), "ns");
+  op.writeAtWasm = row("writeAt 64 B from Wasm, per call", perOp(await medianMs(RUNS, () => small.exports.randomWriteAts(MiB, ops, 7))), "ns");
+  small.unmap();
+  small.dispose();
+  const sf = openFile(scratch, "r+");
+  const sr = mmf.newMemoryRegion(sf, MEM_READWRITE, 0, MiB);
+  const jr = new MemoryRegionReader(sr);
+  const jw = new MemoryRegionWriter(sr);
+  const loop = (fn) => { let x = 7; for (let i = 0; i < ops; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; fn(x % (MiB - 64)); } };
+  op.readAtJs = row("readAt 64 B from JavaScript, per call", perOp(await medianMs(RUNS, () => loop((o) => jr.readAt(p, o)))), "ns");
+  op.writeAtJs = row("writeAt 64 B from JavaScript, per call", perOp(await medianMs(RUNS, () => loop((o) => jw.writeAt(p, o)))), "ns");
+  sr.close();
+  sf.close();
+
+  // 5. Write 256 MiB and make it durable: a MEM_READWRITE region + flush(false), vs writeSync + fsync.
+  const W = SMALL;
+  const payload = randomFillSync(new Uint8Array(W));
+  let n = 0;
+  const write = {};
+  write.region = row(`write ${W / MiB} MiB: region + flush(false)`, await medianMs(RUNS, (g) => {
+    const a = g.map(W, true);
+    g.exports.fill(a, W, 1n);
+    if (g.exports.flushRegion() !== 0) throw new Error("flush failed");
+  }, {
+    setup: async () => {
+      const path = join(dir, `w${n++}.bin`);
+      const wfd = openSync(path, "w");
+      ftruncateSync(wfd, W);
+      closeSync(wfd);
+      return mmfGuest(path, "native");
+    },
+    teardown: (g) => { g.unmap(); g.dispose(); },
+  }));
+  write.fs = row(`write ${W / MiB} MiB: fs.writeSync + fsync`, await medianMs(RUNS, (wfd) => {
+    for (let at = 0; at < W; ) at += writeSync(wfd, payload, at, W - at, at);
+    fsyncSync(wfd);
+  }, { setup: () => openSync(join(dir, `f${n++}.bin`), "w"), teardown: (wfd) => closeSync(wfd) }));
+
+  // 6. Memory: four workers mapping the same file and scanning it, vs four that copy it in.
+  const memory = {};
+  for (const how of ["map", "copy"]) {
+    const child = spawnSync(process.execPath, [fileURLToPath(new URL("memory-workers.mjs", import.meta.url)), file, String(SIZE), how], { encoding: "utf8" });
+    if (child.status !== 0) throw new Error(`memory-workers ${how}: ${child.stderr}`);
+    const m = (memory[how] = JSON.parse(child.stdout));
+    row(`4 workers ${how === "map" ? "mapping" : "copying in"} ${SIZE / MiB} MiB: RSS growth`, m.rss, "bytes");
+    row(`4 workers ${how === "map" ? "mapping" : "copying in"} ${SIZE / MiB} MiB: Pss growth`, m.pss, "bytes");
+    row(`4 workers ${how === "map" ? "mapping" : "copying in"} ${SIZE / MiB} MiB: AnonPages growth`, m.anon, "bytes");
+  }
+  for (const g of [native, emulated, wasi]) g.dispose();
+  mapped.close();
+
+  printTable(rows);
+  const targets = [
+    { name: `ready to use, ${SIZE / MiB} MiB: native vs copy-in`, ratio: ready.copyIn / ready.native, target: 10_000 },
+    { name: `full scan ${SIZE / MiB} MiB: native vs C mmap`, ratio: scan[SIZE].c / scan[SIZE].native, target: 0.9 },
+    { name: `full scan ${SIZE / MiB} MiB: native v128 vs C mmap`, ratio: scan[SIZE].c / scan[SIZE].nativeSimd, target: 1.2 },
+    { name: "random reads: Wasm loads vs pread", ratio: random.pread / random.loads, target: 20 },
+    { name: "random reads: readAt from Wasm vs pread", ratio: random.pread / random.readAtWasm, target: 10 },
+    { name: `4 workers: copy-in anon / 64 MiB`, ratio: memory.copy.anon / (64 * MiB), target: 1 },
+    { name: `4 workers: 64 MiB / mapping anon`, ratio: (64 * MiB) / Math.max(memory.map.anon, 1), target: 1 },
+  ].map((t) => ({ ...t, pass: t.ratio >= t.target }));
+  printTargets(targets);
+  const results = {
+    date: new Date().toISOString(),
+    command: `node bench/run.mjs --size ${SIZE / MiB} --runs ${RUNS} --reads ${READS}`,
+    machine: { cpu: cpus()[0].model, cores: cpus().length, memory: totalmem(), kernel: release(), node: process.version },
+    fileMiB: SIZE / MiB,
+    rows,
+    targets,
+  };
+  writeOutputs(new URL("./", import.meta.url), results);
+  console.log("\nwrote bench/results.json and bench/chart.svg");
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
