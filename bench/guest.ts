@@ -3,7 +3,7 @@
 // "mapping" reads the file with fd_pread (build/bench/guest-wasi.wasm).
 import {
   fileFromHandle, newMemoryRegion, openFile, MemoryRegion, MemoryRegionReader, MemoryRegionWriter, MappedFile,
-  MEM_READ_ONLY, MEM_READWRITE,
+  MEM_READ_ONLY, MEM_READWRITE, REGION_POPULATE,
 } from "wasm-mmf/assembly";
 
 let region: MemoryRegion | null = null;
@@ -11,10 +11,20 @@ let reader: MemoryRegionReader | null = null;
 let writer: MemoryRegionWriter | null = null;
 const buffer = new Uint8Array(64);
 
+let populate = false;
+let advice = -1;
+
+/** Options for the next maps: MAP_POPULATE, and madvise advice (-1 = none). */
+export function setMapOptions(withPopulate: bool, withAdvice: i32): void {
+  populate = withPopulate;
+  advice = withAdvice;
+}
+
 function hold(file: MappedFile, writable: bool, offset: i64, size: i64): usize {
-  const mapped = newMemoryRegion(file, writable ? MEM_READWRITE : MEM_READ_ONLY, offset, size);
+  const mapped = newMemoryRegion(file, writable ? MEM_READWRITE : MEM_READ_ONLY, offset, size, populate ? REGION_POPULATE : 0);
   if (!mapped.ok) return 0;
   const r = mapped.value!;
+  if (advice >= 0) r.advise(advice);
   region = r;
   reader = new MemoryRegionReader(r);
   writer = new MemoryRegionWriter(r);
@@ -137,4 +147,17 @@ export function fill(addr: usize, len: usize, seed: u64): void {
     store<u64>(p, v);
     v += 0x9e3779b97f4a7c15;
   }
+}
+
+/** randomLoads with the copy length as an argument, as readAt copies (diagnostics). */
+export function randomCopies(addr: usize, size: usize, count: i32, seed: u32, len: usize): u64 {
+  let x = seed;
+  let sum: u64 = 0;
+  const span = <u32>(size - 64);
+  for (let i = 0; i < count; i++) {
+    x = next(x);
+    memory.copy(buffer.dataStart, addr + <usize>(x % span), len);
+    sum += load<u64>(buffer.dataStart);
+  }
+  return sum;
 }

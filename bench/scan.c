@@ -1,6 +1,6 @@
 // The physical reference for the full scan: sum the u64 words of a file through its own mmap.
-// cc -O2 -o scan scan.c; ./scan FILE BYTES RUNS  -> one line per run: "ns sum", where a run is
-// mmap + scan + munmap, as the Wasm side's map + scan + close.
+// cc -O2 -o scan scan.c; ./scan FILE BYTES RUNS [populate] -> one line per run: "ns sum", where a
+// run is mmap + scan + munmap, as the Wasm side's map + scan + close; "populate" adds MAP_POPULATE.
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,11 +19,12 @@ int main(int argc, char** argv) {
   if (argc < 4) return 2;
   size_t bytes = strtoull(argv[2], NULL, 10);
   int runs = atoi(argv[3]);
+  int populate = argc > 4 ? MAP_POPULATE : 0;
   int fd = open(argv[1], O_RDONLY);
   if (fd < 0) return 1;
   for (int r = 0; r < runs; r++) {
     uint64_t start = now_ns();
-    const uint64_t* p = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    const uint64_t* p = mmap(NULL, bytes, PROT_READ, MAP_SHARED | populate, fd, 0);
     if (p == MAP_FAILED) return 1;
     uint64_t sum = 0;
     for (size_t i = 0; i < bytes / 8; i++) sum += p[i];

@@ -16,6 +16,10 @@
 
 #include "truncation_guard.h"
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
 #define CHECK(call)                                                   \
   do {                                                                \
     if ((call) != napi_ok) {                                          \
@@ -118,7 +122,8 @@ static napi_value js_file_info(napi_env env, napi_callback_info info) {
 // map(view, addr, len, fd, fileOffset, flags, epochAddr): maps file pages over [addr, addr+len)
 // of the memory, read-write, MAP_SHARED or MAP_PRIVATE. Never PROT_READ alone: V8 re-protects the
 // whole memory read-write on every grow, which fails (and aborts) on a read-only shared map.
-// flags: bit 0 MAP_SHARED (else MAP_PRIVATE), bit 1 MAP_POPULATE (fault every page in now).
+// flags: bit 0 MAP_SHARED (else MAP_PRIVATE), bit 1 populate: fault every page in now, for
+// reading (MADV_POPULATE_READ; MAP_POPULATE would copy every page of a private writable map).
 // The mapping is guarded against SIGBUS; a fault bumps the i32 at epochAddr (-1: none).
 static napi_value js_map(napi_env env, napi_callback_info info) {
   size_t argc = 7;
@@ -148,9 +153,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   rc = guard_install();
   if (rc != 0) return make_int(env, rc);
   uint8_t* at = base + addr;
-  void* r = mmap(at, len, PROT_READ | PROT_WRITE,
-                 MAP_FIXED | ((flags & 1) ? MAP_SHARED : MAP_PRIVATE) | ((flags & 2) ? MAP_POPULATE : 0),
-                 fd, (off_t)offset);
+  void* r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | ((flags & 1) ? MAP_SHARED : MAP_PRIVATE), fd, (off_t)offset);
   if (r == MAP_FAILED) {
     int err = errno;
     // A failed MAP_FIXED may already have dropped the old pages: never leave a hole in the memory.
@@ -158,8 +161,13 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     return make_int(env, -err);
   }
   rc = guard_add((uintptr_t)at, len, epoch);
-  if (rc != 0) restore_anonymous(at, len);
-  return make_int(env, rc);
+  if (rc != 0) {
+    restore_anonymous(at, len);
+    return make_int(env, rc);
+  }
+  // Advisory: a kernel before 5.14 has no MADV_POPULATE_READ, and the pages then fault in on touch.
+  if (flags & 2) madvise(at, len, MADV_POPULATE_READ);
+  return make_int(env, 0);
 }
 
 // unmap(view, addr, len): replaces a mapping with zeroed anonymous pages.
