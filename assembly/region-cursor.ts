@@ -3,7 +3,7 @@
 
 import { ECLOSED } from "./errors";
 import { MemoryRegion } from "./memory-region";
-import { regionAddress, regionSeek, regionSpan } from "./region-table";
+import { regionCopy, regionSeek } from "./region-table";
 
 class RegionCursor {
   protected position: i64 = 0;
@@ -17,19 +17,17 @@ class RegionCursor {
     return <i64>next;
   }
 
-  /** How many bytes at `off` an access of `length` may touch, or a negated error code. */
-  protected span(off: i64, length: i32, write: bool): i32 {
-    if (this.region.regionId == 0) return -ECLOSED;
-    return regionSpan(this.region.regionId, <f64>off, length, write);
+  /** Copies between the region at `off` and [ptr, ptr+length); the count or a negated error code. */
+  protected copy(off: i64, ptr: usize, length: i32, write: bool): i32 {
+    const id = this.region.regionId;
+    return id == 0 ? -ECLOSED : regionCopy(id, off, ptr, length, write);
   }
 }
 
 export class MemoryRegionReader extends RegionCursor {
   /** Copies min(p.length, size - off) bytes at `off` into p; the count (0 at the end) or a negated error code. */
   readAt(p: Uint8Array, off: i64): i32 {
-    const n = this.span(off, p.length, false);
-    if (n > 0) memory.copy(p.dataStart, regionAddress(this.region.regionId) + <usize>off, <usize>n);
-    return n;
+    return this.copy(off, p.dataStart, p.length, false);
   }
 
   read(p: Uint8Array): i32 {
@@ -42,9 +40,7 @@ export class MemoryRegionReader extends RegionCursor {
 export class MemoryRegionWriter extends RegionCursor {
   /** Writes the bytes of p that fit at `off`; the count or a negated error code (EACCES on a read-only region). */
   writeAt(p: Uint8Array, off: i64): i32 {
-    const n = this.span(off, p.length, true);
-    if (n > 0) memory.copy(regionAddress(this.region.regionId) + <usize>off, p.dataStart, <usize>n);
-    return n;
+    return this.copy(off, p.dataStart, p.length, true);
   }
 
   write(p: Uint8Array): i32 {

@@ -273,6 +273,29 @@ export function regionSpan(id: i32, offset: f64, length: i32, write: bool): i32 
 }
 
 /**
+ * readAt/writeAt for Wasm callers in one pass: checks as regionSpan does, then copies between the
+ * region at `offset` and [ptr, ptr+count). Returns the count or a negated error code. One lookup
+ * and integer checks only: on a large region a random read is bound by the memory's latency, and
+ * the fewer instructions between two reads, the more of them the processor overlaps.
+ */
+export function regionCopy(id: i32, offset: i64, ptr: usize, length: i32, write: bool): i32 {
+  const rec = lookup(id);
+  if (rec == 0) return -ECLOSED;
+  if (load<i32>(EPOCH) != seenEpoch) refreshTruncation();
+  const mode = load<u8>(rec, MODE);
+  if ((mode & TRUNCATED) != 0) return -ETRUNCATED;
+  if (write && !allowsWrites(<i32>(mode & MODE_MASK))) return -EACCES;
+  if (offset < 0 || length < 0) return -EINVAL;
+  const size = <i64>load<u32>(rec, SIZE);
+  if (offset >= size) return 0;
+  const n = <usize>min<i64>(<i64>length, size - offset);
+  const at = <usize>load<u32>(rec, MAP_ADDR) + <usize>load<u16>(rec, PAGE_OFF) + <usize>offset;
+  if (write) memory.copy(at, ptr, n);
+  else memory.copy(ptr, at, n);
+  return <i32>n;
+}
+
+/**
  * Go's Seek: the new position for `offset` from the start (whence 0), from `position` (1) or from
  * the end (2). A position past the end is allowed (reads there return 0); a negative one is -EINVAL.
  */

@@ -149,15 +149,3 @@ export function fill(addr: usize, len: usize, seed: u64): void {
   }
 }
 
-/** randomLoads with the copy length as an argument, as readAt copies (diagnostics). */
-export function randomCopies(addr: usize, size: usize, count: i32, seed: u32, len: usize): u64 {
-  let x = seed;
-  let sum: u64 = 0;
-  const span = <u32>(size - 64);
-  for (let i = 0; i < count; i++) {
-    x = next(x);
-    memory.copy(buffer.dataStart, addr + <usize>(x % span), len);
-    sum += load<u64>(buffer.dataStart);
-  }
-  return sum;
-}
