@@ -67,11 +67,18 @@ export function readByte(addr: usize): i32 {
   return load<u8>(addr);
 }
 
-/** Sum of the u64 words of [addr, addr+len), one at a time. */
+/** Sum of the u64 words of [addr, addr+len): scalar loads, four independent sums. */
 export function sumU64(addr: usize, len: usize): u64 {
-  let sum: u64 = 0;
-  const end = addr + (len & ~7);
-  for (let p = addr; p < end; p += 8) sum += load<u64>(p);
+  let a: u64 = 0, b: u64 = 0, c: u64 = 0, d: u64 = 0;
+  const end = addr + (len & ~31);
+  for (let p = addr; p < end; p += 32) {
+    a += load<u64>(p);
+    b += load<u64>(p, 8);
+    c += load<u64>(p, 16);
+    d += load<u64>(p, 24);
+  }
+  let sum = a + b + c + d;
+  for (let p = end; p < addr + (len & ~7); p += 8) sum += load<u64>(p);
   return sum;
 }
 

@@ -22,3 +22,21 @@ export async function medianMs(runs, fn, { setup, teardown } = {}) {
   }
   return median(times);
 }
+
+/**
+ * Medians of several variants measured in turns: run i of every variant before run i+1 of any,
+ * so that the machine's drift (a shared, noisy machine) hits all of them alike.
+ * variants: { name: { fn, setup?, teardown?, selfTimed? } } -> { name: median ms }; a selfTimed
+ * fn returns its own time in ms (a program that times itself).
+ */
+export async function interleavedMedians(runs, variants) {
+  const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const [name, { fn, setup, teardown, selfTimed }] of Object.entries(variants)) {
+      const state = setup ? await setup() : undefined;
+      times[name].push(selfTimed ? fn(state) : timeMs(() => fn(state)).ms);
+      if (teardown) await teardown(state);
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { randomFillSync } from "node:crypto";
 import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../build/host/index.js";
 import { copyInGuest, mmfGuest, wasiGuest } from "./setups.mjs";
-import { median, medianMs, timeMs } from "./measure.mjs";
+import { interleavedMedians, medianMs } from "./measure.mjs";
 import { printTable, printTargets, writeOutputs } from "./report.mjs";
 
 const { values } = parseArgs({ options: { size: { type: "string", default: "1024" }, runs: { type: "string", default: "5" }, reads: { type: "string", default: "1000000" } } });
@@ -65,32 +65,40 @@ try {
   const cc = join(dir, "scan");
   execFileSync("cc", ["-O2", "-o", cc, fileURLToPath(new URL("scan.c", import.meta.url))]);
   const scan = {};
+  const cOnce = (bytes, ...extra) => () => Number(execFileSync(cc, [file, String(bytes), "1", ...extra], { encoding: "utf8" }).split(" ")[0]) / 1e6;
   for (const bytes of [SMALL, SIZE]) {
     const label = `${bytes / MiB} MiB`;
-    const cRuns = (...extra) => median(execFileSync(cc, [file, String(bytes), String(RUNS), ...extra], { encoding: "utf8" }).trim().split("\n").map((l) => Number(l.split(" ")[0]) / 1e6));
-    const s = (scan[bytes] = { c: row(`full scan ${label}: C, own mmap`, cRuns()) });
-    s.cPopulate = row(`full scan ${label}: C, own mmap + MAP_POPULATE`, cRuns("populate"));
-    const nativeScan = async (fn, populate) => {
-      native.exports.setMapOptions(populate, -1);
-      const ms = await medianMs(RUNS, () => native.exports[fn](native.map(bytes), bytes), { teardown: () => native.unmap() });
-      native.exports.setMapOptions(false, -1);
-      return ms;
-    };
-    s.native = row(`full scan ${label}: native`, await nativeScan("sumU64", false));
-    s.nativePopulate = row(`full scan ${label}: native, populate`, await nativeScan("sumU64", true));
-    s.nativeSimd = row(`full scan ${label}: native, v128`, await nativeScan("sumV128", false));
-    s.nativeSimdPopulate = row(`full scan ${label}: native, v128, populate`, await nativeScan("sumV128", true));
-    s.emulated = row(`full scan ${label}: emulated`, await medianMs(RUNS, () => emulated.exports.sumU64(emulated.map(bytes), bytes), { teardown: () => emulated.unmap() }));
-    s.wasi = row(`full scan ${label}: wasi fd_pread`, await medianMs(RUNS, () => wasi.exports.sumU64(wasi.map(bytes), bytes), { teardown: () => wasi.unmap() }));
-    s.copyIn = row(`full scan ${label}: copy-in`, await medianMs(RUNS, (g) => g.exports.sumU64(g.map(bytes), bytes), { setup: () => copyInGuest(file), teardown: (g) => g.dispose() }));
+    const wasmScan = (guest, fn, populate = false) => ({
+      setup: () => guest.exports.setMapOptions?.(populate, -1),
+      fn: () => guest.exports[fn](guest.map(bytes), bytes),
+      teardown: () => guest.unmap(),
+    });
+    // The C program times itself (mmap + scan + munmap); its process start is not counted.
+    const m = await interleavedMedians(RUNS, {
+      c: { fn: cOnce(bytes), selfTimed: true },
+      cPopulate: { fn: cOnce(bytes, "populate"), selfTimed: true },
+      native: wasmScan(native, "sumU64"),
+      nativePopulate: wasmScan(native, "sumU64", true),
+      nativeSimd: wasmScan(native, "sumV128"),
+      nativeSimdPopulate: wasmScan(native, "sumV128", true),
+      emulated: wasmScan(emulated, "sumU64"),
+      wasi: wasmScan(wasi, "sumU64"),
+    });
+    native.exports.setMapOptions(false, -1);
+    scan[bytes] = m;
+    row(`full scan ${label}: C, own mmap`, m.c);
+    row(`full scan ${label}: C, own mmap + MAP_POPULATE`, m.cPopulate);
+    row(`full scan ${label}: native`, m.native);
+    row(`full scan ${label}: native, populate`, m.nativePopulate);
+    row(`full scan ${label}: native, v128`, m.nativeSimd);
+    row(`full scan ${label}: native, v128, populate`, m.nativeSimdPopulate);
+    row(`full scan ${label}: emulated`, m.emulated);
+    row(`full scan ${label}: wasi fd_pread`, m.wasi);
+    scan[bytes].copyIn = row(`full scan ${label}: copy-in`, await medianMs(RUNS, (g) => g.exports.sumU64(g.map(bytes), bytes), { setup: () => copyInGuest(file), teardown: (g) => g.dispose() }));
   }
 
   // 3. Random reads of 64 bytes.
-  const random = {};
   const addr = native.map(SIZE);
-  random.loads = row(`${READS} random 64 B reads: Wasm loads, native`, await medianMs(RUNS, () => native.exports.randomLoads(addr, SIZE, READS, 12345)));
-  random.readAtWasm = row(`${READS} random 64 B reads: readAt from Wasm`, await medianMs(RUNS, () => native.exports.randomReadAts(SIZE, READS, 12345)));
-  native.unmap();
   const mmf = createMmf({ backend: "native" });
   const mapped = openFile(file, "r+");
   const region = mmf.newMemoryRegion(mapped, MEM_READ_ONLY, 0, SIZE);
@@ -104,10 +112,19 @@ try {
       fn(x % span);
     }
   };
-  random.readAtJs = row(`${READS} random 64 B reads: readAt from JavaScript`, await medianMs(RUNS, () => randomOffsets((off) => reader.readAt(p, off))));
   const fd = openSync(file, "r");
-  random.pread = row(`${READS} random 64 B reads: pread (fs.readSync) each`, await medianMs(RUNS, () => randomOffsets((off) => readSync(fd, p, 0, 64, off))));
+  const random = await interleavedMedians(RUNS, {
+    loads: { fn: () => native.exports.randomLoads(addr, SIZE, READS, 12345) },
+    readAtWasm: { fn: () => native.exports.randomReadAts(SIZE, READS, 12345) },
+    readAtJs: { fn: () => randomOffsets((off) => reader.readAt(p, off)) },
+    pread: { fn: () => randomOffsets((off) => readSync(fd, p, 0, 64, off)) },
+  });
   closeSync(fd);
+  row(`${READS} random 64 B reads: Wasm loads, native`, random.loads);
+  row(`${READS} random 64 B reads: readAt from Wasm`, random.readAtWasm);
+  row(`${READS} random 64 B reads: readAt from JavaScript`, random.readAtJs);
+  row(`${READS} random 64 B reads: pread (fs.readSync) each`, random.pread);
+  native.unmap();
   region.close();
 
   // 4. Small-operation cost: 64 B readAt/writeAt within a 1 MiB region, per call.

@@ -1,6 +1,7 @@
 // The physical reference for the full scan: sum the u64 words of a file through its own mmap.
 // cc -O2 -o scan scan.c; ./scan FILE BYTES RUNS [populate] -> one line per run: "ns sum", where a
 // run is mmap + scan + munmap, as the Wasm side's map + scan + close; "populate" adds MAP_POPULATE.
+// The benchmark runs it once per round (RUNS 1), in turn with the Wasm variants.
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
