@@ -10,9 +10,8 @@ import type { Backend } from "./backend.js";
 import { MAP_FLAG_SHARED } from "./map-flags.js";
 
 const PAGE = 4096;
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_RDWR = 2;
+// Access modes as fileInfo reports them (the native helper's F_GETFL & O_ACCMODE).
+const { O_RDONLY, O_WRONLY, O_RDWR } = constants;
 
 interface SharedMapping {
   /** A descriptor of our own: the caller may close theirs while the region lives. */

@@ -2,7 +2,7 @@
 // system calls on that guest's memory. The guest is untrusted: it reaches only the files the
 // host gave it (preopened folders, granted files), its handles index a table of its own, and
 // every address, length and offset is checked here before the native helper sees it.
-import { openSync } from "node:fs";
+import { constants, openSync } from "node:fs";
 import { resolve } from "node:path";
 import { selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
 import { codeFromErrno, errorFromCode, errorFromNodeError, ErrorCodes, MmfError } from "./errors.js";
@@ -10,8 +10,8 @@ import { MappingSet } from "./mapping-set.js";
 import { MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
 
 const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM } = ErrorCodes;
-const O_WRONLY = 1;
-const O_RDWR = 2;
+// Access modes as the backends' fileInfo reports them (F_GETFL & O_ACCMODE).
+const { O_WRONLY, O_RDWR } = constants;
 const MAX_PATH = 4096;
 
 interface HandleEntry {

@@ -170,21 +170,30 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   return make_int(env, 0);
 }
 
+// The leading (view, addr, len) arguments of unmap, advise and sync: the start of a non-empty,
+// page-aligned range inside the memory, in *at. 0 or -errno.
+static int range_args(napi_env env, napi_value* argv, uint8_t** at, uint64_t* len) {
+  uint8_t* base;
+  size_t mem_len;
+  uint64_t addr;
+  if (memory_of(env, argv[0], &base, &mem_len) != 0) return -EINVAL;
+  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], len)) return -EINVAL;
+  int rc = check_range(base, mem_len, addr, *len);
+  if (rc == 0) *at = base + addr;
+  return rc;
+}
+
 // unmap(view, addr, len): replaces a mapping with zeroed anonymous pages.
 static napi_value js_unmap(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) return make_int(env, -EINVAL);
-  uint8_t* base;
-  size_t mem_len;
-  uint64_t addr, len;
-  if (memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
-  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len)) return make_int(env, -EINVAL);
-  int rc = check_range(base, mem_len, addr, len);
+  uint8_t* at;
+  uint64_t len;
+  int rc = argc < 3 ? -EINVAL : range_args(env, argv, &at, &len);
   if (rc != 0) return make_int(env, rc);
-  guard_remove((uintptr_t)(base + addr));
-  return make_int(env, restore_anonymous(base + addr, len));
+  guard_remove((uintptr_t)at);
+  return make_int(env, restore_anonymous(at, len));
 }
 
 // advise(view, addr, len, advice): madvise over a page-aligned range; 0 or -errno. Only advice
@@ -193,18 +202,15 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  uint8_t* base;
-  size_t mem_len;
-  uint64_t addr, len;
+  uint8_t* at;
+  uint64_t len;
   int32_t advice = -1;
-  if (argc < 4 || memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
-  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len)) return make_int(env, -EINVAL);
+  int rc = argc < 4 ? -EINVAL : range_args(env, argv, &at, &len);
+  if (rc != 0) return make_int(env, rc);
   if (napi_get_value_int32(env, argv[3], &advice) != napi_ok) return make_int(env, -EINVAL);
   static const int kinds[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_HUGEPAGE};
   if (advice < 0 || advice >= (int32_t)(sizeof kinds / sizeof kinds[0])) return make_int(env, -EINVAL);
-  int rc = check_range(base, mem_len, addr, len);
-  if (rc != 0) return make_int(env, rc);
-  return make_int(env, madvise(base + addr, len, kinds[advice]) == 0 ? 0 : -errno);
+  return make_int(env, madvise(at, len, kinds[advice]) == 0 ? 0 : -errno);
 }
 
 // truncated(view, addr): 1 if the mapping at addr faulted past the end of its file, 0 if not, or -errno.
@@ -225,18 +231,13 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) return make_int(env, -EINVAL);
-  uint8_t* base;
-  size_t mem_len;
-  uint64_t addr, len;
+  uint8_t* at;
+  uint64_t len;
   bool async = false;
-  if (memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
-  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len)) return make_int(env, -EINVAL);
-  if (napi_get_value_bool(env, argv[3], &async) != napi_ok) return make_int(env, -EINVAL);
-  int rc = check_range(base, mem_len, addr, len);
+  int rc = argc < 4 ? -EINVAL : range_args(env, argv, &at, &len);
   if (rc != 0) return make_int(env, rc);
-  if (msync(base + addr, len, async ? MS_ASYNC : MS_SYNC) != 0) return make_int(env, -errno);
-  return make_int(env, 0);
+  if (napi_get_value_bool(env, argv[3], &async) != napi_ok) return make_int(env, -EINVAL);
+  return make_int(env, msync(at, len, async ? MS_ASYNC : MS_SYNC) == 0 ? 0 : -errno);
 }
 
 // nextData(fd, offset): the first offset at or after `offset` that holds data (SEEK_DATA), the
