@@ -19,8 +19,8 @@ export function printTargets(targets) {
 /** A horizontal bar per target: the measured ratio against the target, on a log scale. */
 export function chartSvg(targets, title) {
   const rowH = 34;
-  const left = 330;
-  const width = 900;
+  const left = 400;
+  const width = 1000;
   const height = 60 + rowH * targets.length;
   const max = Math.max(...targets.map((t) => Math.max(t.ratio, t.target))) * 2;
   const x = (v) => left + (Math.log10(Math.max(v, 0.1)) - Math.log10(0.1)) / (Math.log10(max) - Math.log10(0.1)) * (width - left - 20);
