@@ -9,7 +9,7 @@ const fds = [
   new OpenFile(new File([])),
   ConsoleStdout.lineBuffered((line) => console.log(line)),
   ConsoleStdout.lineBuffered((line) => console.error(line)),
-  new PreopenDirectory("/work", files),
+  new PreopenDirectory("/fixtures", files),
 ];
 const wasi = new WASI(["mmf-tests"], [], fds, { debug: false });
 const { instance } = await WebAssembly.instantiate(readFileSync(suiteWasm), { wasi_snapshot_preview1: wasi.wasiImport });

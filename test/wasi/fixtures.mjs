@@ -1,4 +1,4 @@
-// The files the WASI suite (test/wasi/suite.ts) expects in its /work preopen.
+// The files the WASI suite (test/wasi/suite.ts) expects in its /fixtures preopen.
 
 /** Byte i of the fixture pattern; suite.ts computes the same. */
 export function patternByte(i) {

@@ -1,5 +1,5 @@
 // The AssemblyScript-side test suite as a WASI command: the region logic, readers, writers,
-// bounds and every mode over the pure-WASI backend. The runner preopens a folder as /work with
+// bounds and every mode over the pure-WASI backend. The runner preopens a folder as /fixtures with
 // data.bin (200,000 pattern bytes), rw.bin (20,000 pattern bytes) and empty.bin. Prints its own
 // "N passed, N failed" line and exits non-zero on failure.
 import {
@@ -49,7 +49,7 @@ function map(file: MappedFile, mode: i32, offset: i64, size: i64): MemoryRegion 
 }
 
 function testEveryModeAndOffset(): void {
-  const file = open("/work/data.bin", "r+");
+  const file = open("/fixtures/data.bin", "r+");
   checkEq("file size", file.size(), DATA_SIZE);
   const offsets: i64[] = [0, 67746, 4095, 4096, 199999];
   for (let m = 0; m < MODES.length; m++) {
@@ -70,7 +70,7 @@ function testEveryModeAndOffset(): void {
 }
 
 function testBounds(): void {
-  const file = open("/work/data.bin", "r");
+  const file = open("/fixtures/data.bin", "r");
   checkEq("size past the end", newMemoryRegion(file, MEM_READ_ONLY, 0, DATA_SIZE + 1).error, ERANGE);
   checkEq("offset past the end", newMemoryRegion(file, MEM_READ_ONLY, DATA_SIZE + 1, 0).error, ERANGE);
   checkEq("bad mode", newMemoryRegion(file, 3, 0, 0).error, EINVAL);
@@ -80,7 +80,7 @@ function testBounds(): void {
   check("offset at the end gives an empty region", end != null && end.size() == 0);
   if (end) end.close();
   file.close();
-  const empty = open("/work/empty.bin", "r");
+  const empty = open("/fixtures/empty.bin", "r");
   const e = map(empty, MEM_READ_ONLY, 0, 0);
   check("an empty file gives an empty region", e != null && e.size() == 0);
   if (e) e.close();
@@ -89,7 +89,7 @@ function testBounds(): void {
 }
 
 function testReaders(): void {
-  const file = open("/work/data.bin", "r");
+  const file = open("/fixtures/data.bin", "r");
   const region = map(file, MEM_READ_ONLY, 1000, 100)!;
   const reader = new MemoryRegionReader(region);
   const p = new Uint8Array(30);
@@ -112,7 +112,7 @@ function testReaders(): void {
 }
 
 function readBack(at: i64): i32 {
-  const file = open("/work/rw.bin", "r");
+  const file = open("/fixtures/rw.bin", "r");
   const region = map(file, MEM_READ_ONLY, 0, 0)!;
   const b = <i32>load<u8>(region.data() + <usize>at);
   region.close();
@@ -121,7 +121,7 @@ function readBack(at: i64): i32 {
 }
 
 function testWriters(): void {
-  const file = open("/work/rw.bin", "r+");
+  const file = open("/fixtures/rw.bin", "r+");
   for (let m = 0; m < 2; m++) {
     const region = map(file, m == 0 ? MEM_READ_ONLY : MEM_READ_PRIVATE, 0, 0)!;
     const p = new Uint8Array(1);
@@ -162,7 +162,7 @@ function testWriters(): void {
 }
 
 function testLifecycle(): void {
-  const file = open("/work/data.bin", "r");
+  const file = open("/fixtures/data.bin", "r");
   const region = map(file, MEM_READ_ONLY, 3, 10)!;
   const reader = new MemoryRegionReader(region);
   checkEq("close", region.close(), 0);
@@ -189,10 +189,10 @@ function leakRegions(file: MappedFile): void {
 }
 
 function testPaths(): void {
-  checkEq("missing file", openFile("/work/missing.bin", "r").error, ENOENT);
+  checkEq("missing file", openFile("/fixtures/missing.bin", "r").error, ENOENT);
   checkEq("outside every preopen", openFile("/etc/passwd", "r").error, ENOENT);
-  check("no escape with ..", !openFile("/work/../etc/passwd", "r").ok);
-  checkEq("bad flags", openFile("/work/data.bin", "rw").error, EINVAL);
+  check("no escape with ..", !openFile("/fixtures/../etc/passwd", "r").ok);
+  checkEq("bad flags", openFile("/fixtures/data.bin", "rw").error, EINVAL);
   check("error names", errorName(ERANGE) == "ERANGE");
 }
 

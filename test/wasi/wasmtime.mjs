@@ -14,8 +14,8 @@ if (probe.error || probe.status !== 0) {
   const dir = mkdtempSync(join(tmpdir(), "mmf-wasmtime-"));
   try {
     for (const [name, bytes] of Object.entries(fixtures())) writeFileSync(join(dir, name), bytes);
-    console.log(`${probe.stdout.trim()}: wasmtime run --dir ${dir}::/work ${fileURLToPath(suiteWasm)}`);
-    const run = spawnSync("wasmtime", ["run", "--dir", `${dir}::/work`, fileURLToPath(suiteWasm)], { stdio: "inherit" });
+    console.log(`${probe.stdout.trim()}: wasmtime run --dir ${dir}::/fixtures ${fileURLToPath(suiteWasm)}`);
+    const run = spawnSync("wasmtime", ["run", "--dir", `${dir}::/fixtures`, fileURLToPath(suiteWasm)], { stdio: "inherit" });
     process.exitCode = run.status ?? 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
