@@ -175,7 +175,7 @@ export function wasiUnmap(addr: usize, len: usize): i32 {
   return rc;
 }
 
-/** The preopened directories: fd and name ("/work"), found once. */
+/** The preopened directories: fd and name ("/data"), found once. */
 // @ts-ignore: decorator
 @lazy let preopenFds: i32[] | null = null;
 // @ts-ignore: decorator
