@@ -104,18 +104,3 @@ export function reservePages(count: u32, align: u32 = 1, phase: u32 = 0): usize 
 export function releasePages(addr: usize, count: u32): void {
   markRange(<u32>(addr >> getPageShift()), count, false);
 }
-
-/** Total pages currently free for mapping (for tests and stats). */
-export function freePages(): u32 {
-  catchUp();
-  let free: u32 = 0;
-  let page: u32 = 0;
-  while (page < known) {
-    const start = nextWith(page, known, false);
-    if (start >= known) break;
-    const end = nextWith(start, known, true);
-    free += end - start;
-    page = end;
-  }
-  return free;
-}

@@ -4,9 +4,8 @@
 export { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "./modes";
 import {
   closeRegion, flushRegion, initRegions, liveMappedBytes, liveRegionBytes, liveRegionCount,
-  openRegion, regionAddress, regionCheck, regionMode, regionSeek, regionSize, regionSpan, flushRegionRange, adviseRegion,
+  openRegion, regionAddress, regionCheck, regionSeek, regionSize, regionSpan, flushRegionRange, adviseRegion,
 } from "./region-table";
-import { freePages } from "./address-space";
 
 export function init(): i32 {
   return initRegions();
@@ -44,10 +43,6 @@ export function region_size(id: i32): u32 {
   return regionSize(id);
 }
 
-export function region_mode(id: i32): i32 {
-  return regionMode(id);
-}
-
 export function region_span(id: i32, offset: f64, length: i32, write: i32): i32 {
   return regionSpan(id, offset, length, write != 0);
 }
@@ -66,10 +61,6 @@ export function stats_mapped_bytes(): f64 {
 
 export function stats_region_bytes(): f64 {
   return <f64>liveRegionBytes();
-}
-
-export function stats_free_pages(): u32 {
-  return freePages();
 }
 
 import { copyIntoZeroed } from "./copy";

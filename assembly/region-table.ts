@@ -250,12 +250,6 @@ export function regionSize(id: i32): u32 {
   return rec == 0 ? 0 : load<u32>(rec, SIZE);
 }
 
-/** The region's mode, or -ECLOSED. */
-export function regionMode(id: i32): i32 {
-  const rec = lookup(id);
-  return rec == 0 ? -ECLOSED : <i32>(load<u8>(rec, MODE) & MODE_MASK);
-}
-
 /**
  * How many bytes a read or write of `length` bytes at `offset` may touch: min(length, size - offset),
  * 0 at or past the end. Negative or non-integer offsets are -EINVAL; writes to a region whose mode

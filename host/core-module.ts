@@ -16,13 +16,11 @@ export type CoreExports = {
   region_address(id: number): number;
   region_size(id: number): number;
   region_check(id: number): number;
-  region_mode(id: number): number;
   region_span(id: number, offset: number, length: number, write: number): number;
   region_seek(id: number, position: number, offset: number, whence: number): number;
   stats_regions(): number;
   stats_mapped_bytes(): number;
   stats_region_bytes(): number;
-  stats_free_pages(): number;
   copy_into_zeroed(dst: number, src: number, len: number): number;
 };
 
