@@ -69,21 +69,22 @@ export class Mmf implements RegionOwner {
    * in `mode`, one of the MEM_* constants.
    */
   newMemoryRegion(object: Mappable, mode: number, offset: number | bigint = 0, size: number | bigint = 0, options: RegionOptions = {}): MemoryRegion {
-    const operation = `newMemoryRegion(mode=${MODE_NAMES[mode] ?? String(mode)}, offset=${offset}, size=${size})`;
+    // Built only for an error message: this is on the path of every map.
+    const operation = () => `newMemoryRegion(mode=${MODE_NAMES[mode] ?? String(mode)}, offset=${offset}, size=${size})`;
     // Type checks only; which modes exist is the core module's to say.
-    if (typeof mode !== "number" || (mode | 0) !== mode) throw new MmfError("EINVAL", `${operation}: mode must be one of the MEM_* constants, got ${String(mode)}`);
+    if (typeof mode !== "number" || (mode | 0) !== mode) throw new MmfError("EINVAL", `${operation()}: mode must be one of the MEM_* constants, got ${String(mode)}`);
     const fd = mappableFd(operation, object);
     const off = toI64(operation, "offset", offset);
     const len = toI64(operation, "size", size);
-    const writable = true; // the descriptor's own access is checked by the host at map time
-    const handle = this.#host.addHandle(fd, writable);
+    // Lent as writable: the descriptor's own access mode is what the host checks at map time.
+    const handle = this.#host.addHandle(fd, true);
     let id: number;
     try {
       id = this.#core.region_open(handle, mode, off, len, options?.populate ? REGION_POPULATE : 0);
     } finally {
       this.#host.removeHandle(handle);
     }
-    if (id < 0) throw errorFromCode(operation, id, describeOpenError(id, fd, mode));
+    if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode));
     const size_ = this.#core.region_size(id) >>> 0;
     const address = this.#core.region_address(id) >>> 0;
     return new MemoryRegion(this, id, new Uint8Array(this.memory.buffer, address, size_), mode);
@@ -157,12 +158,12 @@ export class Mmf implements RegionOwner {
   }
 }
 
-function mappableFd(operation: string, object: Mappable): number {
+function mappableFd(operation: () => string, object: Mappable): number {
   if (object === null || typeof object !== "object" || typeof object.fd !== "function") {
-    throw new MmfError("EINVAL", `${operation}: object must be a Mappable (an object with fd())`);
+    throw new MmfError("EINVAL", `${operation()}: object must be a Mappable (an object with fd())`);
   }
   const fd = object.fd();
-  if (!Number.isInteger(fd) || fd < 0) throw new MmfError("EBADF", `${operation}: bad or closed file descriptor ${fd}`);
+  if (!Number.isInteger(fd) || fd < 0) throw new MmfError("EBADF", `${operation()}: bad or closed file descriptor ${fd}`);
   return fd;
 }
 
@@ -170,10 +171,10 @@ function mappableFd(operation: string, object: Mappable): number {
  * Integers only. Values outside i64 are clamped (past any file, or negative), so that the core
  * module judges them with everything else, in its order.
  */
-function toI64(operation: string, name: string, value: number | bigint): bigint {
+function toI64(operation: () => string, name: string, value: number | bigint): bigint {
   if (typeof value === "bigint") return value > I64_MAX ? I64_MAX : value < -I64_MAX ? -1n : value;
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
-    throw new MmfError("EINVAL", `${operation}: ${name} must be a non-negative integer, got ${String(value)}`);
+    throw new MmfError("EINVAL", `${operation()}: ${name} must be a non-negative integer, got ${String(value)}`);
   }
   return BigInt(value);
 }
