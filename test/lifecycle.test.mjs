@@ -16,8 +16,10 @@ const MiB = 2 ** 20;
 /**
  * Runs `round` five times, measuring after each (after a full collection). A leak grows with
  * every round; the allocators' own high-water marks (V8 growing its heap's pages, malloc arenas,
- * Wasm pages that never shrink) level off. So: descriptors equal, the JavaScript heap in use
- * flat, and RSS outside V8's heap flat over the last rounds. Prints the figures.
+ * Wasm pages that never shrink) level off, though one step of theirs can land late (13 MiB seen
+ * on the emulated backend after 80,000 cycles, flat for the 140,000 after). So: descriptors
+ * equal, the JavaScript heap in use flat, and RSS outside V8's heap within 16 MiB over rounds 3-5
+ * (a leak of 400 bytes a cycle in the long run, 4 KiB in the short one, fails it). Prints the figures.
  */
 async function rounds(label, round) {
   const figures = [];
@@ -32,7 +34,7 @@ async function rounds(label, round) {
   const [first, , third, , last] = figures;
   assert.is(last.fds, first.fds, "descriptors");
   assert.ok(last.heap - first.heap < 2 * MiB, `the JavaScript heap in use grew by ${last.heap - first.heap}`);
-  assert.ok(last.native - third.native < 8 * MiB, `RSS outside V8's heap still grows: +${((last.native - third.native) / MiB).toFixed(1)} MiB over rounds 3-5`);
+  assert.ok(last.native - third.native < 16 * MiB, `RSS outside V8's heap still grows: +${((last.native - third.native) / MiB).toFixed(1)} MiB over rounds 3-5`);
 }
 
 test(`${CYCLES} map/close cycles leave stats at zero and descriptors and RSS flat`, async () => {

@@ -90,6 +90,16 @@ int guard_install(void) {
 
 int guard_add(uintptr_t start, size_t len, int32_t* epoch) {
   pthread_mutex_lock(&table_lock);
+  // A slot that overlaps the new mapping is stale: MAP_FIXED just replaced whatever was there (a
+  // worker's memory freed with live mappings, say). Its epoch pointer may point into freed memory.
+  size_t hw = atomic_load(&high_water);
+  for (size_t i = 0; i < hw; i++) {
+    uintptr_t s = atomic_load(&slots[i].start);
+    if (s != 0 && s < start + len && start < atomic_load(&slots[i].end)) {
+      atomic_store(&slots[i].start, 0);
+      free_stack[free_count++] = (int32_t)i;
+    }
+  }
   size_t index;
   if (free_count > 0) {
     index = (size_t)free_stack[--free_count];
