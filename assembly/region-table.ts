@@ -54,9 +54,7 @@ export function initRegions(): i32 {
 
 /** After the epoch moved, asks the host which live regions faulted and flags them. */
 function refreshTruncation(): void {
-  const now = load<i32>(EPOCH);
-  if (now == seenEpoch) return;
-  seenEpoch = now;
+  seenEpoch = load<i32>(EPOCH);
   for (let i: u32 = 0; i < used; i++) {
     const rec = recordOf(i);
     const mode = load<u8>(rec, MODE);
@@ -67,12 +65,30 @@ function refreshTruncation(): void {
   }
 }
 
+/** Why usableRecord last returned 0: -ECLOSED or -ETRUNCATED. */
+let refusal: i32 = 0;
+
+/**
+ * The record of region `id` if it is open and whole, else 0 with `refusal` set (-ECLOSED, or
+ * -ETRUNCATED once its file shrank under it). One lookup for every operation that checks.
+ */
+function usableRecord(id: i32): usize {
+  const rec = lookup(id);
+  if (rec == 0) {
+    refusal = -ECLOSED;
+    return 0;
+  }
+  if (load<i32>(EPOCH) != seenEpoch) refreshTruncation();
+  if ((load<u8>(rec, MODE) & TRUNCATED) != 0) {
+    refusal = -ETRUNCATED;
+    return 0;
+  }
+  return rec;
+}
+
 /** 0 if region `id` is open and whole, -ECLOSED, or -ETRUNCATED once its file shrank under it. */
 export function regionCheck(id: i32): i32 {
-  const rec = lookup(id);
-  if (rec == 0) return -ECLOSED;
-  refreshTruncation();
-  return (load<u8>(rec, MODE) & TRUNCATED) != 0 ? -ETRUNCATED : 0;
+  return usableRecord(id) == 0 ? refusal : 0;
 }
 
 function recordOf(index: u32): usize {
@@ -201,9 +217,8 @@ export function closeRegion(id: i32): i32 {
 
 /** Writes a MEM_READWRITE region's changes to the file (others have nothing to write). */
 export function flushRegion(id: i32, isAsync: bool): i32 {
-  const check = regionCheck(id);
-  if (check < 0) return check;
-  const rec = lookup(id);
+  const rec = usableRecord(id);
+  if (rec == 0) return refusal;
   const mapLen = load<u32>(rec, MAP_LEN);
   if ((load<u8>(rec, MODE) & MODE_MASK) != MEM_READWRITE || mapLen == 0) return 0;
   return host_sync(<usize>load<u32>(rec, MAP_ADDR), mapLen, isAsync ? 1 : 0);
@@ -214,9 +229,8 @@ export function flushRegion(id: i32, isAsync: bool): i32 {
  * flush_range). Bounds as for readers: past the end is ERANGE, negative EINVAL.
  */
 export function flushRegionRange(id: i32, offset: f64, length: f64, isAsync: bool): i32 {
-  const check = regionCheck(id);
-  if (check < 0) return check;
-  const rec = lookup(id);
+  const rec = usableRecord(id);
+  if (rec == 0) return refusal;
   if (!(offset >= 0) || !(length >= 0) || !isFinite(offset + length) || offset != Math.floor(offset) || length != Math.floor(length)) return -EINVAL;
   if (offset + length > <f64>load<u32>(rec, SIZE)) return -ERANGE;
   if ((load<u8>(rec, MODE) & MODE_MASK) != MEM_READWRITE || length == 0) return 0;
@@ -229,9 +243,8 @@ export function flushRegionRange(id: i32, offset: f64, length: f64, isAsync: boo
 
 /** madvise over the whole region (see ADVICE_* in modes.ts). */
 export function adviseRegion(id: i32, advice: i32): i32 {
-  const check = regionCheck(id);
-  if (check < 0) return check;
-  const rec = lookup(id);
+  const rec = usableRecord(id);
+  if (rec == 0) return refusal;
   if (advice < 0 || advice > 4) return -EINVAL;
   const mapLen = load<u32>(rec, MAP_LEN);
   return mapLen == 0 ? 0 : host_advise(<usize>load<u32>(rec, MAP_ADDR), mapLen, advice);
@@ -256,9 +269,8 @@ export function regionSize(id: i32): u32 {
  * forbids them are -EACCES.
  */
 export function regionSpan(id: i32, offset: f64, length: i32, write: bool): i32 {
-  const check = regionCheck(id);
-  if (check < 0) return check;
-  const rec = lookup(id);
+  const rec = usableRecord(id);
+  if (rec == 0) return refusal;
   if (write && !allowsWrites(<i32>(load<u8>(rec, MODE) & MODE_MASK))) return -EACCES;
   if (!(offset >= 0) || !isFinite(offset) || offset != Math.floor(offset) || length < 0) return -EINVAL;
   const size = <f64>load<u32>(rec, SIZE);
@@ -273,12 +285,9 @@ export function regionSpan(id: i32, offset: f64, length: i32, write: bool): i32 
  * the fewer instructions between two reads, the more of them the processor overlaps.
  */
 export function regionCopy(id: i32, offset: i64, ptr: usize, length: i32, write: bool): i32 {
-  const rec = lookup(id);
-  if (rec == 0) return -ECLOSED;
-  if (load<i32>(EPOCH) != seenEpoch) refreshTruncation();
-  const mode = load<u8>(rec, MODE);
-  if ((mode & TRUNCATED) != 0) return -ETRUNCATED;
-  if (write && !allowsWrites(<i32>(mode & MODE_MASK))) return -EACCES;
+  const rec = usableRecord(id);
+  if (rec == 0) return refusal;
+  if (write && !allowsWrites(<i32>(load<u8>(rec, MODE) & MODE_MASK))) return -EACCES;
   if (offset < 0 || length < 0) return -EINVAL;
   const size = <i64>load<u32>(rec, SIZE);
   if (offset >= size) return 0;
@@ -294,9 +303,8 @@ export function regionCopy(id: i32, offset: i64, ptr: usize, length: i32, write:
  * the end (2). A position past the end is allowed (reads there return 0); a negative one is -EINVAL.
  */
 export function regionSeek(id: i32, position: f64, offset: f64, whence: i32): f64 {
-  const check = regionCheck(id);
-  if (check < 0) return check;
-  const rec = lookup(id);
+  const rec = usableRecord(id);
+  if (rec == 0) return refusal;
   if (!isFinite(offset) || offset != Math.floor(offset) || !(position >= 0) || position != Math.floor(position)) return -EINVAL;
   let base: f64;
   if (whence == 0) base = 0;

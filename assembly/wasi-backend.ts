@@ -86,33 +86,35 @@ export function wasiFileSize(fd: i32): i64 {
   return load<i64>(STAT, 32);
 }
 
-function preadAll(fd: i32, addr: usize, len: usize, offset: u64): i32 {
+/**
+ * fd_pread or fd_pwrite of [addr, addr+len) at `offset` until all is done or the file gives no
+ * more (a read at its end). Returns the bytes moved or a negated error code.
+ */
+function transfer(fd: i32, addr: usize, len: usize, offset: u64, write: bool): i64 {
   let done: usize = 0;
   while (done < len) {
     store<u32>(IOV, <u32>(addr + done));
     store<u32>(IOV, <u32>(len - done), 4);
-    const e = fd_pread(fd, IOV, 1, offset + done, COUNT);
+    const e = write ? fd_pwrite(fd, IOV, 1, offset + done, COUNT) : fd_pread(fd, IOV, 1, offset + done, COUNT);
     if (e != 0) return fromErrno(e);
     const n = <usize>load<u32>(COUNT);
     if (n == 0) break;
     done += n;
   }
-  memory.fill(addr + done, 0, len - done);
+  return <i64>done;
+}
+
+/** Reads the file into [addr, addr+len), zero-filling past its end. */
+function preadAll(fd: i32, addr: usize, len: usize, offset: u64): i32 {
+  const done = transfer(fd, addr, len, offset, false);
+  if (done < 0) return <i32>done;
+  memory.fill(addr + <usize>done, 0, len - <usize>done);
   return 0;
 }
 
 function pwriteAll(fd: i32, addr: usize, len: usize, offset: u64): i32 {
-  let done: usize = 0;
-  while (done < len) {
-    store<u32>(IOV, <u32>(addr + done));
-    store<u32>(IOV, <u32>(len - done), 4);
-    const e = fd_pwrite(fd, IOV, 1, offset + done, COUNT);
-    if (e != 0) return fromErrno(e);
-    const n = <usize>load<u32>(COUNT);
-    if (n == 0) return -EIO;
-    done += n;
-  }
-  return 0;
+  const done = transfer(fd, addr, len, offset, true);
+  return done < 0 ? <i32>done : done < <i64>len ? -EIO : 0;
 }
 
 export function wasiMap(fd: i32, fileOffset: i64, addr: usize, len: usize, isShared: i32): i32 {
@@ -133,34 +135,36 @@ export function wasiMap(fd: i32, fileOffset: i64, addr: usize, len: usize, isSha
   return 0;
 }
 
-export function wasiSync(addr: usize, len: usize, isAsync: i32): i32 {
-  // A private mapping has nothing to write; a shared one is found by the mapping that holds addr.
+/** The shared mapping that holds [addr, addr+len): its start, or 0 (private mappings are not kept). */
+function sharedStart(addr: usize, len: usize): usize {
+  if (shared.has(addr)) return addr; // a whole mapping, as unmap and flush pass it
   const keys = shared.keys();
   for (let i = 0; i < keys.length; i++) {
-    const start = keys[i];
-    const m = shared.get(start);
-    if (start > addr || addr + len > start + m.len) continue;
-    const e = fd_filestat_get(m.fd, STAT);
-    if (e != 0) return fromErrno(e);
-    const fileSize = load<u64>(STAT, 32);
-    for (let page = addr - start; page < addr - start + len; page += PAGE) {
-      if (memory.compare(start + page, m.shadow + page, PAGE) == 0) continue;
-      // Only bytes inside the file: a mapping's tail past the end never extends it.
-      const at = m.fileOffset + page;
-      const n: usize = at >= fileSize ? 0 : <usize>min<u64>(<u64>PAGE, fileSize - at);
-      if (n > 0) {
-        const rc = pwriteAll(m.fd, start + page, n, at);
-        if (rc < 0) return rc;
-      }
-      memory.copy(m.shadow + page, start + page, PAGE);
-    }
-    if (!isAsync) {
-      const s = fd_datasync(m.fd);
-      if (s != 0) return fromErrno(s);
-    }
-    return 0;
+    if (keys[i] <= addr && addr + len <= keys[i] + shared.get(keys[i]).len) return keys[i];
   }
   return 0;
+}
+
+export function wasiSync(addr: usize, len: usize, isAsync: i32): i32 {
+  const start = sharedStart(addr, len);
+  if (start == 0) return 0; // a private mapping has nothing to write
+  const m = shared.get(start);
+  const e = fd_filestat_get(m.fd, STAT);
+  if (e != 0) return fromErrno(e);
+  const fileSize = load<u64>(STAT, 32);
+  for (let page = addr - start; page < addr - start + len; page += PAGE) {
+    if (memory.compare(start + page, m.shadow + page, PAGE) == 0) continue;
+    // Only bytes inside the file: a mapping's tail past the end never extends it.
+    const at = m.fileOffset + page;
+    const n: usize = at >= fileSize ? 0 : <usize>min<u64>(<u64>PAGE, fileSize - at);
+    if (n > 0) {
+      const rc = pwriteAll(m.fd, start + page, n, at);
+      if (rc < 0) return rc;
+    }
+    memory.copy(m.shadow + page, start + page, PAGE);
+  }
+  if (isAsync) return 0;
+  return fromErrno(fd_datasync(m.fd));
 }
 
 export function wasiUnmap(addr: usize, len: usize): i32 {

@@ -113,13 +113,16 @@ export class EmulatedBackend implements Backend {
   }
 
   sync(view: Uint8Array, addr: number, len: number, async: boolean): number {
-    // The host has checked that [addr, addr+len) lies inside one mapping.
+    // The host has checked that [addr, addr+len) lies inside one mapping; unmap and flush pass a
+    // whole one, so the direct lookup is the common case.
     let start = addr;
-    let mapping: SharedMapping | undefined;
-    for (const [at, m] of this.#shared) {
-      if (at <= addr && addr + len <= at + m.shadow.length) {
-        start = at;
-        mapping = m;
+    let mapping = this.#shared.get(addr);
+    if (!mapping) {
+      for (const [at, m] of this.#shared) {
+        if (at <= addr && addr + len <= at + m.shadow.length) {
+          start = at;
+          mapping = m;
+        }
       }
     }
     if (!mapping) return 0; // a private mapping has nothing to write
