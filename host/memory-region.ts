@@ -13,6 +13,8 @@ export interface RegionOwner {
   checkOf(id: number): number;
   flushRangeOf(id: number, offset: number, length: number, async: boolean): number;
   adviseOf(id: number, advice: number): number;
+  /** A word of the memory that moves whenever one of its mappings faults. */
+  epoch(): number;
 }
 
 /** madvise advice for MemoryRegion.advise; none of them changes the contents. */
@@ -34,6 +36,8 @@ export class MemoryRegion {
   readonly #id: number;
   #view: Uint8Array;
   readonly #mode: number;
+  /** The owner's epoch when span() last allowed a copy (see copied()). */
+  #epochAtSpan = 0;
 
   /** @internal Regions are made by newMemoryRegion. */
   constructor(owner: RegionOwner, id: number, view: Uint8Array, mode: number) {
@@ -97,7 +101,11 @@ export class MemoryRegion {
     owner.checked(`MemoryRegion.advise(${advice})`, owner.adviseOf(this.#id, index));
   }
 
-  /** Unmaps the region; its memory is reused by later regions. Idempotent. */
+  /**
+   * Unmaps the region; its memory is reused by later regions. Idempotent. If the region took a
+   * fault (ETRUNCATED, ENOSPC, EIO), it is unmapped all the same and the fault is thrown: bytes
+   * written through data() may not have reached the file.
+   */
   close(): void {
     const owner = this.#owner;
     if (!owner) return;
@@ -110,7 +118,20 @@ export class MemoryRegion {
   /** @internal How many bytes of `length` at `offset` a read or write may touch (throws MmfError). */
   span(operation: string, offset: number | bigint, length: number, write: boolean): number {
     const owner = this.#live(operation);
-    return owner.checked(operation, owner.spanOf(this.#id, toNumber(offset), length, write));
+    const n = owner.checked(operation, owner.spanOf(this.#id, toNumber(offset), length, write));
+    this.#epochAtSpan = owner.epoch();
+    return n;
+  }
+
+  /**
+   * @internal Call after copying the bytes span() allowed: returns `n`, or throws the region's
+   * fault if one came during the copy (written bytes may not have reached the file; read bytes are
+   * zeros the file does not hold). One load when nothing faulted.
+   */
+  copied(operation: string, n: number): number {
+    const owner = this.#owner;
+    if (owner && owner.epoch() !== this.#epochAtSpan) owner.checked(operation, owner.checkOf(this.#id));
+    return n;
   }
 
   /** @internal Go's Seek arithmetic for a cursor at `position`. */
