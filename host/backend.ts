@@ -78,6 +78,7 @@ export function selectBackend(option: BackendOption | undefined): Backend {
       try {
         return nativeHelper();
       } catch (err) {
+        if (err instanceof MmfError) throw err; // loaded, but misconfigured (MMF_PROCESS_MAPPINGS)
         throw new MmfError("EIO", `the native helper could not be loaded (${(err as Error).message.split("\n")[0]})`);
       }
     case "emulated":
@@ -86,6 +87,7 @@ export function selectBackend(option: BackendOption | undefined): Backend {
       try {
         return nativeHelper();
       } catch (err) {
+        if (err instanceof MmfError) throw err;
         if (!warned) {
           warned = true;
           process.stderr.write(`wasm-mmf: native helper unavailable (${(err as Error).message.split("\n")[0]}); using the emulated backend, which copies instead of mapping\n`);

@@ -94,8 +94,7 @@ static int check_range(uint8_t* base, size_t mem_len, uint64_t addr, uint64_t le
 
 // Puts fresh zeroed read-write pages back over [p, p+len): the state of unused Wasm memory.
 static int restore_anonymous(uint8_t* p, size_t len) {
-  void* r = mmap(p, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return r == MAP_FAILED ? -errno : 0;
+  return guard_zero_fill((uintptr_t)p, (uintptr_t)p + len) ? 0 : -errno;
 }
 
 // pageSize(): the OS page size.

@@ -143,8 +143,14 @@ static long lookup(uintptr_t at) {
   return -1;
 }
 
-static bool zero_fill(uintptr_t from, uintptr_t to) {
-  return mmap((void*)from, to - from, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED;
+bool guard_zero_fill(uintptr_t from, uintptr_t to) {
+  // With the flags V8 gives a Wasm memory's pages (no swap reservation, not inherited by a fork):
+  // then the kernel merges the range back into its neighbours, and mapping and unmapping at
+  // scattered addresses does not leave an area behind for every mapping there ever was.
+  if (mmap((void*)from, to - from, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+    return false;
+  madvise((void*)from, to - from, MADV_DONTFORK);
+  return true;
 }
 
 // Why the page at `fault_offset` of the file faulted; for a truncation, *eof is the end of the
@@ -174,7 +180,7 @@ static bool absorb(struct slot* s, uintptr_t page) {
   uintptr_t from = page;
   if (cause == FAULT_TRUNCATED) from = start + (eof > file_offset ? (uintptr_t)(eof - file_offset) : 0);
   // Splitting the mapping needs one more area; at vm.max_map_count only replacing all of it works.
-  if (!zero_fill(from, end) && !zero_fill(start, end)) return false;
+  if (!guard_zero_fill(from, end) && !guard_zero_fill(start, end)) return false;
   int none = FAULT_NONE;
   atomic_compare_exchange_strong(&s->cause, &none, cause);
   atomic_fetch_add_explicit(&faults, 1, memory_order_relaxed);
@@ -466,7 +472,7 @@ int guard_remove(uintptr_t start) {
   } else {
     // Anonymous memory first: from then on no new fault can come from this range.
     uintptr_t end = atomic_load(&slots[i].end);
-    if (!zero_fill(start, end)) {
+    if (!guard_zero_fill(start, end)) {
       rc = -errno;
     } else {
       unpublish((size_t)i);

@@ -1,5 +1,6 @@
 // Guards live mappings against SIGBUS from their file (see truncation_guard.c).
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,9 @@ int guard_remove(uintptr_t start);
 void guard_drop_owner(const void* owner);
 // The fault_cause of the mapping that starts at `start`, or -EINVAL if unknown.
 int guard_fault_cause(uintptr_t start);
+// Puts fresh zeroed read-write pages over [from, to): the state of unused Wasm memory, with its
+// flags, so that the range merges back into the memory's area. Async-signal-safe.
+bool guard_zero_fill(uintptr_t from, uintptr_t to);
 // Live mappings the process may hold at once (default: a quarter of vm.max_map_count).
 void guard_set_limit(size_t limit);
 
