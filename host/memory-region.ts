@@ -13,8 +13,8 @@ export interface RegionOwner {
   checkOf(id: number): number;
   flushRangeOf(id: number, offset: number, length: number, async: boolean): number;
   adviseOf(id: number, advice: number): number;
-  /** A word of the memory that moves whenever one of its mappings faults. */
-  epoch(): number;
+  /** A view of the word of the memory that moves whenever one of its mappings faults. */
+  readonly epochWord: Int32Array;
 }
 
 /** madvise advice for MemoryRegion.advise; none of them changes the contents. */
@@ -36,7 +36,8 @@ export class MemoryRegion {
   readonly #id: number;
   #view: Uint8Array;
   readonly #mode: number;
-  /** The owner's epoch when span() last allowed a copy (see copied()). */
+  /** The owner's epoch word, and its value when span() last allowed a copy (see copied()). */
+  readonly #epoch: Int32Array;
   #epochAtSpan = 0;
 
   /** @internal Regions are made by newMemoryRegion. */
@@ -45,6 +46,7 @@ export class MemoryRegion {
     this.#id = id;
     this.#view = view;
     this.#mode = mode;
+    this.#epoch = owner.epochWord;
     collector.register(this, { owner, id }, this);
   }
 
@@ -119,7 +121,7 @@ export class MemoryRegion {
   span(operation: string, offset: number | bigint, length: number, write: boolean): number {
     const owner = this.#live(operation);
     const n = owner.checked(operation, owner.spanOf(this.#id, toNumber(offset), length, write));
-    this.#epochAtSpan = owner.epoch();
+    this.#epochAtSpan = this.#epoch[0];
     return n;
   }
 
@@ -129,8 +131,7 @@ export class MemoryRegion {
    * zeros the file does not hold). One load when nothing faulted.
    */
   copied(operation: string, n: number): number {
-    const owner = this.#owner;
-    if (owner && owner.epoch() !== this.#epochAtSpan) owner.checked(operation, owner.checkOf(this.#id));
+    if (this.#epoch[0] !== this.#epochAtSpan && this.#owner) this.#owner.checked(operation, this.#owner.checkOf(this.#id));
     return n;
   }
 

@@ -59,8 +59,8 @@ export class Mmf implements RegionOwner {
   readonly memory: WebAssembly.Memory;
   readonly #core: CoreExports;
   readonly #host: MmfHost;
-  /** The word the host bumps at every fault it absorbs in this memory (see MemoryRegion.copied). */
-  readonly #epoch: Int32Array;
+  /** @internal The word the host bumps at every fault it absorbs in this memory (see MemoryRegion.copied). */
+  readonly epochWord: Int32Array;
 
   /** @internal Use createMmf(). */
   constructor(options: CreateMmfOptions = {}) {
@@ -70,7 +70,7 @@ export class Mmf implements RegionOwner {
     this.memory = memory;
     this.#host = host;
     this.pageSize = host.pageSize;
-    this.#epoch = new Int32Array(memory.buffer, exports.epoch_address() >>> 0, 1);
+    this.epochWord = new Int32Array(memory.buffer, exports.epoch_address() >>> 0, 1);
   }
 
   /**
@@ -129,11 +129,6 @@ export class Mmf implements RegionOwner {
   checked(operation: string, result: number): number {
     if (result < 0) throw errorFromCode(operation, result);
     return result;
-  }
-
-  /** @internal The fault epoch of the memory: it moves whenever a mapping of it faults. */
-  epoch(): number {
-    return this.#epoch[0];
   }
 
   /** @internal */

@@ -98,12 +98,14 @@ static struct sigaction previous[PREVIOUS_COPIES];
 static atomic_uint previous_index;
 static uintptr_t page_mask;
 
-// The fault this thread saw last and sent back to retry; `chaining` while we call the handler we
-// displaced (a handler that chains back to us ends the chain).
+// The fault this thread saw last and sent back to retry; and, while we call the handler we
+// displaced, where our frame is and which signal it is (see chained_back).
 struct pending {
   uintptr_t page;
   uint64_t gen;
-  int chaining;
+  uintptr_t chain_frame;
+  void* chain_addr;
+  int chain_code;
 };
 // initial-exec: a dlopen'd module's TLS otherwise goes through __tls_get_addr, which may allocate
 // on a thread's first access: not safe in a signal handler. The few bytes fit glibc's static surplus.
@@ -191,23 +193,36 @@ static bool absorb(struct slot* s, uintptr_t page) {
 
 static bool is_ours(const struct sigaction* a);
 
+// Whether the handler we displaced called us back with the signal we passed it (it chains to the
+// handler it displaced, which was us): we are then inside our own chain() frame, a little deeper
+// on the same stack, with the same signal. A handler that left by longjmp leaves its mark, which a
+// later signal does not match (another address, or a frame that is not deeper).
+static bool chained_back(const siginfo_t* info, uintptr_t frame) {
+  return pending.chain_frame != 0 && frame < pending.chain_frame && pending.chain_frame - frame < 65536 &&
+         pending.chain_addr == info->si_addr && pending.chain_code == info->si_code;
+}
+
+// Calls the handler we displaced, marked so that a call back to us is recognised.
+static void call_previous(const struct sigaction* prev, int sig, siginfo_t* info, void* context) {
+  volatile char frame = 0;
+  uintptr_t outer = pending.chain_frame;
+  pending.chain_frame = (uintptr_t)&frame;
+  pending.chain_addr = info->si_addr;
+  pending.chain_code = info->si_code;
+  if (prev->sa_flags & SA_SIGINFO) prev->sa_sigaction(sig, info, context);
+  else prev->sa_handler(sig);
+  pending.chain_frame = outer;
+}
+
 // What would have happened without us.
 static void chain(int sig, siginfo_t* info, void* context) {
   const struct sigaction* prev = &previous[atomic_load(&previous_index) % PREVIOUS_COPIES];
   if (!is_ours(prev)) {
-    if (prev->sa_flags & SA_SIGINFO) {
-      if (prev->sa_sigaction) {
-        pending.chaining = 1;
-        prev->sa_sigaction(sig, info, context);
-        pending.chaining = 0;
-        return;
-      }
-    } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
-      pending.chaining = 1;
-      prev->sa_handler(sig);
-      pending.chaining = 0;
+    if ((prev->sa_flags & SA_SIGINFO) ? prev->sa_sigaction != NULL : (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN)) {
+      call_previous(prev, sig, info, context);
       return;
-    } else if (prev->sa_handler == SIG_IGN && info->si_code <= 0) {
+    }
+    if (!(prev->sa_flags & SA_SIGINFO) && prev->sa_handler == SIG_IGN && info->si_code <= 0) {
       return;  // a sent SIGBUS that was ignored stays ignored (a fault cannot be ignored)
     }
   }
@@ -218,8 +233,9 @@ static void chain(int sig, siginfo_t* info, void* context) {
 
 static void on_sigbus(int sig, siginfo_t* info, void* context) {
   int saved = errno;
-  if (pending.chaining) {
-    // The handler we chained to chained back to us: the end of the chain.
+  volatile char frame = 0;
+  if (chained_back(info, (uintptr_t)&frame)) {
+    // The end of the chain: nobody handled it.
     if (info->si_code > 0) {
       signal(SIGBUS, SIG_DFL);
       raise(SIGBUS);
@@ -312,11 +328,6 @@ static int file_acquire(int fd, const struct stat* st) {
   int own = open(path, O_PATH | O_CLOEXEC);
   if (own < 0 && errno != EMFILE && errno != ENFILE) own = fcntl(fd, F_DUPFD_CLOEXEC, 0);  // no /proc
   if (own < 0) return -errno;
-  struct stat check;
-  if (fstat(own, &check) != 0 || check.st_dev != st->st_dev || check.st_ino != st->st_ino) {
-    close(own);
-    return -EBADF;
-  }
   uint32_t index;
   if (file_free != 0) {
     index = file_free - 1;
