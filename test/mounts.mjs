@@ -49,12 +49,14 @@ function once(cleanup) {
 /** Runs fn(dir) with a fresh tmpfs of `bytes` mounted at dir. */
 export async function withTmpfs(bytes, fn) {
   const base = mkdtempSync(join(tmpdir(), "mmf-tmpfs-"));
-  run("mount", "-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", base);
+  let mounted = false;
   const cleanup = once(() => {
-    unmounter(base)();
+    if (mounted) unmounter(base)();
     rmSync(base, { recursive: true, force: true });
   });
   try {
+    run("mount", "-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", base);
+    mounted = true;
     return await fn(base);
   } finally {
     cleanup();
@@ -70,18 +72,19 @@ export async function withExt4(bytes, fn) {
   const base = mkdtempSync(join(tmpdir(), "mmf-ext4-"));
   const image = join(base, "fs.img");
   const dir = join(base, "mnt");
-  mkdirSync(dir);
-  writeFileSync(image, "");
-  truncateSync(image, bytes);
-  run("mkfs.ext4", "-q", "-F", "-b", "4096", "-m", "0", "-O", "^has_journal", image);
-  const device = run("losetup", "--find", "--show", image);
+  let device;
   let mounted = false;
   const cleanup = once(() => {
     if (mounted) unmounter(dir)();
-    spawnSync("losetup", ["-d", device]);
+    if (device) spawnSync("losetup", ["-d", device]);
     rmSync(base, { recursive: true, force: true });
   });
   try {
+    mkdirSync(dir);
+    writeFileSync(image, "");
+    truncateSync(image, bytes);
+    run("mkfs.ext4", "-q", "-F", "-b", "4096", "-m", "0", "-O", "^has_journal", image);
+    device = run("losetup", "--find", "--show", image);
     run("mount", device, dir);
     mounted = true;
     const shrink = (size) => {
