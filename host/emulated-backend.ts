@@ -152,7 +152,7 @@ export class EmulatedBackend implements Backend {
     const mapping = this.#shared.get(addr);
     const rc = mapping ? this.sync(view, addr, len, true) : 0;
     if (mapping) {
-      closeSync(mapping.fd);
+      tryCall(() => closeSync(mapping.fd)); // never throws: unmap also runs in a finalizer
       this.#shared.delete(addr);
     }
     view.fill(0, addr, addr + len);
