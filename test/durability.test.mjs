@@ -93,12 +93,14 @@ async function workerTrial(t, end) {
       if (end === "terminate") setInterval(() => {}, 1000);
     });`;
   const worker = new Worker(script, { eval: true, workerData: { path, seed, writes, end } });
+  // Listened for from the start: a worker that ends at once emits its last message and "exit" together.
+  const exited = new Promise((resolve) => worker.once("exit", resolve));
   await new Promise((resolve, reject) => {
     worker.once("message", resolve);
     worker.once("error", reject);
   });
   if (end === "terminate") await worker.terminate();
-  else await new Promise((resolve) => worker.once("exit", resolve));
+  await exited;
   const model = initial.slice();
   for (const w of plannedWrites(seed, writes, SIZE)) model.set(w.bytes, w.offset);
   const disk = readBytes(path);
