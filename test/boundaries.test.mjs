@@ -50,6 +50,21 @@ test("seek whence outside 0, 1, 2 is EINVAL (2^32 is not whence 0) and the posit
   file.close();
 });
 
+test("mode and advice values outside their range are EINVAL, never read modulo 2^32", () => {
+  const path = writeFile(dir, "mode.bin", bytes);
+  const file = openFile(path, "r+");
+  const mmf = createMmf();
+  for (const mode of [2 ** 32 + MEM_READ_ONLY, 2 ** 32 + MEM_READWRITE, -(2 ** 32) + MEM_READ_ONLY, MEM_READ_ONLY + 0.5, NaN, String(MEM_READ_ONLY), BigInt(MEM_READ_ONLY), null]) {
+    throwsCode(() => mmf.newMemoryRegion(file, mode), "EINVAL");
+  }
+  assert.equal(mmf.stats(), { regions: 0, mappedBytes: 0, regionBytes: 0 });
+  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+  for (const advice of [2 ** 32, 0, 1, "Random", null, 0n]) throwsCode(() => region.advise(advice), "EINVAL");
+  region.advise("random");
+  region.close();
+  file.close();
+});
+
 test("flush and flushRange take a boolean async, nothing else", () => {
   const path = writeFile(dir, "flush.bin", bytes);
   const file = openFile(path, "r+");
