@@ -1,9 +1,10 @@
 // Which pages of this module's linear memory are free to map a file over.
 //
 // One bit per OS page of the 4 GiB address space: 0 = free and ours, 1 = in use or owned by
-// someone else (static data, the runtime's heap). Pages are never handed back to the Wasm
-// memory (it cannot shrink); a closed region's pages become free for the next one. Memory that
-// others grew since we last looked is marked as theirs before every search.
+// someone else (static data, the runtime's heap, pages another thread grew). Pages are never
+// handed back to the Wasm memory (it cannot shrink); a closed region's pages become free for the
+// next one. Ours is only what our own memory.grow returned: memory that others grew since we
+// last looked is marked as theirs before every search.
 
 import { getPageShift, pagesPerWasmPage } from "./pages";
 
@@ -71,33 +72,48 @@ function alignUp(from: u32, align: u32, phase: u32): u32 {
  * memory when no free run is long enough. The first page's index is `phase` modulo `align` (a
  * power of two; 1 = any page). Returns 0 when the address space is exhausted (address 0 is static
  * data, never a free page).
+ *
+ * Another thread may grow a shared memory at any moment. Only the pages our own memory.grow
+ * returned are ours: pages that appeared before them are marked as someone else's, pages that
+ * appear after them are caught up with at the next call, and when someone else's pages broke the
+ * free run we meant to extend, the search starts again over the pages we now hold.
  */
 export function reservePages(count: u32, align: u32 = 1, phase: u32 = 0): usize {
   if (count == 0) return 0;
-  catchUp();
-  let trailing: u32 = 0; // length of the free run that ends at `known`
-  let page: u32 = 0;
-  while (page < known) {
-    const start = nextWith(page, known, false);
-    if (start >= known) break;
-    const end = nextWith(start, known, true);
-    const first = alignUp(start, align, phase);
-    if (first < end && end - first >= count) {
+  const perWasm = <u64>pagesPerWasmPage();
+  while (true) {
+    catchUp();
+    let trailing: u32 = 0; // length of the free run that ends at `known`
+    let page: u32 = 0;
+    while (page < known) {
+      const start = nextWith(page, known, false);
+      if (start >= known) break;
+      const end = nextWith(start, known, true);
+      const first = alignUp(start, align, phase);
+      if (first < end && end - first >= count) {
+        markRange(first, count, true);
+        return <usize>first << getPageShift();
+      }
+      if (end == known) trailing = end - start;
+      page = end;
+    }
+    // Grow by what the trailing free run, aligned, lacks.
+    const first = alignUp(known - trailing, align, phase);
+    const lacking = <u64>first + <u64>count - <u64>known;
+    const wasmPages = (lacking + perWasm - 1) / perWasm;
+    if (wasmPages > 65536) return 0;
+    const before = memory.grow(<i32>wasmPages);
+    if (before < 0) return 0;
+    const ours = <u32>(<u64>before * perWasm); // the first page of the ones we grew
+    const extended = ours == known;
+    if (ours > known) markRange(known, ours - known, true); // grown by others since we looked
+    known = ours + <u32>(wasmPages * perWasm);
+    if (extended) {
       markRange(first, count, true);
       return <usize>first << getPageShift();
     }
-    if (end == known) trailing = end - start;
-    page = end;
   }
-  // Grow by what the trailing free run, aligned, lacks.
-  const first = alignUp(known - trailing, align, phase);
-  const lacking = <u64>first + <u64>count - <u64>known;
-  const perWasm = <u64>pagesPerWasmPage();
-  const wasmPages = (lacking + perWasm - 1) / perWasm;
-  if (wasmPages > 65536 || memory.grow(<i32>wasmPages) < 0) return 0;
-  known = <u32>memory.size() * pagesPerWasmPage();
-  markRange(first, count, true);
-  return <usize>first << getPageShift();
+  return 0; // unreachable: the loop returns, and each pass grows a memory that cannot grow forever
 }
 
 /** Returns pages [addr, addr + count pages) to the free pool. */

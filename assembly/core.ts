@@ -43,7 +43,7 @@ export function region_size(id: i32): u32 {
   return regionSize(id);
 }
 
-export function region_span(id: i32, offset: f64, length: i32, write: i32): i32 {
+export function region_span(id: i32, offset: f64, length: f64, write: i32): f64 {
   return regionSpan(id, offset, length, write != 0);
 }
 

@@ -281,16 +281,17 @@ export function regionSize(id: i32): u32 {
 /**
  * How many bytes a read or write of `length` bytes at `offset` may touch: min(length, size - offset),
  * 0 at or past the end. Negative or non-integer offsets are -EINVAL; writes to a region whose mode
- * forbids them are -EACCES.
+ * forbids them are -EACCES. `length` and the count are f64: a JavaScript buffer can hold 4 GiB or
+ * more, and a region more than 2 GiB, neither of which an i32 carries.
  */
-export function regionSpan(id: i32, offset: f64, length: i32, write: bool): i32 {
+export function regionSpan(id: i32, offset: f64, length: f64, write: bool): f64 {
   const rec = usableRecord(id);
   if (rec == 0) return refusal;
   if (write && !allowsWrites(<i32>(load<u8>(rec, MODE) & MODE_MASK))) return -EACCES;
-  if (!(offset >= 0) || !isFinite(offset) || offset != Math.floor(offset) || length < 0) return -EINVAL;
+  if (!(offset >= 0) || !isFinite(offset) || offset != Math.floor(offset) || !(length >= 0)) return -EINVAL;
   const size = <f64>load<u32>(rec, SIZE);
   if (offset >= size) return 0;
-  return <i32>min<f64>(<f64>length, size - offset);
+  return min<f64>(length, size - offset);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The `mmf` host functions implemented inside the module with WASI preview1 calls, for plain
 // WASI hosts (Wasmtime, node:wasi, browser shims) that have no mmap to offer. A "mapping" reads
 // the file's bytes into linear memory with fd_pread; a shared one keeps a shadow copy and
-// writes back with fd_pwrite only the pages that differ from it, at sync and unmap.
+// writes back with fd_pwrite only the bytes that differ from it, at sync and unmap.
 // Built only with --use MMF_WASI_BACKEND=1 (asconfig target "wasi"); see host.ts.
 
 import { EACCES, EBADF, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from "./errors";
@@ -145,6 +145,21 @@ function sharedStart(addr: usize, len: usize): usize {
   return 0;
 }
 
+/**
+ * Writes bytes [from, to) of mapping `m` (at `start`) back, those inside the file only (a
+ * mapping's tail past the end never extends it), and makes them the shadow's.
+ */
+function writeRun(m: SharedMapping, start: usize, from: usize, to: usize, fileSize: u64): i32 {
+  const at = m.fileOffset + <u64>from;
+  const n: usize = at >= fileSize ? 0 : <usize>min<u64>(<u64>(to - from), fileSize - at);
+  if (n > 0) {
+    const rc = pwriteAll(m.fd, start + from, n, at);
+    if (rc < 0) return rc;
+  }
+  memory.copy(m.shadow + from, start + from, to - from);
+  return 0;
+}
+
 export function wasiSync(addr: usize, len: usize, isAsync: i32): i32 {
   const start = sharedStart(addr, len);
   if (start == 0) return 0; // a private mapping has nothing to write
@@ -152,16 +167,44 @@ export function wasiSync(addr: usize, len: usize, isAsync: i32): i32 {
   const e = fd_filestat_get(m.fd, STAT);
   if (e != 0) return fromErrno(e);
   const fileSize = load<u64>(STAT, 32);
-  for (let page = addr - start; page < addr - start + len; page += PAGE) {
-    if (memory.compare(start + page, m.shadow + page, PAGE) == 0) continue;
-    // Only bytes inside the file: a mapping's tail past the end never extends it.
-    const at = m.fileOffset + page;
-    const n: usize = at >= fileSize ? 0 : <usize>min<u64>(<u64>PAGE, fileSize - at);
-    if (n > 0) {
-      const rc = pwriteAll(m.fd, start + page, n, at);
-      if (rc < 0) return rc;
+  // Only the runs of bytes that differ from the shadow: bytes another writer changed in the same
+  // page are never overwritten with stale ones. Unchanged pages are skipped with one compare,
+  // changed ones scanned a word at a time.
+  const NONE: usize = <usize>-1;
+  let open = NONE; // start of the run in progress
+  const to = addr - start + len;
+  for (let page = addr - start; page < to; page += PAGE) {
+    if (memory.compare(start + page, m.shadow + page, PAGE) == 0) {
+      if (open != NONE) {
+        const rc = writeRun(m, start, open, page, fileSize);
+        if (rc < 0) return rc;
+        open = NONE;
+      }
+      continue;
     }
-    memory.copy(m.shadow + page, start + page, PAGE);
+    for (let w = page; w < page + PAGE; w += 8) {
+      if (load<u64>(start + w) == load<u64>(m.shadow + w)) {
+        if (open != NONE) {
+          const rc = writeRun(m, start, open, w, fileSize);
+          if (rc < 0) return rc;
+          open = NONE;
+        }
+        continue;
+      }
+      for (let i = w; i < w + 8; i++) {
+        if (load<u8>(start + i) != load<u8>(m.shadow + i)) {
+          if (open == NONE) open = i;
+        } else if (open != NONE) {
+          const rc = writeRun(m, start, open, i, fileSize);
+          if (rc < 0) return rc;
+          open = NONE;
+        }
+      }
+    }
+  }
+  if (open != NONE) {
+    const rc = writeRun(m, start, open, to, fileSize);
+    if (rc < 0) return rc;
   }
   if (isAsync) return 0;
   return fromErrno(fd_datasync(m.fd));

@@ -1,11 +1,10 @@
 // The emulated backend: no mmap. A "mapping" copies the file's bytes into the Wasm memory; a
-// shared one keeps a copy of what it read and writes back, at flush and unmap, only the pages
+// shared one keeps a copy of what it read and writes back, at flush and unmap, only the bytes
 // that differ from it. For Node machines where the native helper could not be built.
 import {
-  closeSync, constants, fdatasyncSync, fstatSync, lstatSync, openSync, readSync, writeSync,
+  closeSync, constants, fdatasyncSync, fstatSync, lstatSync, openSync, readSync, statSync, writeSync,
 } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { join } from "node:path";
 import type { Backend } from "./backend.js";
 import { MAP_FLAG_SHARED } from "./map-flags.js";
 
@@ -17,7 +16,7 @@ interface SharedMapping {
   /** A descriptor of our own: the caller may close theirs while the region lives. */
   fd: number;
   fileOffset: number;
-  /** The bytes as last read or written back, to find the pages that changed. */
+  /** The bytes as last read or written back, to find the bytes that changed. */
   shadow: Uint8Array;
 }
 
@@ -44,6 +43,53 @@ function readInto(fd: number, view: Uint8Array, at: number, len: number, offset:
   view.fill(0, at + done, at + len);
 }
 
+/** The path of `name` inside the directory a descriptor we hold refers to. */
+function beneath(dirfd: number, name: string): string {
+  return `/proc/self/fd/${dirfd}/${name}`;
+}
+
+/** Writes all of view[at, at+len) to the file at `offset` (writeSync may write less than asked). */
+function writeAll(fd: number, view: Uint8Array, at: number, len: number, offset: number): void {
+  let done = 0;
+  while (done < len) done += writeSync(fd, view, at + done, Math.min(len - done, 1 << 30), offset + done);
+}
+
+/**
+ * Calls `run(from, to)` for every maximal run of bytes in [from, to) of a mapping where the
+ * memory (view at `start`) differs from its shadow: only those bytes are written back, so that
+ * bytes another writer changed in the same page are never overwritten with stale ones. Pages
+ * that did not change are skipped with one memcmp; changed ones are scanned a word at a time.
+ */
+function forEachChangedRun(view: Uint8Array, start: number, shadow: Uint8Array, from: number, to: number, run: (from: number, to: number) => void): void {
+  // start, from, to and the views' offsets are multiples of the page size, so word views align.
+  const now = new Int32Array(view.buffer, view.byteOffset + start, shadow.length >> 2);
+  const before = new Int32Array(shadow.buffer, shadow.byteOffset, shadow.length >> 2);
+  let open = -1; // start of the run in progress
+  for (let page = from; page < to; page += PAGE) {
+    if (Buffer.compare(view.subarray(start + page, start + page + PAGE), shadow.subarray(page, page + PAGE)) === 0) {
+      if (open >= 0) run(open, page);
+      open = -1;
+      continue;
+    }
+    for (let w = page >> 2, end = (page + PAGE) >> 2; w < end; w++) {
+      if (now[w] === before[w]) {
+        if (open >= 0) run(open, w << 2);
+        open = -1;
+        continue;
+      }
+      for (let i = w << 2; i < (w + 1) << 2; i++) {
+        if (view[start + i] !== shadow[i]) {
+          if (open < 0) open = i;
+        } else if (open >= 0) {
+          run(open, i);
+          open = -1;
+        }
+      }
+    }
+  }
+  if (open >= 0) run(open, to);
+}
+
 /** The O_ACCMODE of a descriptor, found without fcntl: a zero-length write fails on a read-only one. */
 function accessMode(fd: number): number {
   let writable = true;
@@ -64,7 +110,8 @@ function accessMode(fd: number): number {
 export class EmulatedBackend implements Backend {
   readonly name = "emulated" as const;
   readonly #shared = new Map<number, SharedMapping>();
-  readonly #directories = new Map<number, string>();
+  /** Descriptors of the preopened directories. */
+  readonly #directories = new Set<number>();
 
   pageSize(): number {
     return PAGE;
@@ -105,7 +152,7 @@ export class EmulatedBackend implements Backend {
     const mapping = this.#shared.get(addr);
     const rc = mapping ? this.sync(view, addr, len, true) : 0;
     if (mapping) {
-      closeSync(mapping.fd);
+      tryCall(() => closeSync(mapping.fd)); // never throws: unmap also runs in a finalizer
       this.#shared.delete(addr);
     }
     view.fill(0, addr, addr + len);
@@ -128,16 +175,12 @@ export class EmulatedBackend implements Backend {
     if (!mapping) return 0; // a private mapping has nothing to write
     const { fd, fileOffset, shadow } = mapping;
     return tryCall(() => {
-      const fileSize = fstatSync(fd).size;
-      for (let page = addr - start; page < addr - start + len; page += PAGE) {
-        const now = view.subarray(start + page, start + page + PAGE);
-        const before = shadow.subarray(page, page + PAGE);
-        if (Buffer.compare(now, before) === 0) continue;
-        // Only bytes inside the file: a mapping's tail past the end never extends it.
-        const n = Math.max(0, Math.min(PAGE, fileSize - (fileOffset + page)));
-        if (n > 0) writeSync(fd, now, 0, n, fileOffset + page);
-        before.set(now);
-      }
+      // Only bytes inside the file: a mapping's tail past the end never extends it.
+      const limit = fstatSync(fd).size - fileOffset;
+      forEachChangedRun(view, start, shadow, addr - start, addr - start + len, (from, to) => {
+        if (from < limit) writeAll(fd, view, start + from, Math.min(to, limit) - from, fileOffset + from);
+        shadow.set(view.subarray(start + from, start + to), from);
+      });
       if (!async) fdatasyncSync(fd);
       return 0;
     });
@@ -148,25 +191,30 @@ export class EmulatedBackend implements Backend {
   }
 
   /**
-   * Opens `path` beneath a directory by checking each component with lstat (no "..", no symlink)
-   * and opening the last one with O_NOFOLLOW. Unlike openat2, this is racy against a concurrent
-   * swap of a component for a symlink.
+   * Opens `path` beneath a preopened directory one component at a time, each beneath a
+   * descriptor we hold (`/proc/self/fd/N/name` with O_NOFOLLOW: the kernel resolves the magic
+   * link to the directory itself, whatever its path has become, then exactly one name in it).
+   * No "..", no symlink anywhere: a symlink is ELOOP. Replacing the preopened folder, or any
+   * folder on the way, by a symlink cannot lead out, even mid-walk.
    */
   openBeneath(dirfd: number, path: string, mode: number): number {
-    const base = this.#directories.get(dirfd);
-    if (base === undefined) return -osErrno.EBADF;
+    if (!this.#directories.has(dirfd)) return -osErrno.EBADF;
     const flags = [constants.O_RDONLY, constants.O_RDWR, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC][mode];
     if (flags === undefined || path.includes("\0")) return -osErrno.EINVAL;
     const parts = path.split("/").filter((p) => p !== "" && p !== ".");
     if (parts.length === 0) return -osErrno.EISDIR;
     if (parts.includes("..")) return -osErrno.EXDEV;
-    return tryCall(() => {
-      for (let i = 0; i < parts.length - 1; i++) {
-        const st = lstatSync(join(base, ...parts.slice(0, i + 1)));
-        if (st.isSymbolicLink()) return -osErrno.ELOOP;
-        if (!st.isDirectory()) return -osErrno.ENOTDIR;
+    let parent = dirfd;
+    const result = tryCall(() => {
+      for (const part of parts.slice(0, -1)) {
+        const next = tryCall(() => openSync(beneath(parent, part), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW));
+        // O_DIRECTORY answers ENOTDIR for a symlink too: tell them apart for the error (only).
+        if (next === -osErrno.ENOTDIR && tryCall(() => lstatSync(beneath(parent, part)).isSymbolicLink()) === true) return -osErrno.ELOOP;
+        if (next < 0) return next;
+        if (parent !== dirfd) closeSync(parent);
+        parent = next;
       }
-      const fd = openSync(join(base, ...parts), flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+      const fd = openSync(beneath(parent, parts[parts.length - 1]), flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
       const st = fstatSync(fd);
       if (!st.isFile()) {
         closeSync(fd);
@@ -174,12 +222,21 @@ export class EmulatedBackend implements Backend {
       }
       return fd;
     });
+    if (parent !== dirfd) closeSync(parent);
+    return result;
   }
 
+  /** A descriptor of a directory for a preopen; refused where /proc/self/fd cannot resolve beneath it. */
   openDirectory(path: string): number {
     return tryCall(() => {
       const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
-      this.#directories.set(fd, path);
+      const held = fstatSync(fd);
+      const seen = tryCall(() => statSync(`/proc/self/fd/${fd}`));
+      if (typeof seen === "number" || seen.ino !== held.ino || seen.dev !== held.dev) {
+        closeSync(fd);
+        return -osErrno.ENOSYS; // no /proc: paths could only be resolved by string, which a swap defeats
+      }
+      this.#directories.add(fd);
       return fd;
     });
   }

@@ -1,5 +1,5 @@
 // MappedFile, Mappable and SizedObject: what a region maps.
-import { closeSync, fstatSync, openSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, type Stats } from "node:fs";
 import { errorFromNodeError, MmfError } from "./errors.js";
 
 /** Anything with an OS file descriptor can be mapped (Go's mmf.Mappable). */
@@ -14,6 +14,61 @@ export interface SizedObject {
 
 export type OpenFlags = "r" | "r+" | "w+";
 const OPEN_FLAGS: readonly string[] = ["r", "r+", "w+"];
+
+const { O_RDONLY, O_RDWR, O_CREAT, O_TRUNC, O_NONBLOCK, O_NOCTTY } = constants;
+const OPEN_MODES: Record<OpenFlags, number> = { r: O_RDONLY, "r+": O_RDWR, "w+": O_RDWR | O_CREAT | O_TRUNC };
+
+/** The largest descriptor number: descriptors are C ints. */
+const MAX_FD = 0x7fffffff;
+
+/**
+ * A descriptor as fd() returned it, if it is one: an integer from 0 to 2^31 - 1. Anything else
+ * (2^32 + n, -0, NaN, a bigint, a string) is EBADF, never read as descriptor n.
+ */
+export function checkedFd(operation: () => string, fd: unknown): number {
+  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > MAX_FD || Object.is(fd, -0)) {
+    const shown = typeof fd === "bigint" ? `${fd}n (a bigint)` : Object.is(fd, -0) ? "-0" : typeof fd === "number" ? String(fd) : `of type ${typeof fd}`;
+    throw new MmfError("EBADF", `${operation()}: bad or closed file descriptor ${shown}`);
+  }
+  return fd;
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  return "not a regular file";
+}
+
+/**
+ * Opens a regular file, never blocking: O_NONBLOCK, so that a FIFO with no writer (or a device)
+ * cannot hang the open, then anything but a regular file is refused with EINVAL. O_NONBLOCK stays
+ * set: it has no effect on regular files (open(2)) and node:fs offers no fcntl to clear it.
+ */
+export function openRegularFile(operation: string, path: string, flags: OpenFlags): number {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_MODES[flags] | O_NONBLOCK | O_NOCTTY, 0o666);
+  } catch (err) {
+    // open(2) answers ENXIO for a socket, and for a device without a driver.
+    if ((err as NodeJS.ErrnoException)?.code === "ENXIO") throw new MmfError("EINVAL", `${operation}: ${path} is not a regular file (a socket or a device: ENXIO)`);
+    throw errorFromNodeError(operation, err);
+  }
+  let st: Stats;
+  try {
+    st = fstatSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw errorFromNodeError(operation, err);
+  }
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new MmfError("EINVAL", `${operation}: ${path} is ${kindOf(st)}, not a regular file`);
+  }
+  return fd;
+}
 
 /** A file opened for mapping. `fd()` is -1 once closed, so mapping a closed file fails with EBADF. */
 export class MappedFile implements Mappable, SizedObject {
@@ -47,9 +102,5 @@ export class MappedFile implements Mappable, SizedObject {
 export function openFile(path: string, flags: OpenFlags = "r"): MappedFile {
   if (typeof path !== "string" || path.length === 0) throw new MmfError("EINVAL", `openFile: path must be a non-empty string, got ${String(path)}`);
   if (!OPEN_FLAGS.includes(flags)) throw new MmfError("EINVAL", `openFile(${path}): flags must be "r", "r+" or "w+", got ${JSON.stringify(flags)}`);
-  try {
-    return new MappedFile(openSync(path, flags), path);
-  } catch (err) {
-    throw errorFromNodeError(`openFile(${path}, ${flags})`, err);
-  }
+  return new MappedFile(openRegularFile(`openFile(${path}, ${flags})`, path, flags), path);
 }

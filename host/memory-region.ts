@@ -83,6 +83,7 @@ export class MemoryRegion {
   /** Writes changes of a MEM_READWRITE region to the file: msync MS_SYNC, or MS_ASYNC when `async`. */
   flush(async = false): void {
     const owner = this.#live("MemoryRegion.flush");
+    if (typeof async !== "boolean") throw new MmfError("EINVAL", `MemoryRegion.flush: async must be a boolean, got ${describe(async)}`);
     owner.checked("MemoryRegion.flush", owner.flushOf(this.#id, async));
   }
 
@@ -92,6 +93,7 @@ export class MemoryRegion {
    */
   flushRange(offset: number | bigint, length: number | bigint, async = false): void {
     const owner = this.#live("MemoryRegion.flushRange");
+    if (typeof async !== "boolean") throw new MmfError("EINVAL", `MemoryRegion.flushRange: async must be a boolean, got ${describe(async)}`);
     owner.checked(`MemoryRegion.flushRange(${offset}, ${length})`, owner.flushRangeOf(this.#id, toNumber(offset), toNumber(length), async));
   }
 
@@ -138,9 +140,14 @@ export class MemoryRegion {
   /** @internal Go's Seek arithmetic for a cursor at `position`. */
   seek(operation: string, position: number, offset: number | bigint, whence: number): number {
     const owner = this.#live(operation);
-    if (!Number.isInteger(whence)) throw errorFromCode(operation, -1, `whence must be 0, 1 or 2, got ${whence}`);
+    // Checked here, not by the core module, which reads an i32: 2^32 would arrive as 0.
+    if (whence !== 0 && whence !== 1 && whence !== 2) throw errorFromCode(operation, -1, `whence must be 0, 1 or 2, got ${describe(whence)}`);
     return owner.checked(operation, owner.seekOf(this.#id, position, toNumber(offset), whence));
   }
+}
+
+function describe(value: unknown): string {
+  return typeof value === "bigint" ? `${value}n` : typeof value === "number" ? String(value) : `a ${typeof value}`;
 }
 
 /** Offsets may be bigints; inside a region (< 4 GiB) a number holds them exactly. */

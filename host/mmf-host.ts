@@ -2,13 +2,14 @@
 // system calls on that guest's memory. The guest is untrusted: it reaches only the files the
 // host gave it (preopened folders, granted files), its handles index a table of its own, and
 // every address, length and offset is checked here before the native helper sees it.
-import { constants, openSync } from "node:fs";
+import { constants } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
 import { selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
-import { codeFromErrno, errorFromCode, errorFromNodeError, ErrorCodes, MmfError } from "./errors.js";
+import { codeFromErrno, errorFromCode, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
 import { MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
+import { checkedFd, openRegularFile } from "./mapped-file.js";
 
 const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM, ETRUNCATED, ENOSPC } = ErrorCodes;
 /** Backend.truncated's answer (1 past the end of the file, 2 no space, 3 I/O error) as an ABI code. */
@@ -16,6 +17,8 @@ const FAULT_CODES = [0, ETRUNCATED, ENOSPC, EIO];
 // Access modes as the backends' fileInfo reports them (F_GETFL & O_ACCMODE).
 const { O_WRONLY, O_RDWR } = constants;
 const MAX_PATH = 4096;
+/** Handle numbers run from 1 to the largest i32, then wrap around past the live ones. */
+const MAX_HANDLE = 0x7fffffff;
 
 interface HandleEntry {
   fd: number;
@@ -70,6 +73,43 @@ function writeBackAll(): void {
   for (const ref of writeBackAtExit) ref.deref()?.writeBack();
 }
 
+/**
+ * What a host holds that the OS must get back: released by close(), or, for a host dropped
+ * without close(), by the finalizer below. It must not reference the host itself.
+ */
+interface Held {
+  native: Backend;
+  memory: WebAssembly.Memory | undefined;
+  /** The memory's base address when it was first seen (a moved memory is not unmapped into). */
+  base: bigint | undefined;
+  handles: Map<number, HandleEntry>;
+  preopens: Preopen[];
+  mappings: MappingSet;
+  exitRef: WeakRef<MmfHost> | undefined;
+}
+
+/** Unmaps every mapping and closes every owned descriptor of a host. Idempotent. */
+function release(held: Held): void {
+  let view: Uint8Array | undefined;
+  try {
+    view = held.memory ? new Uint8Array(held.memory.buffer) : undefined;
+    // The memory moved: its old pages, our mappings with them, are gone.
+    if (view && held.base !== undefined && BigInt(held.native.memoryBase(view)) !== held.base) view = undefined;
+  } catch {
+    view = undefined;
+  }
+  for (const [addr, len] of held.mappings.drain()) if (view) held.native.unmap(view, addr, len);
+  for (const entry of held.handles.values()) if (entry.owned) held.native.closeFd(entry.fd);
+  held.handles.clear();
+  for (const { dirfd } of held.preopens) held.native.closeFd(dirfd);
+  held.preopens.length = 0;
+  if (held.exitRef) writeBackAtExit.delete(held.exitRef);
+}
+
+// Hosts that become unreachable without close() (with their guest, whose imports hold them)
+// give their descriptors and mappings back here; close() stays the rule.
+const dropped = new FinalizationRegistry<Held>(release);
+
 export class MmfHost {
   /** The import namespace for module "mmf". */
   readonly imports: MmfImports;
@@ -78,15 +118,15 @@ export class MmfHost {
   #memory: WebAssembly.Memory | undefined;
   #view: Uint8Array = new Uint8Array(0);
   #base: bigint | undefined;
-  readonly #handles = new Map<number, HandleEntry>();
+  readonly #held: Held;
+  readonly #handles: Map<number, HandleEntry>;
   #nextHandle = 1;
   readonly #maxHandles: number;
   readonly #maxMappings: number;
   /** Why the last map answered ENOMEM, when a budget (not the address space) was the cause. */
   #refusal: string | undefined;
-  readonly #preopens: Preopen[] = [];
-  readonly #mappings = new MappingSet();
-  #exitRef: WeakRef<MmfHost> | undefined;
+  readonly #preopens: Preopen[];
+  readonly #mappings: MappingSet;
   /** Where in the guest's memory the truncation epoch word lives (-1: the guest did not say). */
   #epochAddr = -1;
   #closed = false;
@@ -99,22 +139,32 @@ export class MmfHost {
     if (!(Number.isSafeInteger(this.#maxMappings) || this.#maxMappings === Infinity) || this.#maxMappings < 1) {
       throw new MmfError("EINVAL", `MmfHost: maxMappings must be a positive integer or Infinity, got ${String(options.maxMappings)}`);
     }
-    for (const [guestPath, hostPath] of Object.entries(options.preopens ?? {})) this.#preopen(guestPath, hostPath);
+    this.#held = { native: this.#native, memory: undefined, base: undefined, handles: new Map(), preopens: [], mappings: new MappingSet(), exitRef: undefined };
+    this.#handles = this.#held.handles;
+    this.#preopens = this.#held.preopens;
+    this.#mappings = this.#held.mappings;
+    try {
+      for (const [guestPath, hostPath] of Object.entries(options.preopens ?? {})) this.#preopen(guestPath, hostPath);
+    } catch (err) {
+      release(this.#held); // the preopens opened before the bad one
+      throw err;
+    }
+    dropped.register(this, this.#held, this);
     // Longest guest path first, so "/data/sub" wins over "/data".
     this.#preopens.sort((a, b) => b.guestPath.length - a.guestPath.length);
     this.imports = {
       page_size: () => this.pageSize,
       file_size: (handle) => BigInt(guarded(() => this.#fileSize(handle))),
-      map: (handle, fileOffset, addr, len, flags) => guarded(() => this.#map(handle, fileOffset, addr >>> 0, len >>> 0, flags)),
-      unmap: (addr, len) => guarded(() => this.#unmap(addr >>> 0, len >>> 0)),
-      sync: (addr, len, async) => guarded(() => this.#sync(addr >>> 0, len >>> 0, async)),
-      open: (pathPtr, pathLen, mode) => guarded(() => this.#open(pathPtr >>> 0, pathLen >>> 0, mode)),
+      map: (handle, fileOffset, addr, len, flags) => guarded(() => this.#map(handle, fileOffset, u32(addr), u32(len), i32(flags))),
+      unmap: (addr, len) => guarded(() => this.#unmap(u32(addr), u32(len))),
+      sync: (addr, len, async) => guarded(() => this.#sync(u32(addr), u32(len), i32(async))),
+      open: (pathPtr, pathLen, mode) => guarded(() => this.#open(u32(pathPtr), u32(pathLen), i32(mode))),
       close: (handle) => guarded(() => this.#closeHandle(handle)),
-      watch: (epochAddr) => guarded(() => this.#watch(epochAddr >>> 0)),
+      watch: (epochAddr) => guarded(() => this.#watch(u32(epochAddr))),
       // ABI v1: 1 for a fault of any cause (an old guest then reports ETRUNCATED: an error, if not the right one).
-      truncated: (addr, len) => guarded(() => Math.min(this.#faultCause(addr >>> 0, len >>> 0), 1)),
-      fault_cause: (addr, len) => guarded(() => this.#faultCause(addr >>> 0, len >>> 0)),
-      advise: (addr, len, advice) => guarded(() => this.#advise(addr >>> 0, len >>> 0, advice)),
+      truncated: (addr, len) => guarded(() => Math.min(this.#faultCause(u32(addr), u32(len)), 1)),
+      fault_cause: (addr, len) => guarded(() => this.#faultCause(u32(addr), u32(len))),
+      advise: (addr, len, advice) => guarded(() => this.#advise(u32(addr), u32(len), i32(advice))),
     };
   }
 
@@ -125,6 +175,7 @@ export class MmfHost {
     if (this.#memory && this.#memory !== memory) throw new MmfError("EINVAL", "MmfHost.attach: already attached to another memory");
     if (this.#closed) throw new MmfError("ECLOSED", "MmfHost.attach: the host is closed");
     this.#memory = memory;
+    this.#held.memory = memory;
     this.#currentView();
   }
 
@@ -133,24 +184,25 @@ export class MmfHost {
     const operation = `MmfHost.grant(${path}, ${flags})`;
     if (flags !== "r" && flags !== "r+") throw new MmfError("EINVAL", `${operation}: flags must be "r" or "r+"`);
     if (this.#closed) throw new MmfError("ECLOSED", `${operation}: the host is closed`);
-    let fd: number;
-    try {
-      fd = openSync(path, flags);
-    } catch (err) {
-      throw errorFromNodeError(operation, err);
-    }
+    if (this.#handles.size >= this.#maxHandles) throw new MmfError("ENOMEM", `${operation}: too many open handles (maxHandles ${this.#maxHandles})`);
+    const fd = openRegularFile(operation, path, flags);
     const info = this.#native.fileInfo(fd);
-    if (typeof info === "number" || this.#handles.size >= this.#maxHandles) {
+    if (typeof info === "number") {
       this.#native.closeFd(fd);
-      throw errorFromCode(operation, typeof info === "number" ? codeFromErrno(info) : -ENOMEM,
-        typeof info === "number" ? "not a regular file" : "too many open handles");
+      throw errorFromCode(operation, codeFromErrno(info));
     }
     return this.#addHandle({ fd, writable: flags === "r+", owned: true });
   }
 
   /** @internal Lends an open descriptor to the guest as a handle; the caller keeps owning the fd. */
   addHandle(fd: number, writable: boolean): number {
-    return this.#addHandle({ fd, writable, owned: false });
+    return this.#addHandle({ fd: checkedFd(() => "MmfHost.addHandle", fd), writable, owned: false });
+  }
+
+  /** @internal Test seam: the handle number to try next (1 to 2^31 - 1). */
+  set nextHandle(handle: number) {
+    if (!Number.isInteger(handle) || handle < 1 || handle > MAX_HANDLE) throw new MmfError("EINVAL", `nextHandle: 1 to ${MAX_HANDLE}, got ${handle}`);
+    this.#nextHandle = handle;
   }
 
   /** @internal */
@@ -200,19 +252,14 @@ export class MmfHost {
   /** Unmaps everything the guest still has mapped and closes every handle and preopen. Idempotent. */
   close(): void {
     if (this.#closed) return;
-    let view: Uint8Array | undefined;
-    try {
-      view = this.#memory ? this.#currentView() : undefined;
-    } catch {
-      view = undefined; // the memory moved: its old pages, our mappings with them, are gone
-    }
-    for (const [addr, len] of this.#mappings.drain()) if (view) this.#native.unmap(view, addr, len);
-    for (const entry of this.#handles.values()) if (entry.owned) this.#native.closeFd(entry.fd);
-    this.#handles.clear();
-    for (const { dirfd } of this.#preopens) this.#native.closeFd(dirfd);
-    this.#preopens.length = 0;
-    if (this.#exitRef) writeBackAtExit.delete(this.#exitRef);
+    dropped.unregister(this);
+    release(this.#held);
     this.#closed = true;
+  }
+
+  /** close(), for `using host = new MmfHost(...)`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   #preopen(guestPath: string, hostPath: string): void {
@@ -224,8 +271,14 @@ export class MmfHost {
     this.#preopens.push({ guestPath: guestPath.replace(/\/+$/, "") || "/", dirfd });
   }
 
+  /**
+   * A handle number for `entry`: the next one not in use, wrapping around after the largest i32,
+   * so that numbers never run out (Mmf lends one per map) and never leave the i32 range.
+   */
   #addHandle(entry: HandleEntry): number {
-    const handle = this.#nextHandle++;
+    let handle = this.#nextHandle;
+    while (this.#handles.has(handle)) handle = handle === MAX_HANDLE ? 1 : handle + 1;
+    this.#nextHandle = handle === MAX_HANDLE ? 1 : handle + 1;
     this.#handles.set(handle, entry);
     return handle;
   }
@@ -240,6 +293,7 @@ export class MmfHost {
       const base = BigInt(this.#native.memoryBase(view));
       if (this.#base !== undefined && base !== this.#base) throw new HostError(EIO);
       this.#base = base;
+      this.#held.base = base;
       this.#view = view;
     }
     return this.#view;
@@ -294,9 +348,9 @@ export class MmfHost {
       return rc === -osConstants.errno.EDQUOT ? -ENOMEM : codeFromErrno(rc);
     }
     this.#mappings.add(addr, len);
-    if (shared && this.#native.name === "emulated" && !this.#exitRef) {
-      this.#exitRef = new WeakRef(this);
-      writeBackAtExit.add(this.#exitRef);
+    if (shared && this.#native.name === "emulated" && !this.#held.exitRef) {
+      this.#held.exitRef = new WeakRef(this);
+      writeBackAtExit.add(this.#held.exitRef);
       if (!exitListener) {
         exitListener = true;
         process.once("exit", writeBackAll);
@@ -338,6 +392,7 @@ export class MmfHost {
   /** madvise over a range inside one live mapping. */
   #advise(addr: number, len: number, advice: number): number {
     const view = this.#checkedRange(addr, len);
+    if (advice < 0 || advice > 4) throw new HostError(EINVAL);
     if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
     const rc = this.#native.advise(view, addr, len, advice);
     return rc < 0 ? codeFromErrno(rc) : 0;
@@ -393,6 +448,21 @@ class HostError extends Error {
   constructor(readonly code: number) {
     super(`mmf host error ${code}`);
   }
+}
+
+/**
+ * An address or length from the guest: an i32 as Wasm passes it, read unsigned, or the same
+ * value as a u32 (a JavaScript caller). Anything else is EINVAL, never wrapped into range.
+ */
+function u32(value: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) throw new HostError(EINVAL);
+  return value >>> 0;
+}
+
+/** A mode, flag, advice or boolean from the guest: an i32, else EINVAL. */
+function i32(value: number): number {
+  if (typeof value !== "number" || (value | 0) !== value) throw new HostError(EINVAL);
+  return value;
 }
 
 /** Runs an import body so that it returns a negated ABI code instead of throwing into Wasm. */

@@ -3,7 +3,7 @@ import { fstatSync } from "node:fs";
 import { instantiateCore, type CoreExports } from "./core-module.js";
 import { errorFromCode, ErrorCodes, MmfError } from "./errors.js";
 import { MemoryRegion, type RegionOwner } from "./memory-region.js";
-import type { Mappable } from "./mapped-file.js";
+import { checkedFd, type Mappable } from "./mapped-file.js";
 import type { MmfHost } from "./mmf-host.js";
 import type { BackendName, BackendOption } from "./backend.js";
 
@@ -125,6 +125,11 @@ export class Mmf implements RegionOwner {
     return this.#host.nextData(fd, offset);
   }
 
+  /** @internal Test seam: the host that carries out this instance's system calls. */
+  get host(): MmfHost {
+    return this.#host;
+  }
+
   /** @internal */
   checked(operation: string, result: number): number {
     if (result < 0) throw errorFromCode(operation, result);
@@ -171,9 +176,7 @@ function mappableFd(operation: () => string, object: Mappable): number {
   if (object === null || typeof object !== "object" || typeof object.fd !== "function") {
     throw new MmfError("EINVAL", `${operation()}: object must be a Mappable (an object with fd())`);
   }
-  const fd = object.fd();
-  if (!Number.isInteger(fd) || fd < 0) throw new MmfError("EBADF", `${operation()}: bad or closed file descriptor ${fd}`);
-  return fd;
+  return checkedFd(operation, object.fd());
 }
 
 /**

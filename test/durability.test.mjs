@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
+import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { backend, pattern, readBytes, root, tempDir, writeFile } from "./helpers.mjs";
 import { plannedWrites } from "./fixtures/writes.mjs";
@@ -69,6 +70,56 @@ test("no flush, no close, SIGKILL: native keeps the bytes (page cache), emulated
   const kept = backend === "native";
   await trials("none", LONG ? 50 : 3, kept);
   console.log(`  [${backend}] killed without flush or close: the writes were ${kept ? "kept" : "lost, as documented"}`);
+});
+
+/**
+ * A worker thread writes into a MEM_READWRITE region without flush or close, then either ends by
+ * itself or is stopped with worker.terminate(), which runs no JavaScript in it: no exit
+ * listener, no finalizer. Returns whether the file holds the writes.
+ */
+async function workerTrial(t, end) {
+  const initial = pattern(SIZE, 500 + t);
+  const path = writeFile(dir, `worker-${end}.bin`, initial);
+  const seed = 2000 + t;
+  const writes = 1 + ((seed * 7) % 40);
+  const script = `
+    const { parentPort, workerData: { path, seed, writes, end } } = require("node:worker_threads");
+    import(${JSON.stringify(join(root, "build/host/index.js"))}).then(async ({ createMmf, openFile, MEM_READWRITE }) => {
+      const { plannedWrites } = await import(${JSON.stringify(join(root, "test/fixtures/writes.mjs"))});
+      const region = createMmf().newMemoryRegion(openFile(path, "r+"), MEM_READWRITE, 0, 0);
+      const data = region.data();
+      for (const { offset, bytes } of plannedWrites(seed, writes, data.length)) data.set(bytes, offset);
+      parentPort.postMessage("done");
+      if (end === "terminate") setInterval(() => {}, 1000);
+    });`;
+  const worker = new Worker(script, { eval: true, workerData: { path, seed, writes, end } });
+  // Listened for from the start: a worker that ends at once emits its last message and "exit" together.
+  const exited = new Promise((resolve) => worker.once("exit", resolve));
+  await new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  if (end === "terminate") await worker.terminate();
+  await exited;
+  const model = initial.slice();
+  for (const w of plannedWrites(seed, writes, SIZE)) model.set(w.bytes, w.offset);
+  const disk = readBytes(path);
+  if (Buffer.compare(disk, model) === 0) return true;
+  assert.equal(disk, initial, `trial ${t}: the file holds part of the writes`);
+  return false;
+}
+
+test("a worker thread that ends by itself without flush or close: the bytes are in the file", async () => {
+  const n = LONG ? 100 : 4;
+  for (let t = 0; t < n; t++) assert.ok(await workerTrial(t, "exit"), `trial ${t}: the writes were lost`);
+  console.log(`  [${backend}] ${n} workers ended by themselves without close: the writes were kept`);
+});
+
+test("a worker thread stopped with terminate() without flush: native keeps the bytes, emulated loses them", async () => {
+  const n = LONG ? 100 : 4;
+  const kept = backend === "native";
+  for (let t = 0; t < n; t++) assert.is(await workerTrial(t, "terminate"), kept, `trial ${t}`);
+  console.log(`  [${backend}] ${n} workers terminated without flush: the writes were ${kept ? "kept" : "lost, as documented"}`);
 });
 
 test.run();

@@ -151,6 +151,16 @@ function testWriters(): void {
   a.close();
   checkEq("a's page", readBack(0), 0x11);
   checkEq("b's page survives a's write-back", readBack(3 * 4096 + 1), 0x22);
+  // ... and only the bytes that changed: two regions changing neighbouring bytes of one page.
+  const c = map(file, MEM_READWRITE, 0, 0)!;
+  const d = map(file, MEM_READWRITE, 0, 0)!;
+  store<u8>(c.data() + 200, 0x33);
+  store<u8>(d.data() + 201, 0x44);
+  checkEq("d flushes its byte", d.flush(), 0);
+  c.close();
+  d.close();
+  checkEq("c's byte", readBack(200), 0x33);
+  checkEq("d's byte in the same page survives c's write-back", readBack(201), 0x44);
   // MEM_COPY_ON_WRITE: private.
   const cow = map(file, MEM_COPY_ON_WRITE, 0, 0)!;
   checkEq("copy-on-write writeAt", new MemoryRegionWriter(cow).writeAt(p, 0), 3);
