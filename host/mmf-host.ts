@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
 import { codeFromErrno, errorFromCode, errorFromNodeError, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
-import { MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
+import { MAP_FLAG_READ_ONLY, MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
 
 const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM } = ErrorCodes;
 // Access modes as the backends' fileInfo reports them (F_GETFL & O_ACCMODE).
@@ -252,7 +252,8 @@ export class MmfHost {
     // Pages wholly past the end of the file would fault (SIGBUS) on first touch.
     const fileEnd = ((BigInt(size) + ps - 1n) / ps) * ps;
     if (fileOffset + BigInt(len) > fileEnd) throw new HostError(ERANGE);
-    const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), flags, this.#epochAddr);
+    // READ_ONLY is a promise the pages cannot hold here (see MAP_FLAG_READ_ONLY): the backends never see it.
+    const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), flags & ~MAP_FLAG_READ_ONLY, this.#epochAddr);
     if (rc < 0) return codeFromErrno(rc);
     this.#mappings.add(addr, len);
     if (shared && this.#native.name === "emulated" && !this.#exitRef) {
