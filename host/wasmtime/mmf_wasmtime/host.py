@@ -7,6 +7,7 @@ import ctypes
 import fcntl
 import os
 import stat
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
@@ -44,6 +45,12 @@ _VALTYPES = {"i32": wasmtime.ValType.i32, "u32": wasmtime.ValType.i32, "i64": wa
 _EIO = -GuestError("EIO").code
 
 
+@dataclass(frozen=True)
+class _Mapped:
+    epoch_addr: int  # the word the guard bumps when this mapping faults past the end of its file (-1: none)
+    prot_read: bool  # mapped PROT_READ
+
+
 @dataclass
 class _Handle:
     fd: int
@@ -64,6 +71,7 @@ class MmfHost:
         self._next_handle = 1
         self._mappings = MappingSet()
         self._epoch_addr = -1  # where the guest's truncation epoch word is (-1: it did not say)
+        self._epochs_in_use: Counter[int] = Counter()  # epoch words that live mappings' guards may bump
         self._closed = False
         self._preopens = paths.Preopens(preopens or {})
         # The imports as Python callables, as the linker gets them (arguments as Wasm passes them).
@@ -127,6 +135,7 @@ class MmfHost:
             base = self._current()[0] if self._memory else None
         except GuestError:
             base = None  # the memory moved: its old pages, our mappings with them, are gone
+        self._epochs_in_use.clear()
         for addr, length in self._mappings.drain():
             if base is None:
                 self._native.forget(self._base + addr)
@@ -226,17 +235,31 @@ class MmfHost:
         # Pages wholly past the end of the file would fault (SIGBUS) on first touch.
         if file_offset + length > -(-size // self.page_size) * self.page_size:
             raise GuestError("ERANGE")
-        epoch = base + self._epoch_addr if self._epoch_addr >= 0 else None
-        rc = self._native.map(base + addr, length, entry.fd, file_offset, flags, epoch)
+        # The guard writes the epoch word from a signal handler: it must never sit in a PROT_READ page,
+        # or a truncation would crash the process. A hostile guest can aim it there; it then loses the word.
+        prot_read = bool(flags & MAP_READ_ONLY) and not self._holds_epoch_word(addr, length)
+        holder = self._mappings.note_at(self._epoch_addr) if self._epoch_addr >= 0 else None
+        epoch_addr = -1 if holder is not None and holder.prot_read else self._epoch_addr
+        rc = self._native.map(base + addr, length, entry.fd, file_offset, (flags & ~MAP_READ_ONLY) | (MAP_READ_ONLY if prot_read else 0),
+                              base + epoch_addr if epoch_addr >= 0 else None)
         if rc < 0:
             return code_from_errno(-rc)
-        self._mappings.add(addr, length)
+        self._mappings.add(addr, length, _Mapped(epoch_addr, prot_read))
+        self._epochs_in_use[epoch_addr] += 1
         return 0
+
+    def _holds_epoch_word(self, addr: int, length: int) -> bool:
+        """Whether [addr, addr+length) holds the epoch word or one that a live mapping's guard may bump."""
+        return any(addr <= word < addr + length for word in (self._epoch_addr, *self._epochs_in_use))
 
     def _unmap(self, addr: int, length: int) -> int:
         base = self._checked_range(addr, length)
-        if not self._mappings.remove(addr, length):
+        removed = self._mappings.remove(addr, length)
+        if removed is None:
             raise GuestError("EINVAL")
+        self._epochs_in_use[removed.epoch_addr] -= 1
+        if self._epochs_in_use[removed.epoch_addr] == 0:
+            del self._epochs_in_use[removed.epoch_addr]
         rc = self._native.unmap(base + addr, length)
         return code_from_errno(-rc) if rc < 0 else 0
 
