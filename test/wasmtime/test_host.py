@@ -219,6 +219,12 @@ class Memory(unittest.TestCase):
         with self.assertRaises(MmfError) as err:
             host.attach(wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(1, None))))
         self.assertEqual(err.exception.code, "EINVAL")
+        other = wasmtime.Store(h.ENGINE)  # Wasmtime aborts the process when an object meets another store
+        for foreign in (wasmtime.Memory(other, wasmtime.MemoryType(wasmtime.Limits(1, None))),
+                        wasmtime.Instance(other, wasmtime.Module(h.ENGINE, '(module (memory (export "memory") 1))'), [])):
+            with self.assertRaises(MmfError) as err:
+                MmfHost(store).attach(foreign)
+            self.assertEqual(err.exception.code, "EINVAL")
         host.close()
         with self.assertRaises(MmfError) as err:
             host.attach(first)

@@ -16,7 +16,7 @@ import wasmtime
 from . import native, paths
 from .errors import GuestError, MmfError, code_from_errno, error_from_code
 from .mappings import MappingSet
-from .memory import GuestMemory, GuestMemoryLike
+from .memory import GuestMemory, GuestMemoryLike, store_id, store_id_of
 
 # Bits of the `flags` argument of `map`. READ_ONLY: the guest will not store there, so the pages
 # are PROT_READ (Wasmtime only mprotects new pages on grow, unlike V8, so the protection holds).
@@ -87,6 +87,8 @@ class MmfHost:
         """Binds the host to the guest's memory: an instance that exports `memory`, or the memory itself."""
         if self._closed:
             raise MmfError("ECLOSED", "MmfHost.attach: the host is closed")
+        if isinstance(target, (wasmtime.Instance, wasmtime.Memory)) and store_id(target) != store_id_of(self._store):
+            raise MmfError("EINVAL", "MmfHost.attach: the instance or memory belongs to another store")
         memory = target
         if isinstance(target, wasmtime.Instance):
             memory = target.exports(self._store).get("memory")

@@ -26,6 +26,21 @@ def engine_config(config: "wasmtime.Config | None" = None) -> wasmtime.Config:
     return config
 
 
+def store_id(item: object) -> "int | None":
+    """The C API's store_id of a store-bound object (an Instance, a Memory), or None.
+
+    Wasmtime aborts the process when an object is used with another store ("object used with the
+    wrong store"), so the host compares ids before it touches a memory it is handed."""
+    raw = getattr(item, "_instance", None) or getattr(item, "_memory", None) or getattr(item, "_global", None)
+    raw = getattr(raw, "_anon_1", raw)
+    return getattr(raw, "store_id", None)
+
+
+def store_id_of(store: wasmtime.Store) -> "int | None":
+    """The store_id of `store`, read from an immutable global created in it for the purpose."""
+    return store_id(wasmtime.Global(store, wasmtime.GlobalType(wasmtime.ValType.i32(), False), wasmtime.Val.i32(0)))
+
+
 class GuestMemory:
     """An unshared memory of a store, or a shared memory: its base address and byte length now."""
 
