@@ -2,7 +2,7 @@
 (strings passed as pinned guest strings, `env.abort` reported as an exception), for guests
 built with the incremental runtime and `exportRuntime` (scripts/guests.asconfig.json)."""
 import ctypes
-from typing import Any
+from typing import Any, Callable
 
 import wasmtime
 
@@ -41,6 +41,11 @@ class AsGuest:
         finally:
             for ptr in pinned:
                 self._raw("__unpin", ptr)
+
+    def function(self, name: str) -> Callable[..., Any]:
+        """The export `name` as a plain callable of numbers (no conversion, no pins): for hot loops and timings."""
+        func, store = self._functions[name], self._store
+        return lambda *args: func(store, *args)
 
     def collect(self) -> None:
         """A full collection of the guest's heap (its finalizers unmap dropped regions)."""
