@@ -244,7 +244,8 @@ class Handles(unittest.TestCase):
         other = h.RawGuest()
         handle = g.host.grant(FILE, "r")
         self.assertEqual(other.call("file_size", handle), -h.EBADF, "a handle means nothing to another guest")
-        for path, mode, code in [(DIR / "nope.bin", "r", "ENOENT"), (DATA, "r", "EINVAL"), (FILE, "w", "EINVAL")]:
+        for path, mode, code in [(DIR / "nope.bin", "r", "ENOENT"), (DATA, "r", "EINVAL"), (FILE, "w", "EINVAL"),
+                                 (f"{FILE}\0x", "r", "EINVAL"), (None, "r", "EINVAL")]:
             with self.assertRaises(MmfError) as err:
                 g.host.grant(path, mode)
             self.assertEqual(err.exception.code, code, f"{path} {mode}")
@@ -262,7 +263,8 @@ class Handles(unittest.TestCase):
 
     def test_preopens_must_be_absolute_guest_paths_to_existing_folders(self):
         store = wasmtime.Store(h.ENGINE)
-        for preopens, code in [({"data": str(DATA)}, "EINVAL"), ({"/x": str(DIR / "missing")}, "ENOENT"), ({"/x": str(FILE)}, "ENOENT")]:
+        for preopens, code in [({"data": str(DATA)}, "EINVAL"), ({"/x": str(DIR / "missing")}, "ENOENT"), ({"/x": str(FILE)}, "ENOENT"),
+                                ({"/x": "a\0b"}, "EINVAL"), ({"/x": None}, "EINVAL")]:
             fds = h.open_fds()
             with self.assertRaises(MmfError) as err:
                 MmfHost(store, preopens={"/ok": str(DATA), **preopens})

@@ -113,6 +113,8 @@ class MmfHost:
             fd = os.open(path, (os.O_RDWR if mode == "r+" else os.O_RDONLY) | os.O_CLOEXEC | os.O_NONBLOCK)
         except OSError as err:
             raise error_from_code(operation, code_from_errno(err.errno), err.strerror) from None
+        except (ValueError, TypeError) as err:  # a NUL in the path, or no path at all
+            raise MmfError("EINVAL", f"{operation}: {err}") from None
         regular = stat.S_ISREG(os.fstat(fd).st_mode)
         if not regular or len(self._handles) >= self._max_handles:
             os.close(fd)
