@@ -1,6 +1,7 @@
 """The Wasmtime host of the `mmf` ABI, through a guest that calls the raw imports: the checks and
 codes of docs/abi.md, PROT_READ for READ_ONLY maps, truncation, a memory that moves, a shared
 memory imported past wasmtime-py#318, grants, preopens, the component walk, and cleanup."""
+import ast
 import errno
 import os
 import signal
@@ -286,6 +287,28 @@ class Handles(unittest.TestCase):
             self.assertEqual(open_beneath_walk(dirfd, path, OPEN_FLAGS[0]), -code, path)
         self.assertEqual(h.open_fds(), fds, "no descriptor left by a refused walk")
         os.close(dirfd)
+
+    def test_out_of_descriptors_a_guest_open_is_enomem_and_the_host_goes_on(self):
+        run = h.python_run("-c", f"""
+import resource, sys
+sys.path.insert(0, {str(h.ROOT / 'test' / 'wasmtime')!r})
+import harness as h
+g = h.RawGuest(preopens={{"/data": {str(DATA)!r}}})
+path = b"/data/file.bin"
+g.write(path, 1024)
+resource.setrlimit(resource.RLIMIT_NOFILE, (h.open_fds() + 4, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+codes = [g.call("open", 1024, len(path), 0) for _ in range(10)]
+print([c if c < 0 else "handle" for c in codes])
+g.call("close", max(codes))
+print(g.call("open", 1024, len(path), 0) > 0, g.host.handle_count)
+g.host.close()
+""")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        first, second = run.stdout.splitlines()
+        codes = ast.literal_eval(first)  # a printed list of "handle" and negative codes
+        self.assertIn("handle", codes)
+        self.assertEqual(set(codes) - {"handle"}, {-h.ENOMEM}, "EMFILE is ENOMEM")
+        self.assertTrue(second.startswith("True"), "a closed handle makes room again")
 
     def test_a_fifo_in_a_preopen_is_refused_without_blocking(self):
         fifo = DATA / "fifo"
