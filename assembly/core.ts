@@ -4,7 +4,7 @@
 export { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "./modes";
 import {
   closeRegion, flushRegion, initRegions, liveMappedBytes, liveRegionBytes, liveRegionCount,
-  openRegion, regionAddress, regionCheck, regionSeek, regionSize, regionSpan, flushRegionRange, adviseRegion,
+  openRegion, regionAddress, regionCheck, regionSeek, regionSize, regionSpan, flushRegionRange, adviseRegion, epochAddress,
 } from "./region-table";
 
 export function init(): i32 {
@@ -49,6 +49,10 @@ export function region_span(id: i32, offset: f64, length: i32, write: i32): i32 
 
 export function region_seek(id: i32, position: f64, offset: f64, whence: i32): f64 {
   return regionSeek(id, position, offset, whence);
+}
+
+export function epoch_address(): usize {
+  return epochAddress();
 }
 
 export function stats_regions(): i32 {

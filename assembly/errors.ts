@@ -12,7 +12,7 @@ export const EACCES: i32 = 3;
 export const EBADF: i32 = 4;
 /** The region was closed. */
 export const ECLOSED: i32 = 5;
-/** No room left in the 4 GiB Wasm address space, or the system refused the memory. */
+/** No room: the 4 GiB Wasm address space, a budget of live mappings, or the system refused the memory. */
 export const ENOMEM: i32 = 6;
 /** Any other failure of a system call. */
 export const EIO: i32 = 7;
@@ -20,6 +20,8 @@ export const EIO: i32 = 7;
 export const ETRUNCATED: i32 = 8;
 /** No such file (a path that resolves to nothing the host allows). */
 export const ENOENT: i32 = 9;
+/** The file system had no room for a page written (or, on tmpfs, read) through the region. */
+export const ENOSPC: i32 = 10;
 
 /** The symbolic name of an error code, such as "ERANGE". */
 export function errorName(code: i32): string {
@@ -35,6 +37,7 @@ export function errorName(code: i32): string {
     case EIO: return "EIO";
     case ETRUNCATED: return "ETRUNCATED";
     case ENOENT: return "ENOENT";
+    case ENOSPC: return "ENOSPC";
   }
   return "EUNKNOWN";
 }
@@ -49,10 +52,11 @@ export function errorMessage(code: i32): string {
     case EACCES: return "operation not allowed by the mode or the file's access";
     case EBADF: return "bad or closed file handle";
     case ECLOSED: return "the region is closed";
-    case ENOMEM: return "no room left in the Wasm address space";
+    case ENOMEM: return "no room: address space, mapping budget or memory";
     case EIO: return "system call failed";
     case ETRUNCATED: return "the file was truncated under the region";
     case ENOENT: return "no such file";
+    case ENOSPC: return "no space left on the file's device";
   }
   return "unknown error";
 }

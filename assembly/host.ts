@@ -14,7 +14,7 @@ import { wasiClose, wasiFileSize, wasiMap, wasiOpen, wasiPageSize, wasiSync, was
 @external("mmf", "open") declare function mmf_open(pathPtr: usize, pathLen: usize, mode: i32): i32;
 @external("mmf", "close") declare function mmf_close(handle: i32): i32;
 @external("mmf", "watch") declare function mmf_watch(epochAddr: usize): i32;
-@external("mmf", "truncated") declare function mmf_truncated(addr: usize, len: usize): i32;
+@external("mmf", "fault_cause") declare function mmf_fault_cause(addr: usize, len: usize): i32;
 @external("mmf", "advise") declare function mmf_advise(addr: usize, len: usize, advice: i32): i32;
 
 /** The page size in bytes. */
@@ -75,16 +75,20 @@ export function host_close(handle: i32): i32 {
 }
 
 /**
- * Names the i32 at `epochAddr` that the host bumps whenever a mapping of this module faults past
- * the end of a file truncated under it. (WASI build: nothing is mapped, nothing can fault.)
+ * Names the i32 at `epochAddr` that the host bumps whenever a mapping of this module faults: past
+ * the end of a file truncated under it, or for want of space or a failing device. (WASI build:
+ * nothing is mapped, nothing can fault.)
  */
 export function host_watch(epochAddr: usize): i32 {
   if (isDefined(MMF_WASI_BACKEND)) return 0;
   return mmf_watch(epochAddr);
 }
 
-/** 1 if the mapping [addr, addr+len) faulted past the end of its file, 0 if not. */
-export function host_truncated(addr: usize, len: usize): i32 {
+/**
+ * 0 if the mapping [addr, addr+len) never faulted, else why it did: ETRUNCATED (its file shrank),
+ * ENOSPC (no room on the file's device) or EIO; or a negated error code.
+ */
+export function host_fault_cause(addr: usize, len: usize): i32 {
   if (isDefined(MMF_WASI_BACKEND)) return 0;
-  return mmf_truncated(addr, len);
+  return mmf_fault_cause(addr, len);
 }

@@ -24,7 +24,10 @@ export class MemoryRegion {
     return this.id == 0 ? 0 : regionAddress(this.id);
   }
 
-  /** 0 while the region is usable; -ECLOSED, or -ETRUNCATED once its file was truncated under it. */
+  /**
+   * 0 while the region is usable; -ECLOSED, or the code of a fault it took: -ETRUNCATED once its
+   * file was truncated under it, -ENOSPC when the file system had no room for a page, -EIO.
+   */
   check(): i32 {
     return this.id == 0 ? -ECLOSED : regionCheck(this.id);
   }
@@ -49,7 +52,7 @@ export class MemoryRegion {
     return this.id == 0 ? -ECLOSED : adviseRegion(this.id, advice);
   }
 
-  /** Unmaps the region. Idempotent; 0 or a negated error code. */
+  /** Unmaps the region. Idempotent; 0 or a negated error code (also the code of a fault the region took). */
   close(): i32 {
     if (this.id == 0) return 0;
     const id = this.id;

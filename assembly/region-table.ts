@@ -5,9 +5,9 @@
 // packs the record index with a generation byte, so a closed region's id never reaches the
 // region that reuses its record.
 
-import { EACCES, ECLOSED, EINVAL, ENOMEM, ERANGE, ETRUNCATED } from "./errors";
+import { EACCES, ECLOSED, EINVAL, EIO, ENOMEM, ENOSPC, ERANGE, ETRUNCATED } from "./errors";
 import {
-  host_advise, host_file_size, host_map, host_page_size, host_sync, host_truncated, host_unmap, host_watch, MAP_POPULATE, MAP_READ_ONLY, MAP_SHARED,
+  host_advise, host_fault_cause, host_file_size, host_map, host_page_size, host_sync, host_unmap, host_watch, MAP_POPULATE, MAP_READ_ONLY, MAP_SHARED,
 } from "./host";
 import { allowsWrites, isValidMode, mapsShared, MEM_READWRITE, REGION_POPULATE } from "./modes";
 import { getPageShift, getPageSize, pageOffsetOf, pagesFor, setPageSize } from "./pages";
@@ -18,14 +18,14 @@ const MAP_ADDR = 0; // u32: page-aligned start of the mapping; free-list link wh
 const MAP_LEN = 4; // u32: bytes mapped, whole pages (0 for an empty region)
 const SIZE = 8; // u32: bytes of the region
 const PAGE_OFF = 12; // u16: where the region starts inside its first page
-const MODE = 14; // u8: the MEM_* mode, | TRUNCATED; 0 = dead record
+const MODE = 14; // u8: the MEM_* mode in the low nibble, the fault's error code in the high one; 0 = dead record
 const GEN = 15; // u8: generation, bumped at every close
 const RECORD = 16;
 const MODE_MASK: u8 = 0x0f;
-/** Set in MODE once the region's file was truncated under it (a SIGBUS the host absorbed). */
-const TRUNCATED: u8 = 0x40;
+/** MODE >> FAULT_SHIFT: 0, or the code (ETRUNCATED, ENOSPC, EIO) of a fault the host absorbed. */
+const FAULT_SHIFT: u8 = 4;
 
-/** The host bumps this word when any mapping of this memory faults past the end of its file. */
+/** The host bumps this word when any mapping of this memory faults (a SIGBUS it absorbed). */
 const EPOCH: usize = memory.data(4, 4);
 let seenEpoch: i32 = 0;
 
@@ -52,25 +52,34 @@ export function initRegions(): i32 {
   return 0;
 }
 
-/** After the epoch moved, asks the host which live regions faulted and flags them. */
-function refreshTruncation(): void {
+/** After the epoch moved, asks the host which live regions faulted, and why, and flags them. */
+function refreshFaults(): void {
   seenEpoch = load<i32>(EPOCH);
   for (let i: u32 = 0; i < used; i++) {
     const rec = recordOf(i);
     const mode = load<u8>(rec, MODE);
-    if (mode == 0 || (mode & TRUNCATED) != 0 || load<u32>(rec, MAP_LEN) == 0) continue;
-    if (host_truncated(<usize>load<u32>(rec, MAP_ADDR), <usize>load<u32>(rec, MAP_LEN)) == 1) {
-      store<u8>(rec, mode | TRUNCATED, MODE);
-    }
+    if (mode == 0 || (mode >> FAULT_SHIFT) != 0 || load<u32>(rec, MAP_LEN) == 0) continue;
+    const cause = host_fault_cause(<usize>load<u32>(rec, MAP_ADDR), <usize>load<u32>(rec, MAP_LEN));
+    if (cause <= 0) continue;
+    const code = cause == ETRUNCATED || cause == ENOSPC ? cause : EIO;
+    store<u8>(rec, mode | (<u8>code << FAULT_SHIFT), MODE);
   }
 }
 
-/** Why usableRecord last returned 0: -ECLOSED or -ETRUNCATED. */
+/** The negated code of the fault region record `rec` took (0 if none), the epoch looked at first. */
+// @ts-ignore: decorator. Inlined: it is on the path of every operation, random reads included.
+@inline function faultOf(rec: usize): i32 {
+  if (load<i32>(EPOCH) != seenEpoch) refreshFaults();
+  return -<i32>(load<u8>(rec, MODE) >> FAULT_SHIFT);
+}
+
+/** Why usableRecord last returned 0: -ECLOSED, or the fault's -ETRUNCATED, -ENOSPC or -EIO. */
 let refusal: i32 = 0;
 
 /**
  * The record of region `id` if it is open and whole, else 0 with `refusal` set (-ECLOSED, or
- * -ETRUNCATED once its file shrank under it). One lookup for every operation that checks.
+ * the code of the fault the region took: -ETRUNCATED once its file shrank under it, -ENOSPC,
+ * -EIO). One lookup for every operation that checks.
  */
 function usableRecord(id: i32): usize {
   const rec = lookup(id);
@@ -78,15 +87,15 @@ function usableRecord(id: i32): usize {
     refusal = -ECLOSED;
     return 0;
   }
-  if (load<i32>(EPOCH) != seenEpoch) refreshTruncation();
-  if ((load<u8>(rec, MODE) & TRUNCATED) != 0) {
-    refusal = -ETRUNCATED;
+  const fault = faultOf(rec);
+  if (fault != 0) {
+    refusal = fault;
     return 0;
   }
   return rec;
 }
 
-/** 0 if region `id` is open and whole, -ECLOSED, or -ETRUNCATED once its file shrank under it. */
+/** 0 if region `id` is open and whole, -ECLOSED, or the code of the fault it took (-ETRUNCATED, -ENOSPC, -EIO). */
 export function regionCheck(id: i32): i32 {
   return usableRecord(id) == 0 ? refusal : 0;
 }
@@ -197,10 +206,14 @@ export function openRegion(handle: i32, mode: i32, offset: i64, size: i64, optio
   return (<i32>load<u8>(rec, GEN) << INDEX_BITS) | (index + 1);
 }
 
-/** Unmaps a region and frees its id. Returns 0, -ECLOSED for a closed or unknown id, or the unmap error. */
+/**
+ * Unmaps a region and frees its id. Returns 0, -ECLOSED for a closed or unknown id, the unmap
+ * error, or the code of a fault the region took (its writes may not have reached the file).
+ */
 export function closeRegion(id: i32): i32 {
   const rec = lookup(id);
   if (rec == 0) return -ECLOSED;
+  const fault = faultOf(rec);
   const addr = <usize>load<u32>(rec, MAP_ADDR);
   const mapLen = load<u32>(rec, MAP_LEN);
   let result = 0;
@@ -213,7 +226,7 @@ export function closeRegion(id: i32): i32 {
   liveMapped -= mapLen;
   liveBytes -= <u64>load<u32>(rec, SIZE);
   dropRecord(<u32>(id & INDEX_MASK) - 1);
-  return result;
+  return result != 0 ? result : fault;
 }
 
 /** Writes a MEM_READWRITE region's changes to the file (others have nothing to write). */
@@ -222,7 +235,8 @@ export function flushRegion(id: i32, isAsync: bool): i32 {
   if (rec == 0) return refusal;
   const mapLen = load<u32>(rec, MAP_LEN);
   if ((load<u8>(rec, MODE) & MODE_MASK) != MEM_READWRITE || mapLen == 0) return 0;
-  return host_sync(<usize>load<u32>(rec, MAP_ADDR), mapLen, isAsync ? 1 : 0);
+  const synced = host_sync(<usize>load<u32>(rec, MAP_ADDR), mapLen, isAsync ? 1 : 0);
+  return synced < 0 ? synced : faultOf(rec);
 }
 
 /**
@@ -239,7 +253,8 @@ export function flushRegionRange(id: i32, offset: f64, length: f64, isAsync: boo
   const first = <usize>load<u32>(rec, MAP_ADDR) + <usize>load<u16>(rec, PAGE_OFF) + <usize>offset;
   const start = first & ~mask;
   const end = (first + <usize>length + mask) & ~mask;
-  return host_sync(start, end - start, isAsync ? 1 : 0);
+  const synced = host_sync(start, end - start, isAsync ? 1 : 0);
+  return synced < 0 ? synced : faultOf(rec);
 }
 
 /** madvise over the whole region (see ADVICE_* in modes.ts). */
@@ -283,7 +298,9 @@ export function regionSpan(id: i32, offset: f64, length: i32, write: bool): i32 
  * readAt/writeAt for Wasm callers in one pass: checks as regionSpan does, then copies between the
  * region at `offset` and [ptr, ptr+count). Returns the count or a negated error code. One lookup
  * and integer checks only: on a large region a random read is bound by the memory's latency, and
- * the fewer instructions between two reads, the more of them the processor overlaps.
+ * the fewer instructions between two reads, the more of them the processor overlaps. A fault during
+ * the copy (the epoch moved) returns its code instead of the count: bytes written then may never
+ * reach the file, bytes read are zeros the file does not hold.
  */
 export function regionCopy(id: i32, offset: i64, ptr: usize, length: i32, write: bool): i32 {
   const rec = usableRecord(id);
@@ -296,6 +313,10 @@ export function regionCopy(id: i32, offset: i64, ptr: usize, length: i32, write:
   const at = <usize>load<u32>(rec, MAP_ADDR) + <usize>load<u16>(rec, PAGE_OFF) + <usize>offset;
   if (write) memory.copy(at, ptr, n);
   else memory.copy(ptr, at, n);
+  if (load<i32>(EPOCH) != seenEpoch) {
+    const fault = faultOf(rec);
+    if (fault != 0) return fault;
+  }
   return <i32>n;
 }
 
@@ -315,6 +336,11 @@ export function regionSeek(id: i32, position: f64, offset: f64, whence: i32): f6
   const next = base + offset;
   if (!(next >= 0) || next > 9007199254740991) return -EINVAL;
   return next;
+}
+
+/** Where the epoch word lives, so that a host copying bytes itself can tell a fault during the copy. */
+export function epochAddress(): usize {
+  return EPOCH;
 }
 
 export function liveRegionCount(): i32 {

@@ -24,8 +24,13 @@ export interface Backend {
   map(view: Uint8Array, addr: number, len: number, fd: number, fileOffset: number, flags: number, epochAddr: number): number;
   /** madvise: 0 normal, 1 random, 2 sequential, 3 willneed, 4 hugepage; 0 or a negated errno. */
   advise(view: Uint8Array, addr: number, len: number, advice: number): number;
-  /** 1 if the mapping at `addr` faulted past the end of its (truncated) file, 0 if not, or a negated errno. */
+  /**
+   * Whether and why the mapping at `addr` faulted: 0 not, 1 past the end of its truncated file,
+   * 2 no space left on its device, 3 I/O error; or a negated errno.
+   */
   truncated(view: Uint8Array, addr: number): number;
+  /** The native helper's SIGBUS guard, for the whole process (absent on the emulated backend). */
+  guardStats?(): GuardStats;
   /** Drops a mapping and leaves zeroed memory; 0 or a negated errno. */
   unmap(view: Uint8Array, addr: number, len: number): number;
   /** Writes a shared mapping's changes to the file; 0 or a negated errno. */
@@ -38,6 +43,24 @@ export interface Backend {
   openDirectory(path: string): number;
   /** Closes a descriptor the backend opened; 0 or a negated errno. */
   closeFd(fd: number): number;
+}
+
+/** The SIGBUS guard's figures (host/native/truncation_guard.h). */
+export interface GuardStats {
+  /** Mappings watched now, in the whole process. */
+  live: number;
+  /** The process's budget of live mappings. */
+  limit: number;
+  /** vm.max_map_count as read when the helper started (0 if unreadable). */
+  maxMapCount: number;
+  /** Descriptors the guard holds: one per mapped file. */
+  files: number;
+  /** Faults absorbed since the process started. */
+  faults: number;
+  /** SIGBUS deliveries sent back to retry the access (each absorbed fault is seen twice). */
+  retried: number;
+  /** Times the handler was put back after something (a SIGBUS listener) replaced it. */
+  reinstalled: number;
 }
 
 let warned = false;
@@ -55,6 +78,7 @@ export function selectBackend(option: BackendOption | undefined): Backend {
       try {
         return nativeHelper();
       } catch (err) {
+        if (err instanceof MmfError) throw err; // loaded, but misconfigured (MMF_PROCESS_MAPPINGS)
         throw new MmfError("EIO", `the native helper could not be loaded (${(err as Error).message.split("\n")[0]})`);
       }
     case "emulated":
@@ -63,6 +87,7 @@ export function selectBackend(option: BackendOption | undefined): Backend {
       try {
         return nativeHelper();
       } catch (err) {
+        if (err instanceof MmfError) throw err;
         if (!warned) {
           warned = true;
           process.stderr.write(`wasm-mmf: native helper unavailable (${(err as Error).message.split("\n")[0]}); using the emulated backend, which copies instead of mapping\n`);

@@ -2,8 +2,7 @@
 // memory of its own, with an MmfHost supplying its `mmf` imports.
 import { readFileSync } from "node:fs";
 import { instantiateSync } from "@assemblyscript/loader";
-import { MmfHost } from "./mmf-host.js";
-import type { BackendOption } from "./backend.js";
+import { MmfHost, type MmfHostOptions } from "./mmf-host.js";
 
 /** The core module's exports (see assembly/core.ts). */
 export type CoreExports = {
@@ -18,6 +17,7 @@ export type CoreExports = {
   region_check(id: number): number;
   region_span(id: number, offset: number, length: number, write: number): number;
   region_seek(id: number, position: number, offset: number, whence: number): number;
+  epoch_address(): number;
   stats_regions(): number;
   stats_mapped_bytes(): number;
   stats_region_bytes(): number;
@@ -46,9 +46,9 @@ export interface CoreInstance {
  * A new core instance. The memory is shared so that views of it (region.data()) stay valid
  * when a later region grows it; V8 reserves its full 4 GiB up front, so its base never moves.
  */
-export function instantiateCore(backend?: BackendOption): CoreInstance {
+export function instantiateCore(hostOptions: MmfHostOptions = {}): CoreInstance {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
-  const host = new MmfHost({ backend });
+  const host = new MmfHost(hostOptions);
   const { exports } = instantiateSync<CoreExports>(coreModule(), {
     env: { memory },
     mmf: host.imports,

@@ -2,11 +2,11 @@
 import { constants } from "node:os";
 
 export type MmfErrorCode =
-  | "EINVAL" | "ERANGE" | "EACCES" | "EBADF" | "ECLOSED" | "ENOMEM" | "EIO" | "ETRUNCATED" | "ENOENT";
+  | "EINVAL" | "ERANGE" | "EACCES" | "EBADF" | "ECLOSED" | "ENOMEM" | "EIO" | "ETRUNCATED" | "ENOENT" | "ENOSPC";
 
 /** Code numbers as Wasm functions return them (negated on failure). Keep in step with assembly/errors.ts. */
 export const ErrorCodes: Readonly<Record<MmfErrorCode, number>> = Object.freeze({
-  EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9,
+  EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9, ENOSPC: 10,
 });
 
 const NAMES: MmfErrorCode[] = [];
@@ -18,10 +18,11 @@ const DESCRIPTIONS: Record<MmfErrorCode, string> = {
   EACCES: "not allowed by the region's mode or the file's access",
   EBADF: "bad or closed file descriptor",
   ECLOSED: "the region is closed",
-  ENOMEM: "no room left in the 4 GiB Wasm address space",
+  ENOMEM: "no room: the 4 GiB Wasm address space, a budget of live mappings, or the system's memory",
   EIO: "system call failed",
   ETRUNCATED: "the file was truncated under the region",
   ENOENT: "no such file",
+  ENOSPC: "no space left on the file's device: bytes written through the region may not have reached the file",
 };
 
 /** The error every operation of this package throws. `code` says what went wrong. */
@@ -56,6 +57,7 @@ export function codeFromErrno(negErrno: number): number {
     case e.EBADF: return -ErrorCodes.EBADF;
     case e.ENOMEM: case e.EAGAIN: case e.EMFILE: case e.ENFILE: return -ErrorCodes.ENOMEM;
     case e.ENOENT: case e.ENOTDIR: return -ErrorCodes.ENOENT;
+    case e.ENOSPC: case e.EDQUOT: return -ErrorCodes.ENOSPC;
     default: return -ErrorCodes.EIO;
   }
 }

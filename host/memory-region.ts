@@ -13,6 +13,8 @@ export interface RegionOwner {
   checkOf(id: number): number;
   flushRangeOf(id: number, offset: number, length: number, async: boolean): number;
   adviseOf(id: number, advice: number): number;
+  /** A view of the word of the memory that moves whenever one of its mappings faults. */
+  readonly epochWord: Int32Array;
 }
 
 /** madvise advice for MemoryRegion.advise; none of them changes the contents. */
@@ -34,6 +36,9 @@ export class MemoryRegion {
   readonly #id: number;
   #view: Uint8Array;
   readonly #mode: number;
+  /** The owner's epoch word, and its value when span() last allowed a copy (see copied()). */
+  readonly #epoch: Int32Array;
+  #epochAtSpan = 0;
 
   /** @internal Regions are made by newMemoryRegion. */
   constructor(owner: RegionOwner, id: number, view: Uint8Array, mode: number) {
@@ -41,6 +46,7 @@ export class MemoryRegion {
     this.#id = id;
     this.#view = view;
     this.#mode = mode;
+    this.#epoch = owner.epochWord;
     collector.register(this, { owner, id }, this);
   }
 
@@ -97,7 +103,11 @@ export class MemoryRegion {
     owner.checked(`MemoryRegion.advise(${advice})`, owner.adviseOf(this.#id, index));
   }
 
-  /** Unmaps the region; its memory is reused by later regions. Idempotent. */
+  /**
+   * Unmaps the region; its memory is reused by later regions. Idempotent. If the region took a
+   * fault (ETRUNCATED, ENOSPC, EIO), it is unmapped all the same and the fault is thrown: bytes
+   * written through data() may not have reached the file.
+   */
   close(): void {
     const owner = this.#owner;
     if (!owner) return;
@@ -110,7 +120,19 @@ export class MemoryRegion {
   /** @internal How many bytes of `length` at `offset` a read or write may touch (throws MmfError). */
   span(operation: string, offset: number | bigint, length: number, write: boolean): number {
     const owner = this.#live(operation);
-    return owner.checked(operation, owner.spanOf(this.#id, toNumber(offset), length, write));
+    const n = owner.checked(operation, owner.spanOf(this.#id, toNumber(offset), length, write));
+    this.#epochAtSpan = this.#epoch[0];
+    return n;
+  }
+
+  /**
+   * @internal Call after copying the bytes span() allowed: returns `n`, or throws the region's
+   * fault if one came during the copy (written bytes may not have reached the file; read bytes are
+   * zeros the file does not hold). One load when nothing faulted.
+   */
+  copied(operation: string, n: number): number {
+    if (this.#epoch[0] !== this.#epochAtSpan && this.#owner) this.#owner.checked(operation, this.#owner.checkOf(this.#id));
+    return n;
   }
 
   /** @internal Go's Seek arithmetic for a cursor at `position`. */

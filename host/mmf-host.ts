@@ -3,13 +3,16 @@
 // host gave it (preopened folders, granted files), its handles index a table of its own, and
 // every address, length and offset is checked here before the native helper sees it.
 import { constants, openSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
 import { selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
 import { codeFromErrno, errorFromCode, errorFromNodeError, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
 import { MAP_FLAG_READ_ONLY, MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
 
-const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM } = ErrorCodes;
+const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM, ETRUNCATED, ENOSPC } = ErrorCodes;
+/** Backend.truncated's answer (1 past the end of the file, 2 no space, 3 I/O error) as an ABI code. */
+const FAULT_CODES = [0, ETRUNCATED, ENOSPC, EIO];
 // Access modes as the backends' fileInfo reports them (F_GETFL & O_ACCMODE).
 const { O_WRONLY, O_RDWR } = constants;
 const MAX_PATH = 4096;
@@ -38,6 +41,7 @@ export interface MmfImports {
   close(handle: number): number;
   watch(epochAddr: number): number;
   truncated(addr: number, len: number): number;
+  fault_cause(addr: number, len: number): number;
   advise(addr: number, len: number, advice: number): number;
   [name: string]: (...args: never[]) => unknown;
 }
@@ -47,6 +51,12 @@ export interface MmfHostOptions {
   preopens?: Record<string, string>;
   /** Most handles a guest may hold open at once (default 1024). */
   maxHandles?: number;
+  /**
+   * Most live mappings the guest may hold at once (default 4096). Each mapping is an area of the
+   * process, and at vm.max_map_count the next allocation anywhere aborts the process; the native
+   * helper also keeps a budget for the whole process (a quarter of vm.max_map_count).
+   */
+  maxMappings?: number;
   /** "native" (real mmap), "emulated" (copies), or "auto" (default: MMF_BACKEND, else native, else emulated). */
   backend?: BackendOption;
 }
@@ -71,6 +81,9 @@ export class MmfHost {
   readonly #handles = new Map<number, HandleEntry>();
   #nextHandle = 1;
   readonly #maxHandles: number;
+  readonly #maxMappings: number;
+  /** Why the last map answered ENOMEM, when a budget (not the address space) was the cause. */
+  #refusal: string | undefined;
   readonly #preopens: Preopen[] = [];
   readonly #mappings = new MappingSet();
   #exitRef: WeakRef<MmfHost> | undefined;
@@ -82,6 +95,10 @@ export class MmfHost {
     this.#native = selectBackend(options.backend);
     this.pageSize = this.#native.pageSize();
     this.#maxHandles = options.maxHandles ?? 1024;
+    this.#maxMappings = options.maxMappings ?? DEFAULT_MAX_MAPPINGS;
+    if (!(Number.isSafeInteger(this.#maxMappings) || this.#maxMappings === Infinity) || this.#maxMappings < 1) {
+      throw new MmfError("EINVAL", `MmfHost: maxMappings must be a positive integer or Infinity, got ${String(options.maxMappings)}`);
+    }
     for (const [guestPath, hostPath] of Object.entries(options.preopens ?? {})) this.#preopen(guestPath, hostPath);
     // Longest guest path first, so "/data/sub" wins over "/data".
     this.#preopens.sort((a, b) => b.guestPath.length - a.guestPath.length);
@@ -94,7 +111,9 @@ export class MmfHost {
       open: (pathPtr, pathLen, mode) => guarded(() => this.#open(pathPtr >>> 0, pathLen >>> 0, mode)),
       close: (handle) => guarded(() => this.#closeHandle(handle)),
       watch: (epochAddr) => guarded(() => this.#watch(epochAddr >>> 0)),
-      truncated: (addr, len) => guarded(() => this.#truncated(addr >>> 0, len >>> 0)),
+      // ABI v1: 1 for a fault of any cause (an old guest then reports ETRUNCATED: an error, if not the right one).
+      truncated: (addr, len) => guarded(() => Math.min(this.#faultCause(addr >>> 0, len >>> 0), 1)),
+      fault_cause: (addr, len) => guarded(() => this.#faultCause(addr >>> 0, len >>> 0)),
       advise: (addr, len, advice) => guarded(() => this.#advise(addr >>> 0, len >>> 0, advice)),
     };
   }
@@ -152,6 +171,18 @@ export class MmfHost {
   /** Live mappings of the attached memory. */
   get mappingCount(): number {
     return this.#mappings.size;
+  }
+
+  /** Most live mappings the guest may hold. */
+  get maxMappings(): number {
+    return this.#maxMappings;
+  }
+
+  /** @internal Why the last map answered ENOMEM when a budget was the cause (then forgotten). */
+  takeRefusal(): string | undefined {
+    const refusal = this.#refusal;
+    this.#refusal = undefined;
+    return refusal;
   }
 
   /** Handles the guest holds. */
@@ -240,6 +271,7 @@ export class MmfHost {
   }
 
   #map(handle: number, fileOffset: bigint, addr: number, len: number, flags: number): number {
+    this.#refusal = undefined;
     const entry = this.#entry(handle);
     const view = this.#checkedRange(addr, len);
     if (typeof fileOffset !== "bigint" || (flags & ~MAP_FLAGS_ALL) !== 0 || this.#mappings.overlaps(addr, len)) throw new HostError(EINVAL);
@@ -252,9 +284,16 @@ export class MmfHost {
     // Pages wholly past the end of the file would fault (SIGBUS) on first touch.
     const fileEnd = ((BigInt(size) + ps - 1n) / ps) * ps;
     if (fileOffset + BigInt(len) > fileEnd) throw new HostError(ERANGE);
+    if (this.#mappings.size >= this.#maxMappings) {
+      this.#refusal = `this guest holds ${this.#mappings.size} live mappings, its budget (maxMappings ${this.#maxMappings})`;
+      throw new HostError(ENOMEM);
+    }
     // READ_ONLY is a promise the pages cannot hold here (see MAP_FLAG_READ_ONLY): the backends never see it.
     const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), flags & ~MAP_FLAG_READ_ONLY, this.#epochAddr);
-    if (rc < 0) return codeFromErrno(rc);
+    if (rc < 0) {
+      this.#refusal = describeMapRefusal(this.#native, rc);
+      return rc === -osConstants.errno.EDQUOT ? -ENOMEM : codeFromErrno(rc);
+    }
     this.#mappings.add(addr, len);
     if (shared && this.#native.name === "emulated" && !this.#exitRef) {
       this.#exitRef = new WeakRef(this);
@@ -289,12 +328,12 @@ export class MmfHost {
     return 0;
   }
 
-  /** 1 if the live mapping [addr, addr+len) faulted past the end of its file, else 0. */
-  #truncated(addr: number, len: number): number {
+  /** 0 if the live mapping [addr, addr+len) never faulted, else the ABI code of why: ETRUNCATED, ENOSPC, EIO. */
+  #faultCause(addr: number, len: number): number {
     const view = this.#checkedRange(addr, len);
     if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
     const rc = this.#native.truncated(view, addr);
-    return rc < 0 ? codeFromErrno(rc) : rc;
+    return rc < 0 ? codeFromErrno(rc) : FAULT_CODES[rc] ?? EIO;
   }
 
   /** madvise over a range inside one live mapping. */
@@ -333,6 +372,21 @@ export class MmfHost {
     this.#native.closeFd(entry.fd);
     return 0;
   }
+}
+
+/** Live mappings a guest may hold unless told otherwise (MmfHostOptions.maxMappings). */
+const DEFAULT_MAX_MAPPINGS = 4096;
+
+/** The limit behind a failed native map, for the message; undefined when it was none of them. */
+function describeMapRefusal(native: Backend, rc: number): string | undefined {
+  const { EDQUOT, ENOMEM: SYS_ENOMEM } = osConstants.errno;
+  if (rc !== -EDQUOT && rc !== -SYS_ENOMEM) return undefined;
+  const stats = native.guardStats?.();
+  if (!stats) return undefined;
+  const kernel = `vm.max_map_count is ${stats.maxMapCount || "unknown"}`;
+  return rc === -EDQUOT
+    ? `the process holds ${stats.live} live mappings, its budget (a quarter of vm.max_map_count, or MMF_PROCESS_MAPPINGS: ${stats.limit}; ${kernel})`
+    : `the system refused the mapping (mmap ENOMEM: out of memory, or of areas: ${kernel})`;
 }
 
 /** An ABI error raised inside an import; `guarded` turns it into the negated code. */

@@ -43,6 +43,12 @@ const REGION_POPULATE = 0x1;
 export interface CreateMmfOptions {
   /** "native" (real mmap), "emulated" (copies), or "auto" (default: MMF_BACKEND, else native, else emulated with a warning). */
   backend?: BackendOption;
+  /**
+   * Most live regions (mappings) this instance may hold; default Infinity: only the process's
+   * budget (a quarter of vm.max_map_count, MMF_PROCESS_MAPPINGS to change it) applies. Beyond
+   * either, newMemoryRegion throws ENOMEM naming the limit.
+   */
+  maxMappings?: number;
 }
 
 export class Mmf implements RegionOwner {
@@ -53,15 +59,18 @@ export class Mmf implements RegionOwner {
   readonly memory: WebAssembly.Memory;
   readonly #core: CoreExports;
   readonly #host: MmfHost;
+  /** @internal The word the host bumps at every fault it absorbs in this memory (see MemoryRegion.copied). */
+  readonly epochWord: Int32Array;
 
   /** @internal Use createMmf(). */
-  constructor(backend?: BackendOption) {
-    const { exports, memory, host } = instantiateCore(backend);
+  constructor(options: CreateMmfOptions = {}) {
+    const { exports, memory, host } = instantiateCore({ backend: options.backend, maxMappings: options.maxMappings ?? Infinity });
     this.backend = host.backend;
     this.#core = exports;
     this.memory = memory;
     this.#host = host;
     this.pageSize = host.pageSize;
+    this.epochWord = new Int32Array(memory.buffer, exports.epoch_address() >>> 0, 1);
   }
 
   /**
@@ -84,7 +93,7 @@ export class Mmf implements RegionOwner {
     } finally {
       this.#host.removeHandle(handle);
     }
-    if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode));
+    if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode, this.#host));
     const size_ = this.#core.region_size(id) >>> 0;
     const address = this.#core.region_address(id) >>> 0;
     return new MemoryRegion(this, id, new Uint8Array(this.memory.buffer, address, size_), mode);
@@ -179,8 +188,10 @@ function toI64(operation: () => string, name: string, value: number | bigint): b
   return BigInt(value);
 }
 
-function describeOpenError(code: number, fd: number, mode: number): string | undefined {
+function describeOpenError(code: number, fd: number, mode: number, host: MmfHost): string | undefined {
   switch (-code) {
+    case ErrorCodes.ENOMEM:
+      return host.takeRefusal() ?? "no room left in the 4 GiB Wasm address space";
     case ErrorCodes.EINVAL:
       return MODE_NAMES[mode] ? "offset and size must be non-negative, and the descriptor a regular file"
         : `mode must be MEM_READ_ONLY (0x1), MEM_READ_PRIVATE (0x2), MEM_READWRITE (0x4) or MEM_COPY_ON_WRITE (0x8)`;
@@ -203,5 +214,5 @@ function fileSizeText(fd: number): string {
 
 /** A new independent instance: its own Wasm instance, memory and address space. */
 export function createMmf(options: CreateMmfOptions = {}): Mmf {
-  return new Mmf(options.backend);
+  return new Mmf(options);
 }

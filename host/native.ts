@@ -1,10 +1,16 @@
 // Loads the N-API helper built by node-gyp (build/Release/mmf_native.node).
 import { createRequire } from "node:module";
-import type { Backend } from "./backend.js";
+import type { Backend, GuardStats } from "./backend.js";
+import { MmfError } from "./errors.js";
 
 export interface NativeHelper extends Backend {
   /** openBeneath by the component walk that stands in for openat2 on older kernels. */
   openBeneathWalk(dirfd: number, path: string, mode: number): number;
+  guardStats(): GuardStats;
+  /** The most live mappings the whole process may hold; 0 or a negated errno. */
+  setMappingLimit(limit: number): number;
+  /** Puts the SIGBUS handler back on top if something replaced it; 0 or a negated errno. */
+  installGuard(): number;
 }
 
 let loaded: NativeHelper | undefined;
@@ -13,7 +19,28 @@ let loaded: NativeHelper | undefined;
 export function nativeHelper(): NativeHelper {
   if (!loaded) {
     const binding = createRequire(import.meta.url)("../Release/mmf_native.node") as Omit<NativeHelper, "name">;
+    const budget = process.env.MMF_PROCESS_MAPPINGS;
+    if (budget !== undefined && binding.setMappingLimit(Number(budget)) !== 0) {
+      throw new MmfError("EINVAL", `MMF_PROCESS_MAPPINGS must be an integer from 1 to 1048576, got ${JSON.stringify(budget)}`);
+    }
+    keepGuardOnTop(binding);
     loaded = { ...binding, name: "native" };
   }
   return loaded;
+}
+
+/**
+ * A process.on("SIGBUS") listener makes libuv install its own handler over ours, and removing the
+ * last one resets SIGBUS to the default action: either way a truncated file would then kill the
+ * process (or hang it in a loop of faults). Node starts and stops listening in its own
+ * newListener/removeListener listeners, registered before ours, so ours run after libuv changed
+ * the handler and put the guard back on top; it chains to what it displaced. (The helper also
+ * checks at every map, for handlers changed by other native code.)
+ */
+function keepGuardOnTop(binding: Pick<NativeHelper, "installGuard">): void {
+  const reinstall = (event: string | symbol) => {
+    if (event === "SIGBUS") binding.installGuard();
+  };
+  process.on("newListener", reinstall);
+  process.on("removeListener", reinstall);
 }

@@ -32,7 +32,7 @@ export class MemoryRegionReader extends RegionCursor {
       const start = Number(off);
       p.set(this.region.view().subarray(start, start + n));
     }
-    return n;
+    return this.region.copied("MemoryRegionReader.readAt", n);
   }
 
   /** Reads at the current position and advances it. */
@@ -49,7 +49,7 @@ export class MemoryRegionWriter extends RegionCursor {
     checkBuffer("MemoryRegionWriter.writeAt", p);
     const n = this.region.span("MemoryRegionWriter.writeAt", off, p.length, true);
     if (n > 0) this.region.view().set(n === p.length ? p : p.subarray(0, n), Number(off));
-    return n;
+    return this.region.copied("MemoryRegionWriter.writeAt", n);
   }
 
   /** Writes at the current position and advances it. */

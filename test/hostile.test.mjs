@@ -19,7 +19,7 @@ symlinkSync(secret, join(data, "link-out.bin"));
 symlinkSync(dir, join(data, "dir-out"));
 symlinkSync("/proc/self/mem", join(data, "mem"));
 
-const CODES = new Map([[0, "OK"], [-1, "EINVAL"], [-2, "ERANGE"], [-3, "EACCES"], [-4, "EBADF"], [-5, "ECLOSED"], [-6, "ENOMEM"], [-7, "EIO"], [-8, "ETRUNCATED"], [-9, "ENOENT"]]);
+const CODES = new Map([[0, "OK"], [-1, "EINVAL"], [-2, "ERANGE"], [-3, "EACCES"], [-4, "EBADF"], [-5, "ECLOSED"], [-6, "ENOMEM"], [-7, "EIO"], [-8, "ETRUNCATED"], [-9, "ENOENT"], [-10, "ENOSPC"]]);
 
 let seed = 0x2545f491;
 function rand() {
@@ -117,9 +117,10 @@ function runHostile(memory, calls, foreignHandle) {
         live.splice(hit, 1);
       }
     } else if (op === 9) {
-      name = rand() % 2 ? "watch" : "truncated";
-      result = name === "watch" ? imp.watch(i32()) : imp.truncated(addr(), len());
-      if (name === "truncated" && result === 1) result = 0; // 1 = truncated, a valid answer
+      name = pick(["watch", "truncated", "fault_cause"]);
+      result = name === "watch" ? imp.watch(i32()) : imp[name](addr(), len());
+      if (name === "truncated" && result === 1) result = 0; // 1 = faulted, a valid answer
+      if (name === "fault_cause" && [7, 8, 10].includes(result)) result = 0; // the cause of a fault, a valid answer
     } else {
       name = rand() % 20 === 0 ? "grow" : "sync";
       if (name === "grow") {

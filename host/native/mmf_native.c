@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -65,6 +66,23 @@ static int get_u64(napi_env env, napi_value v, uint64_t* out) {
   return 0;
 }
 
+// A descriptor: an integer from 0 to INT32_MAX. A double is read and checked, never converted
+// modulo 2^32 (napi_get_value_int32 would turn 2^32 + n into n, another process's file or ours).
+static int get_fd(napi_env env, napi_value v, int* out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d <= 2147483647.0) || d != (double)(int)d) return -EBADF;
+  *out = (int)d;
+  return 0;
+}
+
+// A small integer argument (mode, flags, advice) in [lo, hi], read without wrap-around.
+static int get_int_in(napi_env env, napi_value v, int lo, int hi, int* out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= lo && d <= hi) || d != (double)(int)d) return -EINVAL;
+  *out = (int)d;
+  return 0;
+}
+
 // Checks that [addr, addr+len) is a non-empty page-aligned range inside the memory.
 static int check_range(uint8_t* base, size_t mem_len, uint64_t addr, uint64_t len) {
   uint64_t ps = (uint64_t)page_size();
@@ -76,8 +94,7 @@ static int check_range(uint8_t* base, size_t mem_len, uint64_t addr, uint64_t le
 
 // Puts fresh zeroed read-write pages back over [p, p+len): the state of unused Wasm memory.
 static int restore_anonymous(uint8_t* p, size_t len) {
-  void* r = mmap(p, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return r == MAP_FAILED ? -errno : 0;
+  return guard_zero_fill((uintptr_t)p, (uintptr_t)p + len) ? 0 : -errno;
 }
 
 // pageSize(): the OS page size.
@@ -104,9 +121,8 @@ static napi_value js_file_info(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd = -1;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0)
-    return make_int(env, -EBADF);
+  int fd = -1;
+  if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
   struct stat st;
   if (fstat(fd, &st) != 0) return make_int(env, -errno);
   if (!S_ISREG(st.st_mode)) return make_int(env, -ENODEV);
@@ -119,12 +135,20 @@ static napi_value js_file_info(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// The environment a call comes from: guard entries are tagged with it, and dropped when it ends.
+static const void* env_tag(napi_env env) {
+  void* tag = NULL;
+  napi_get_instance_data(env, &tag);
+  return tag;
+}
+
 // map(view, addr, len, fd, fileOffset, flags, epochAddr): maps file pages over [addr, addr+len)
 // of the memory, read-write, MAP_SHARED or MAP_PRIVATE. Never PROT_READ alone: V8 re-protects the
 // whole memory read-write on every grow, which fails (and aborts) on a read-only shared map.
 // flags: bit 0 MAP_SHARED (else MAP_PRIVATE), bit 1 populate: fault every page in now, for
 // reading (MADV_POPULATE_READ; MAP_POPULATE would copy every page of a private writable map).
-// The mapping is guarded against SIGBUS; a fault bumps the i32 at epochAddr (-1: none).
+// The mapping is guarded against SIGBUS; a fault bumps the i32 at epochAddr (-1: none; any other
+// value is an unsigned offset into the memory). -EDQUOT: the process's mapping budget is used up.
 static napi_value js_map(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
@@ -133,37 +157,36 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   uint8_t* base;
   size_t mem_len;
   uint64_t addr, len, offset;
-  int32_t fd = -1;
-  int32_t flags = 0;
+  int fd = -1;
+  int flags = 0;
   if (memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
   if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len) || get_u64(env, argv[4], &offset))
     return make_int(env, -EINVAL);
-  if (napi_get_value_int32(env, argv[3], &fd) != napi_ok || fd < 0) return make_int(env, -EBADF);
-  if (napi_get_value_int32(env, argv[5], &flags) != napi_ok || (flags & ~3) != 0) return make_int(env, -EINVAL);
-  int32_t epoch_addr = -1;
-  if (napi_get_value_int32(env, argv[6], &epoch_addr) != napi_ok) return make_int(env, -EINVAL);
+  if (get_fd(env, argv[3], &fd) != 0) return make_int(env, -EBADF);
+  if (get_int_in(env, argv[5], 0, 3, &flags) != 0) return make_int(env, -EINVAL);
+  double epoch_at = -1;
+  if (napi_get_value_double(env, argv[6], &epoch_at) != napi_ok) return make_int(env, -EINVAL);
   int rc = check_range(base, mem_len, addr, len);
   if (rc != 0) return make_int(env, rc);
   if (offset % (uint64_t)page_size() != 0) return make_int(env, -EINVAL);
   int32_t* epoch = NULL;
-  if (epoch_addr >= 0) {
-    if (epoch_addr % 4 != 0 || (size_t)epoch_addr + 4 > mem_len) return make_int(env, -EINVAL);
-    epoch = (int32_t*)(base + epoch_addr);
+  if (epoch_at != -1) {
+    uint64_t e;
+    if (get_u64(env, argv[6], &e) != 0 || e % 4 != 0 || e > mem_len || mem_len - e < 4) return make_int(env, -EINVAL);
+    epoch = (int32_t*)(base + e);
   }
-  rc = guard_install();
+  rc = guard_install();  // also puts the handler back if a SIGBUS listener replaced it
   if (rc != 0) return make_int(env, rc);
   uint8_t* at = base + addr;
+  // Watched before it exists: a fault on another thread the moment it is mapped is absorbed too.
+  rc = guard_add((uintptr_t)at, len, fd, offset, epoch, env_tag(env));
+  if (rc != 0) return make_int(env, rc);
   void* r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | ((flags & 1) ? MAP_SHARED : MAP_PRIVATE), fd, (off_t)offset);
   if (r == MAP_FAILED) {
     int err = errno;
     // A failed MAP_FIXED may already have dropped the old pages: never leave a hole in the memory.
-    restore_anonymous(at, len);
+    if (guard_remove((uintptr_t)at) != 0) restore_anonymous(at, len);
     return make_int(env, -err);
-  }
-  rc = guard_add((uintptr_t)at, len, epoch);
-  if (rc != 0) {
-    restore_anonymous(at, len);
-    return make_int(env, rc);
   }
   // Advisory: a kernel before 5.14 has no MADV_POPULATE_READ, and the pages then fault in on touch.
   if (flags & 2) madvise(at, len, MADV_POPULATE_READ);
@@ -192,8 +215,11 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   uint64_t len;
   int rc = argc < 3 ? -EINVAL : range_args(env, argv, &at, &len);
   if (rc != 0) return make_int(env, rc);
-  guard_remove((uintptr_t)at);
-  return make_int(env, restore_anonymous(at, len));
+  // The guard restores anonymous memory before it lets go of the slot, so that a fault on another
+  // thread in the meantime is still absorbed. A range it does not know (its entry was dropped as
+  // stale) is restored here.
+  rc = guard_remove((uintptr_t)at);
+  return make_int(env, rc == -EINVAL ? restore_anonymous(at, len) : rc);
 }
 
 // advise(view, addr, len, advice): madvise over a page-aligned range; 0 or -errno. Only advice
@@ -204,16 +230,16 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint8_t* at;
   uint64_t len;
-  int32_t advice = -1;
+  int advice = -1;
   int rc = argc < 4 ? -EINVAL : range_args(env, argv, &at, &len);
   if (rc != 0) return make_int(env, rc);
-  if (napi_get_value_int32(env, argv[3], &advice) != napi_ok) return make_int(env, -EINVAL);
   static const int kinds[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_HUGEPAGE};
-  if (advice < 0 || advice >= (int32_t)(sizeof kinds / sizeof kinds[0])) return make_int(env, -EINVAL);
+  if (get_int_in(env, argv[3], 0, (int)(sizeof kinds / sizeof kinds[0]) - 1, &advice) != 0) return make_int(env, -EINVAL);
   return make_int(env, madvise(at, len, kinds[advice]) == 0 ? 0 : -errno);
 }
 
-// truncated(view, addr): 1 if the mapping at addr faulted past the end of its file, 0 if not, or -errno.
+// truncated(view, addr): whether and why the mapping at addr faulted: 0 not, 1 past the end of its
+// truncated file, 2 no space left (ENOSPC), 3 I/O error; or -errno.
 static napi_value js_truncated(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -223,7 +249,7 @@ static napi_value js_truncated(napi_env env, napi_callback_info info) {
   uint64_t addr;
   if (argc < 2 || memory_of(env, argv[0], &base, &mem_len) != 0 || get_u64(env, argv[1], &addr) || addr >= mem_len)
     return make_int(env, -EINVAL);
-  return make_int(env, guard_truncated((uintptr_t)(base + addr)));
+  return make_int(env, guard_fault_cause((uintptr_t)(base + addr)));
 }
 
 // sync(view, addr, len, async): msync with MS_SYNC or MS_ASYNC.
@@ -246,9 +272,9 @@ static napi_value js_next_data(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd = -1;
+  int fd = -1;
   uint64_t offset;
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return make_int(env, -EBADF);
+  if (argc < 2 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
   if (get_u64(env, argv[1], &offset)) return make_int(env, -EINVAL);
   off_t r = lseek(fd, (off_t)offset, SEEK_DATA);
   if (r >= 0) return make_int(env, (int64_t)r);
@@ -308,16 +334,16 @@ static int open_beneath_walk(int dirfd, const char* path, int flags) {
 }
 
 // The arguments of openBeneath and openBeneathWalk: (dirfd, relativePath, mode). 0 or -errno.
-static int open_args(napi_env env, napi_callback_info info, int32_t* dirfd, char* path, size_t cap, int* flags) {
+static int open_args(napi_env env, napi_callback_info info, int* dirfd, char* path, size_t cap, int* flags) {
   size_t argc = 3;
   napi_value argv[3];
-  int32_t mode = -1;
+  int mode = -1;
   size_t len = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return -EINVAL;
-  if (napi_get_value_int32(env, argv[0], dirfd) != napi_ok || *dirfd < 0) return -EBADF;
+  if (get_fd(env, argv[0], dirfd) != 0) return -EBADF;
   if (napi_get_value_string_utf8(env, argv[1], path, cap, &len) != napi_ok || len == 0 || len >= cap - 1) return -EINVAL;
   if (strlen(path) != len) return -EINVAL;  // an embedded NUL
-  if (napi_get_value_int32(env, argv[2], &mode) != napi_ok || (*flags = open_flags(mode)) < 0) return -EINVAL;
+  if (get_int_in(env, argv[2], 0, 2, &mode) != 0 || (*flags = open_flags(mode)) < 0) return -EINVAL;
   return 0;
 }
 
@@ -340,7 +366,7 @@ static int regular_only(int fd) {
 // never outside it: no "..", absolute path or symlink may lead out (openat2 RESOLVE_BENEATH where
 // the kernel has it, a component walk that refuses symlinks where it does not). fd or -errno.
 static napi_value js_open_beneath(napi_env env, napi_callback_info info) {
-  int32_t dirfd = -1;
+  int dirfd = -1;
   int flags = 0;
   char path[4096];
   int rc = open_args(env, info, &dirfd, path, sizeof path, &flags);
@@ -358,7 +384,7 @@ static napi_value js_open_beneath(napi_env env, napi_callback_info info) {
 
 // openBeneathWalk(dirfd, relativePath, mode): the fallback alone, so tests can reach it.
 static napi_value js_open_beneath_walk(napi_env env, napi_callback_info info) {
-  int32_t dirfd = -1;
+  int dirfd = -1;
   int flags = 0;
   char path[4096];
   int rc = open_args(env, info, &dirfd, path, sizeof path, &flags);
@@ -385,12 +411,69 @@ static napi_value js_close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd = -1;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return make_int(env, -EBADF);
+  int fd = -1;
+  if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
   return make_int(env, close(fd) == 0 ? 0 : -errno);
 }
 
+static void set_number(napi_env env, napi_value obj, const char* name, double v) {
+  napi_value value;
+  napi_create_double(env, v, &value);
+  napi_set_named_property(env, obj, name, value);
+}
+
+// guardStats(): { live, limit, maxMapCount, files, faults, retried, reinstalled } of the SIGBUS
+// guard, for the process (see truncation_guard.h).
+static napi_value js_guard_stats(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct guard_stats st;
+  guard_get_stats(&st);
+  napi_value out;
+  napi_create_object(env, &out);
+  set_number(env, out, "live", (double)st.live);
+  set_number(env, out, "limit", (double)st.limit);
+  set_number(env, out, "maxMapCount", (double)st.max_map_count);
+  set_number(env, out, "files", (double)st.files);
+  set_number(env, out, "faults", (double)st.faults);
+  set_number(env, out, "retried", (double)st.retried);
+  set_number(env, out, "reinstalled", (double)st.reinstalled);
+  return out;
+}
+
+// setMappingLimit(n): the most live mappings the process may hold (an integer from 1 to 2^20).
+static napi_value js_set_mapping_limit(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int n = 0;
+  if (argc < 1 || get_int_in(env, argv[0], 1, 1 << 20, &n) != 0) return make_int(env, -EINVAL);
+  guard_set_limit((size_t)n);
+  return make_int(env, 0);
+}
+
+// installGuard(): puts the SIGBUS handler back on top if something replaced it; 0 or -errno.
+static napi_value js_install_guard(napi_env env, napi_callback_info info) {
+  (void)info;
+  return make_int(env, guard_install());
+}
+
+// When an environment ends (a worker thread), its guard entries go: their epoch words lie in
+// memories that are about to be freed. The memory itself is left alone: it may be freed already,
+// and its address range handed to someone else.
+static void drop_environment(void* tag) {
+  guard_drop_owner(tag);
+  free(tag);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
+  // A tag of this environment's own (its address is all that matters).
+  void* tag = malloc(1);
+  if (tag == NULL || napi_set_instance_data(env, tag, NULL, NULL) != napi_ok ||
+      napi_add_env_cleanup_hook(env, drop_environment, tag) != napi_ok) {
+    free(tag);
+    napi_throw_error(env, "ENOMEM", "mmf native: cannot register the environment");
+    return NULL;
+  }
   napi_property_descriptor props[] = {
       {"pageSize", NULL, js_page_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"memoryBase", NULL, js_memory_base, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -405,6 +488,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"openBeneathWalk", NULL, js_open_beneath_walk, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openDirectory", NULL, js_open_directory, NULL, NULL, NULL, napi_enumerable, NULL},
       {"closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"guardStats", NULL, js_guard_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setMappingLimit", NULL, js_set_mapping_limit, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"installGuard", NULL, js_install_guard, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,14 +1,48 @@
-// Guards live mappings against SIGBUS from a file truncated under them (see truncation_guard.c).
+// Guards live mappings against SIGBUS from their file (see truncation_guard.c).
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-// Installs the SIGBUS handler once per process; 0 or -errno.
+// Why a mapping faulted: what guard_fault_cause answers.
+enum fault_cause {
+  FAULT_NONE = 0,
+  FAULT_TRUNCATED = 1,  // the page lies past the end of the file: it was truncated under the mapping
+  FAULT_NOSPACE = 2,    // inside the file, on a file system with no free blocks (ENOSPC)
+  FAULT_IO = 3,         // inside the file with room left: the device failed (EIO)
+};
+
+// Installs the SIGBUS handler, or puts it back on top when something replaced it since (a
+// process.on("SIGBUS") listener: libuv installs its own handler, and SIG_DFL when the last
+// listener goes). What it displaces is what a SIGBUS that is not ours goes to. 0 or -errno.
 int guard_install(void);
-// Watches [start, start+len); on a fault there, `epoch` (inside the Wasm memory, may be NULL) is
-// incremented. 0 or -ENOMEM when the table is full.
-int guard_add(uintptr_t start, size_t len, int32_t* epoch);
-// Stops watching the mapping that starts at `start`.
-void guard_remove(uintptr_t start);
-// 1 if the mapping that starts at `start` faulted past the end of its file, 0 if not, -EINVAL if unknown.
-int guard_truncated(uintptr_t start);
+// Watches [start, start+len), which is about to map `fd` from `file_offset`, on behalf of `owner`
+// (the N-API environment). Call before the mmap: from then on a fault there is absorbed, and the
+// file's size tells truncation from other causes; a fault bumps `epoch` (inside the Wasm memory,
+// may be NULL). One descriptor per file (not per mapping) is kept for that. 0, -EDQUOT when the
+// process's mapping budget is used up, or -errno (-EMFILE, -ENFILE: no descriptor for the file).
+int guard_add(uintptr_t start, size_t len, int fd, uint64_t file_offset, int32_t* epoch, const void* owner);
+// Puts zeroed anonymous memory back over the mapping that starts at `start`, then stops watching
+// it; returns once no fault handler can still act on it. 0, -EINVAL if unknown, or the -errno of
+// the restoring mmap (the mapping then stays watched).
+int guard_remove(uintptr_t start);
+// Stops watching every mapping of `owner` without touching memory (its environment is ending).
+void guard_drop_owner(const void* owner);
+// The fault_cause of the mapping that starts at `start`, or -EINVAL if unknown.
+int guard_fault_cause(uintptr_t start);
+// Puts fresh zeroed read-write pages over [from, to): the state of unused Wasm memory, with its
+// flags, so that the range merges back into the memory's area. Async-signal-safe.
+bool guard_zero_fill(uintptr_t from, uintptr_t to);
+// Live mappings the process may hold at once (default: a quarter of vm.max_map_count).
+void guard_set_limit(size_t limit);
+
+struct guard_stats {
+  size_t live;             // mappings watched now
+  size_t limit;            // the process's mapping budget
+  size_t max_map_count;    // vm.max_map_count as read at start (0 if unreadable)
+  size_t files;            // descriptors the guard holds (one per mapped file)
+  uint64_t faults;         // faults absorbed
+  uint64_t retried;        // SIGBUS deliveries sent back to retry the access (see on_sigbus)
+  uint64_t reinstalled;    // times the handler was put back after something replaced it
+};
+void guard_get_stats(struct guard_stats* out);

@@ -133,6 +133,23 @@ export function readHeld(index: i32, at: i64): i32 {
   return new MemoryRegionReader(held[index]).readAt(new Uint8Array(1), at);
 }
 
+/** Closes one held region: 0, or the negated code close() answers (the region's fault, say). */
+export function closeHeldAt(index: i32): i32 {
+  return held[index].close();
+}
+
+/** A reader's readAt of a whole page into a fresh buffer: the count or a negated error code. */
+export function readPageHeld(index: i32, at: i64, pageSize: i32): i32 {
+  return new MemoryRegionReader(held[index]).readAt(new Uint8Array(pageSize), at);
+}
+
+/** A writer's writeAt of a page of `value` bytes: the count or a negated error code. */
+export function writePageHeld(index: i32, at: i64, pageSize: i32, value: u8): i32 {
+  const p = new Uint8Array(pageSize);
+  p.fill(value);
+  return new MemoryRegionWriter(held[index]).writeAt(p, at);
+}
+
 export function closeHeld(): void {
   for (let i = 0; i < held.length; i++) held[i].close();
   held.length = 0;

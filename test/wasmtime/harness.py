@@ -2,6 +2,7 @@
 runs each file in its own process; `run()` runs its tests with unittest and prints the
 "N passed, N failed[, N skipped]" line that test/run.mjs adds up."""
 import atexit
+import contextlib
 import ctypes
 import os
 import random
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import unittest
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "host" / "wasmtime"))
@@ -25,7 +26,7 @@ from mmf_wasmtime.memory import GuestMemory  # noqa: E402
 
 ENGINE = wasmtime.Engine(engine_config())
 RELIABILITY = os.environ.get("MMF_RELIABILITY") == "1"
-EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT = range(1, 10)
+EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT, ENOSPC = range(1, 11)
 MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE = 1, 2, 4, 8
 PAGE = os.sysconf("SC_PAGESIZE")
 
@@ -42,9 +43,9 @@ def module(path: str) -> wasmtime.Module:
 class Guest:
     """An AssemblyScript guest of the build with its own store, linker and MmfHost."""
 
-    def __init__(self, wasm: str, preopens: Optional[dict[str, str]] = None):
+    def __init__(self, wasm: str, preopens: Optional[dict[str, str]] = None, **host_options):
         self.store = wasmtime.Store(ENGINE)
-        self.host = MmfHost(self.store, preopens=preopens)
+        self.host = MmfHost(self.store, preopens=preopens, **host_options)
         linker = wasmtime.Linker(ENGINE)
         self.host.define(linker)
         self.guest = AsGuest(self.store, linker, module(wasm))
@@ -104,6 +105,12 @@ class RawGuest:
         return ctypes.string_at(self._view.base() + at, length)
 
 
+def i32(value: int) -> int:
+    """The i32 a Wasm module passes for `value` (two's complement): addresses at or above 2 GiB."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
 def temp_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="mmf-wasmtime-test-"))
     atexit.register(shutil.rmtree, path, True)
@@ -138,6 +145,36 @@ def maps_of(path) -> list[str]:
     """Lines of /proc/self/maps that name `path`."""
     with open("/proc/self/maps") as maps:
         return [line for line in maps if str(path) in line]
+
+
+def areas() -> int:
+    """Areas (lines of /proc/self/maps) of this process: each mapping is one, up to vm.max_map_count."""
+    with open("/proc/self/maps") as maps:
+        return sum(1 for _ in maps)
+
+
+def mount_unavailable() -> Optional[str]:
+    """Why tmpfs mounts cannot be made here, or None when they can."""
+    if os.geteuid() != 0:
+        return "needs root (mount)"
+    missing = [tool for tool in ("mount", "umount") if shutil.which(tool) is None]
+    return f"{missing[0]} is not installed" if missing else None
+
+
+@contextlib.contextmanager
+def tmpfs(size: int) -> Iterator[Path]:
+    """A fresh tmpfs of `size` bytes at a new folder; unmounted (lazily if something still holds it)
+    and removed in a finally, also when the test fails."""
+    base = tempfile.mkdtemp(prefix="mmf-wasmtime-tmpfs-")
+    mounted = False
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", base], check=True, capture_output=True)
+        mounted = True
+        yield Path(base)
+    finally:
+        if mounted and subprocess.run(["umount", base], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", base], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def python_run(*args: str, env: Optional[dict] = None) -> subprocess.CompletedProcess:

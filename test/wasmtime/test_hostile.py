@@ -22,6 +22,7 @@ h.write_file(DATA, "empty.bin", b"")
 os.symlink(SECRET, DATA / "link-out.bin")
 os.symlink(DIR, DATA / "dir-out")
 os.symlink("/proc/self/mem", DATA / "mem")
+i32 = h.i32
 NAMES = {0: "OK", **{-number: name for name, number in CODES.items()}}
 CALLS = 100_000 if h.RELIABILITY else 10_000  # per memory
 PATHS = [
@@ -29,12 +30,6 @@ PATHS = [
     "/data/link-out.bin", "/data/dir-out/secret.bin", "/data/mem", "/proc/self/mem", str(SECRET), "/data", "/data/",
     "/data/missing", "/data//file.bin", "data/file.bin", "/data/file.bin\0/../../secret.bin", "/data/" + "a/" * 3000,
 ]
-
-
-def i32(value: int) -> int:
-    """The i32 a Wasm module would pass for `value` (two's complement)."""
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 def run_hostile(shared: bool, calls: int, foreign_handle: int, rng: random.Random) -> tuple[dict, int, int, h.RawGuest]:
@@ -124,7 +119,7 @@ def run_hostile(shared: bool, calls: int, foreign_handle: int, rng: random.Rando
                 assert hit in live, "unmapped a range that was no live mapping"
                 live.remove(hit)
         elif op == 8:
-            name = rng.choice(["watch", "truncated", "advise", "touch"])
+            name = rng.choice(["watch", "fault_cause", "truncated", "advise", "touch"])
             if name == "touch":
                 # Loads and stores in mapped pages: of files that open(..., 2) may have truncated (the
                 # guard's work, with the epoch word wherever `watch` last put it), or PROT_READ (a trap).
@@ -138,11 +133,12 @@ def run_hostile(shared: bool, calls: int, foreign_handle: int, rng: random.Rando
                     result, name = 0, "touch (trapped)"
             elif name == "watch":
                 result = g.call("watch", any_i32())
-            elif name == "truncated":
+            elif name in ("fault_cause", "truncated"):
                 a, n = rng.choice(live) if live and rng.randrange(2) == 0 else (addr(), length())
-                result = g.call("truncated", i32(a), i32(n))
-                if result == 1:  # a valid answer: the guard absorbed a fault of this mapping
-                    result, name = 0, "truncated (1)"
+                result = g.call(name, i32(a), i32(n))
+                if result > 0:  # a valid answer: the guard absorbed a fault of this mapping (1, or why: a code)
+                    assert result == 1 if name == "truncated" else result in (h.ETRUNCATED, h.ENOSPC, h.EIO), result
+                    result, name = 0, f"{name} ({result})"
             else:
                 result = g.call("advise", addr(), length(), rng.choice([0, 1, 2, 3, 4, 5, -1]))
         else:

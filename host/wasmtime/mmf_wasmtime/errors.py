@@ -13,6 +13,7 @@ CODES = {
     "EIO": 7,
     "ETRUNCATED": 8,
     "ENOENT": 9,
+    "ENOSPC": 10,
 }
 NAMES = {number: name for name, number in CODES.items()}
 
@@ -25,6 +26,7 @@ _FROM_ERRNO = {
     "EBADF": ("EBADF",),
     "ENOMEM": ("ENOMEM", "EAGAIN", "EMFILE", "ENFILE"),
     "ENOENT": ("ENOENT", "ENOTDIR"),
+    "ENOSPC": ("ENOSPC", "EDQUOT"),
 }
 _CODE_OF_ERRNO = {getattr(errno, e): CODES[name] for name, errnos in _FROM_ERRNO.items() for e in errnos}
 

@@ -4,7 +4,9 @@ memory at its base address. The guest is untrusted: it reaches only the files th
 (preopened folders, granted files), its handles index a table of its own, and every address,
 length and offset is checked here before any system call."""
 import ctypes
+import errno
 import fcntl
+import math
 import os
 import stat
 from collections import Counter
@@ -14,7 +16,7 @@ from typing import Callable, Optional, Union
 import wasmtime
 
 from . import native, paths
-from .errors import GuestError, MmfError, code_from_errno, error_from_code
+from .errors import CODES, GuestError, MmfError, code_from_errno, error_from_code
 from .mappings import MappingSet
 from .memory import GuestMemory, GuestMemoryLike, store_id, store_id_of
 
@@ -39,15 +41,20 @@ IMPORTS = {
     "sync": (("u32", "u32", "i32"), "i32"),
     "advise": (("u32", "u32", "i32"), "i32"),
     "watch": (("u32",), "i32"),
+    "fault_cause": (("u32", "u32"), "i32"),
     "truncated": (("u32", "u32"), "i32"),
 }
 _VALTYPES = {"i32": wasmtime.ValType.i32, "u32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 _EIO = -GuestError("EIO").code
+# The guard's fault causes (1 past the end of the file, 2 no space, 3 I/O error) as ABI codes.
+_FAULT_CODES = [0, CODES["ETRUNCATED"], CODES["ENOSPC"], CODES["EIO"]]
+# Live mappings a guest may hold unless told otherwise (the Node host's maxMappings default).
+DEFAULT_MAX_MAPPINGS = 4096
 
 
 @dataclass(frozen=True)
 class _Mapped:
-    epoch_addr: int  # the word the guard bumps when this mapping faults past the end of its file (-1: none)
+    epoch_addr: int  # the word the guard bumps when this mapping faults (-1: none)
     prot_read: bool  # mapped PROT_READ
 
 
@@ -58,19 +65,31 @@ class _Handle:
 
 
 class MmfHost:
-    """The `mmf` imports for one guest. Use it as a context manager, or call close()."""
+    """The `mmf` imports for one guest. Use it as a context manager, or call close().
 
-    def __init__(self, store: wasmtime.Store, preopens: Optional[dict[str, str]] = None, max_handles: int = 1024):
+    max_handles: most handles the guest may hold open at once. max_mappings: most live mappings
+    it may hold at once (a positive integer or math.inf). Each mapping is an area of the process,
+    and at vm.max_map_count the next allocation anywhere fails (Wasmtime then aborts); the guard
+    also keeps a budget for the whole process (a quarter of vm.max_map_count, MMF_PROCESS_MAPPINGS).
+    Past either, `map` answers ENOMEM and take_refusal() says which limit it was."""
+
+    def __init__(self, store: wasmtime.Store, preopens: Optional[dict[str, str]] = None, max_handles: int = 1024,
+                 max_mappings: Union[int, float] = DEFAULT_MAX_MAPPINGS):
+        if not (max_mappings == math.inf or (type(max_mappings) is int and max_mappings >= 1)):
+            raise MmfError("EINVAL", f"MmfHost: max_mappings must be a positive integer or math.inf, got {max_mappings!r}")
         self._native = native.load()
         self.page_size: int = self._native.page_size
         self._store = store
         self._max_handles = max_handles
+        self._max_mappings = max_mappings
+        self._refusal: Optional[str] = None  # why the last map answered ENOMEM, when a limit was the cause
+        self._owner = self._native.new_owner()  # tags this host's mappings in the guard
         self._memory: Optional[GuestMemory] = None
         self._base = 0
         self._handles: dict[int, _Handle] = {}
         self._next_handle = 1
         self._mappings = MappingSet()
-        self._epoch_addr = -1  # where the guest's truncation epoch word is (-1: it did not say)
+        self._epoch_addr = -1  # where the guest's epoch word is, which a fault bumps (-1: it did not say)
         self._epochs_in_use: Counter[int] = Counter()  # epoch words that live mappings' guards may bump
         self._closed = False
         self._preopens = paths.Preopens(preopens or {})
@@ -127,6 +146,17 @@ class MmfHost:
         return len(self._mappings)
 
     @property
+    def max_mappings(self) -> Union[int, float]:
+        """Most live mappings the guest may hold."""
+        return self._max_mappings
+
+    def take_refusal(self) -> Optional[str]:
+        """Why the last map answered ENOMEM, naming the limit (the guest's budget, the process's,
+        or the system's); None when it did not, or when asked already."""
+        refusal, self._refusal = self._refusal, None
+        return refusal
+
+    @property
     def handle_count(self) -> int:
         """Handles the guest holds."""
         return len(self._handles)
@@ -141,10 +171,9 @@ class MmfHost:
             base = None  # the memory moved: its old pages, our mappings with them, are gone
         self._epochs_in_use.clear()
         for addr, length in self._mappings.drain():
-            if base is None:
-                self._native.forget(self._base + addr)
-            else:
+            if base is not None:
                 self._native.unmap(base + addr, length)
+        self._native.forget_owner(self._owner)  # what is left: the mappings of a memory that is gone
         for handle in self._handles.values():
             os.close(handle.fd)
         self._handles.clear()
@@ -225,6 +254,7 @@ class MmfHost:
         return self._file_info(self._entry(handle).fd)[0]
 
     def _map(self, handle: int, file_offset: int, addr: int, length: int, flags: int) -> int:
+        self._refusal = None
         entry = self._entry(handle)
         base = self._checked_range(addr, length)
         if flags & ~MAP_FLAGS_ALL or self._mappings.overlaps(addr, length):
@@ -239,18 +269,32 @@ class MmfHost:
         # Pages wholly past the end of the file would fault (SIGBUS) on first touch.
         if file_offset + length > -(-size // self.page_size) * self.page_size:
             raise GuestError("ERANGE")
+        if len(self._mappings) >= self._max_mappings:
+            self._refusal = f"this guest holds {len(self._mappings)} live mappings, its budget (max_mappings {self._max_mappings})"
+            raise GuestError("ENOMEM")
         # The guard writes the epoch word from a signal handler: it must never sit in a PROT_READ page,
         # or a truncation would crash the process. A hostile guest can aim it there; it then loses the word.
         prot_read = bool(flags & MAP_READ_ONLY) and not self._holds_epoch_word(addr, length)
         holder = self._mappings.note_at(self._epoch_addr) if self._epoch_addr >= 0 else None
         epoch_addr = -1 if holder is not None and holder.prot_read else self._epoch_addr
         rc = self._native.map(base + addr, length, entry.fd, file_offset, (flags & ~MAP_READ_ONLY) | (MAP_READ_ONLY if prot_read else 0),
-                              base + epoch_addr if epoch_addr >= 0 else None)
+                              base + epoch_addr if epoch_addr >= 0 else None, self._owner)
         if rc < 0:
-            return code_from_errno(-rc)
+            self._refusal = self._describe_refusal(-rc)
+            return -CODES["ENOMEM"] if rc == -errno.EDQUOT else code_from_errno(-rc)
         self._mappings.add(addr, length, _Mapped(epoch_addr, prot_read))
         self._epochs_in_use[epoch_addr] += 1
         return 0
+
+    def _describe_refusal(self, err: int) -> Optional[str]:
+        """The limit behind a failed native map, for take_refusal(); None when it was none of them."""
+        if err not in (errno.EDQUOT, errno.ENOMEM):
+            return None
+        stats = self._native.guard_stats()
+        kernel = f"vm.max_map_count is {stats.max_map_count or 'unknown'}"
+        if err == errno.EDQUOT:
+            return f"the process holds {stats.live} live mappings, its budget (a quarter of vm.max_map_count, or MMF_PROCESS_MAPPINGS: {stats.limit}; {kernel})"
+        return f"the system refused the mapping (mmap ENOMEM: out of memory, or of areas: {kernel})"
 
     def _holds_epoch_word(self, addr: int, length: int) -> bool:
         """Whether [addr, addr+length) holds the epoch word or one that a live mapping's guard may bump."""
@@ -283,16 +327,22 @@ class MmfHost:
         return code_from_errno(-rc) if rc < 0 else 0
 
     def _watch(self, epoch_addr: int) -> int:
-        """The guest names an aligned i32 in its memory that a SIGBUS from a truncated file bumps."""
+        """The guest names an aligned i32 in its memory (any unsigned address) that a fault of its mappings bumps."""
         _, size = self._current()
         if epoch_addr % 4 or epoch_addr + 4 > size:
             raise GuestError("EINVAL")
         self._epoch_addr = epoch_addr
         return 0
 
+    def _fault_cause(self, addr: int, length: int) -> int:
+        """0 if the live mapping [addr, addr+length) never faulted, else the ABI code of why: ETRUNCATED, ENOSPC, EIO."""
+        rc = self._native.fault_cause(self._inside_mapping(addr, length) + addr)
+        return code_from_errno(-rc) if rc < 0 else _FAULT_CODES[rc] if rc < len(_FAULT_CODES) else CODES["EIO"]
+
     def _truncated(self, addr: int, length: int) -> int:
-        rc = self._native.truncated(self._inside_mapping(addr, length) + addr)
-        return code_from_errno(-rc) if rc < 0 else rc
+        """ABI version 1: 1 for a fault of any cause (an old guest then reports ETRUNCATED: an error, if not the right one)."""
+        cause = self._fault_cause(addr, length)
+        return cause if cause < 0 else min(cause, 1)
 
     def _open(self, path_ptr: int, path_len: int, mode: int) -> int:
         base, size = self._current()

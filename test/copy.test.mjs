@@ -1,0 +1,147 @@
+// `mmf copy` validates before it destroys and checks after it copies (issue 9, item 2): a source
+// that is not a regular file, a source truncated during the copy, a destination that runs out of
+// space: exit 1 with one line on stderr, the destination untouched, no temporary file left.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { createMmf } from "../build/host/index.js";
+import { copyFile } from "../build/host/copy.js";
+import { backend, pattern, readBytes, root, tempDir, writeFile } from "./helpers.mjs";
+import { mountUnavailable, withExt4, withTmpfs } from "./mounts.mjs";
+
+const dir = tempDir();
+const cli = join(root, "build/host/cli.js");
+// A timeout: a FIFO opened for reading blocks until a writer comes, and must not hang the copy.
+const mmf = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 20_000, env: { ...process.env, MMF_BACKEND: backend } });
+const MiB = 2 ** 20;
+const unavailable = mountUnavailable();
+const OLD = new TextEncoder().encode("the destination as it was\n");
+
+/** Asserts a failed run: exit 1, one line on stderr matching `message`, the destination and its folder as they were. */
+function assertRefused(run, message, dst, folderBefore) {
+  assert.is(run.status, 1, `exit status ${run.status} ${run.signal ?? ""}: ${run.stderr}`);
+  assert.is(run.stdout, "", "no 'copied' line");
+  const lines = run.stderr.trim().split("\n");
+  assert.is(lines.length, 1, run.stderr);
+  assert.match(lines[0], message);
+  assert.equal(readBytes(dst), OLD, "the destination is untouched");
+  assert.equal(readdirSync(join(dst, "..")).sort(), folderBefore, "no temporary file left");
+}
+
+test("a source that is not a regular file is refused before anything is written: directory, device, procfs file, FIFO, socket", async () => {
+  const folder = join(dir, "sources");
+  mkdirSync(folder);
+  spawnSync("mkfifo", [join(folder, "fifo")]);
+  const server = createServer();
+  await new Promise((resolve) => server.listen(join(folder, "socket"), resolve));
+  const dst = writeFile(dir, "kept.bin", OLD);
+  const before = readdirSync(dir).sort();
+  try {
+    for (const [src, kind] of [
+      [folder, "a directory, not a regular file"], ["/dev/zero", "a character device, not a regular file"],
+      ["/proc/self/status", "a procfs file, whose size is not its content"],
+      [join(folder, "fifo"), "a FIFO, not a regular file"], [join(folder, "socket"), "a socket, not a regular file"],
+    ]) {
+      assertRefused(mmf("copy", src, dst), new RegExp(`^mmf: copy: source ${src} is ${kind} \\(EINVAL\\)$`), dst, before);
+    }
+    // A destination that is not a regular file is never replaced either.
+    const src = writeFile(dir, "small.bin", pattern(10_000, 3));
+    const run = mmf("copy", src, "/dev/null");
+    assert.is(run.status, 1);
+    assert.match(run.stderr, /destination \/dev\/null is a character device/);
+    assert.ok(statSync("/dev/null").isCharacterDevice());
+  } finally {
+    server.close();
+  }
+});
+
+test("an existing destination is replaced only at the end, keeping its mode", () => {
+  const src = writeFile(dir, "mode-src.bin", pattern(3 * MiB + 5, 4));
+  const dst = writeFile(dir, "mode-dst.bin", OLD);
+  chmodSync(dst, 0o640);
+  const run = mmf("copy", src, dst, "--window", "1");
+  assert.is(run.status, 0, run.stderr);
+  assert.equal(readBytes(dst), readBytes(src));
+  assert.is(statSync(dst).mode & 0o777, 0o640);
+});
+
+test("a source truncated during the copy: an error, never 'copied', the destination untouched", () => {
+  const size = 8 * MiB;
+  const m = createMmf();
+  // Between windows (the next window is past the new end), and after the last one (only the final
+  // size check can tell).
+  for (const [label, when, to] of [["between windows", 1, 3 * MiB + 100], ["after the last window", 8, 5 * MiB]]) {
+    const src = writeFile(dir, "shrinking.bin", pattern(size, 5));
+    const dst = writeFile(dir, "shrinking-dst.bin", OLD);
+    const before = readdirSync(dir).sort();
+    let calls = 0;
+    let error;
+    try {
+      copyFile(m, src, dst, { windowBytes: MiB, onProgress: () => ++calls === when && truncateSync(src, to) });
+    } catch (err) {
+      error = err;
+    }
+    assert.ok(error?.name === "MmfError", `${label}: ${error}`);
+    assert.match(error.message, /source .* changed/);
+    assert.equal(readBytes(dst), OLD, label);
+    assert.equal(readdirSync(dir).sort(), before, `${label}: no temporary file left`);
+    console.log(`  ${label}: ${error.message}`);
+  }
+});
+
+test("a source truncated by another thread while a window is mapped: an error, the destination untouched", async () => {
+  const size = 256 * MiB;
+  const src = writeFile(dir, "raced.bin", pattern(size, 6));
+  const dst = writeFile(dir, "raced-dst.bin", OLD);
+  const before = readdirSync(dir).sort();
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(`
+    const { workerData } = require("node:worker_threads");
+    const { truncateSync } = require("node:fs");
+    Atomics.wait(workerData.signal, 0, 0);
+    truncateSync(workerData.src, 1024 * 1024);`, { eval: true, workerData: { signal, src } });
+  const exited = new Promise((resolve) => worker.once("exit", resolve));
+  let error;
+  try {
+    copyFile(createMmf(), src, dst, {
+      windowBytes: 64 * MiB,
+      onProgress: () => {
+        Atomics.store(signal, 0, 1);
+        Atomics.notify(signal, 0);
+      },
+    });
+  } catch (err) {
+    error = err;
+  }
+  await exited;
+  assert.ok(error?.name === "MmfError", String(error));
+  assert.equal(readBytes(dst), OLD);
+  assert.equal(readdirSync(dir).sort(), before, "no temporary file left");
+  console.log(`  ${error.code}: ${error.message}`);
+});
+
+for (const [name, mount] of [["tmpfs of 1 MiB", (fn) => withTmpfs(MiB, fn)], ["ext4 of 8 MiB on a loop device", (fn) => withExt4(8 * MiB, ({ dir: d }) => fn(d))]]) {
+  const title = `a destination on a full ${name}: exit 1 with ENOSPC, the destination untouched, no temporary file left`;
+  if (unavailable) {
+    console.log(`  skipped (${unavailable}): ${title}`);
+    test.skip(title, () => {});
+    continue;
+  }
+  test(title, async () => {
+    const src = writeFile(dir, "big-src.bin", pattern(12 * MiB, 7));
+    await mount(async (mounted) => {
+      const dst = join(mounted, "dst.bin");
+      writeFileSync(dst, OLD);
+      const before = readdirSync(mounted).sort();
+      const run = mmf("copy", src, dst, "--window", "1");
+      assertRefused(run, /^mmf: copy: .*ENOSPC/, dst, before);
+      console.log(`  ${run.stderr.trim()}`);
+    });
+  });
+}
+
+test.run();
