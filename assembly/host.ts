@@ -32,6 +32,7 @@ export function host_file_size(handle: i32): i64 {
 /** Bits of host_map's flags. */
 export const MAP_SHARED: i32 = 1; // writes reach the file (else private copy-on-write)
 export const MAP_POPULATE: i32 = 2; // fault every page in now
+export const MAP_READ_ONLY: i32 = 4; // no store will come: a host may map the pages PROT_READ
 
 /** Maps `len` bytes of the file at `fileOffset` over [addr, addr+len), with MAP_* flags. */
 export function host_map(handle: i32, fileOffset: i64, addr: usize, len: usize, flags: i32): i32 {

@@ -7,7 +7,7 @@
 
 import { EACCES, ECLOSED, EINVAL, EIO, ENOMEM, ENOSPC, ERANGE, ETRUNCATED } from "./errors";
 import {
-  host_advise, host_fault_cause, host_file_size, host_map, host_page_size, host_sync, host_unmap, host_watch, MAP_POPULATE, MAP_SHARED,
+  host_advise, host_fault_cause, host_file_size, host_map, host_page_size, host_sync, host_unmap, host_watch, MAP_POPULATE, MAP_READ_ONLY, MAP_SHARED,
 } from "./host";
 import { allowsWrites, isValidMode, mapsShared, MEM_READWRITE, REGION_POPULATE } from "./modes";
 import { getPageShift, getPageSize, pageOffsetOf, pagesFor, setPageSize } from "./pages";
@@ -184,7 +184,8 @@ export function openRegion(handle: i32, mode: i32, offset: i64, size: i64, optio
       dropRecord(<u32>index);
       return -ENOMEM;
     }
-    const flags = (mapsShared(mode) ? MAP_SHARED : 0) | ((options & REGION_POPULATE) != 0 ? MAP_POPULATE : 0);
+    const flags = (mapsShared(mode) ? MAP_SHARED : 0) | ((options & REGION_POPULATE) != 0 ? MAP_POPULATE : 0) |
+      (allowsWrites(mode) ? 0 : MAP_READ_ONLY);
     const mapped = host_map(handle, offset - <i64>pageOff, addr, <usize>pages << getPageShift(), flags);
     if (mapped < 0) {
       releasePages(addr, pages);

@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { randomFillSync } from "node:crypto";
 import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../build/host/index.js";
-import { copyInGuest, mmfGuest, wasiGuest } from "./setups.mjs";
+import { copyInGuest, lineCountGuest, mmfGuest, wasiGuest } from "./setups.mjs";
+import { wasmtimeLibraryBuilt, wasmtimePython } from "../test/wasmtime-python.mjs";
 import { interleavedMedians, medianMs } from "./measure.mjs";
 import { printTable, printTargets, writeOutputs } from "./report.mjs";
 
@@ -47,6 +48,17 @@ try {
   warm(file, SIZE);
   console.log(`wasm-mmf benchmark: ${SIZE / MiB} MiB warm file, medians of ${RUNS} runs, ${READS} random reads\n`);
 
+  // The Wasmtime host (host/wasmtime/), when its Python and library are there: one measurement per
+  // process (bench/wasmtime_host.py times itself), in turn with the Node variants, as the C scan.
+  const python = wasmtimePython();
+  const wasmtimeSkip = python.skip ?? (wasmtimeLibraryBuilt() ? undefined : "build/wasmtime/libmmf_wasmtime.so is missing (npm run build:wasmtime)");
+  if (wasmtimeSkip) console.log(`Wasmtime host: not measured: ${wasmtimeSkip}\n`);
+  const wasmtimeHost = (measure, amount) => ({
+    fn: () => Number(execFileSync(python.python, [fileURLToPath(new URL("wasmtime_host.py", import.meta.url)), measure, file, String(amount)], { encoding: "utf8" })),
+    selfTimed: true,
+  });
+  const withWasmtime = (variants) => (wasmtimeSkip ? {} : variants);
+
   const native = await mmfGuest(file, "native");
   const emulated = await mmfGuest(file, "emulated");
   const wasi = await wasiGuest(file);
@@ -57,6 +69,7 @@ try {
   for (const [name, guest] of [["native", native], ["emulated", emulated], ["wasi", wasi]]) {
     ready[name] = row(`ready to use: ${name}`, await medianMs(RUNS, () => guest.exports.readByte(guest.map(SIZE) + last), { teardown: () => guest.unmap() }));
   }
+  if (!wasmtimeSkip) ready.wasmtime = row("ready to use: Wasmtime host", (await interleavedMedians(RUNS, { w: wasmtimeHost("ready", SIZE) })).w);
   ready.copyIn = row("ready to use: copy-in (fs.readSync)", await medianMs(RUNS, (g) => g.exports.readByte(g.map(SIZE) + last), {
     setup: () => copyInGuest(file), teardown: (g) => g.dispose(),
   }));
@@ -83,6 +96,7 @@ try {
       nativeSimdPopulate: wasmScan(native, "sumV128", true),
       emulated: wasmScan(emulated, "sumU64"),
       wasi: wasmScan(wasi, "sumU64"),
+      ...withWasmtime({ wasmtime: wasmtimeHost("sumU64", bytes), wasmtimeSimd: wasmtimeHost("sumV128", bytes) }),
     });
     native.exports.setMapOptions(false, -1);
     scan[bytes] = m;
@@ -92,10 +106,25 @@ try {
     row(`full scan ${label}: native, populate`, m.nativePopulate);
     row(`full scan ${label}: native, v128`, m.nativeSimd);
     row(`full scan ${label}: native, v128, populate`, m.nativeSimdPopulate);
+    if (!wasmtimeSkip) {
+      row(`full scan ${label}: Wasmtime host`, m.wasmtime);
+      row(`full scan ${label}: Wasmtime host, v128`, m.wasmtimeSimd);
+    }
     row(`full scan ${label}: emulated`, m.emulated);
     row(`full scan ${label}: wasi fd_pread`, m.wasi);
     scan[bytes].copyIn = row(`full scan ${label}: copy-in`, await medianMs(RUNS, (g) => g.exports.sumU64(g.map(bytes), bytes), { setup: () => copyInGuest(file), teardown: (g) => g.dispose() }));
   }
+
+  // Line count: the line-count example's guest (open, map 256 MiB windows, count with v128) on each host.
+  const lineCounter = await lineCountGuest(file);
+  lineCounter.count(256); // grows the guest's memory, as the Wasmtime run's untimed first count does
+  const lines = await interleavedMedians(RUNS, {
+    node: { fn: () => lineCounter.count(256) },
+    ...withWasmtime({ wasmtime: wasmtimeHost("lines", 256) }),
+  });
+  lineCounter.dispose();
+  row(`line count ${SIZE / MiB} MiB: Node host`, lines.node);
+  if (!wasmtimeSkip) row(`line count ${SIZE / MiB} MiB: Wasmtime host`, lines.wasmtime);
 
   // 3. Random reads of 64 bytes.
   const addr = native.map(SIZE);

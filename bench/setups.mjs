@@ -7,6 +7,7 @@ import { instantiate } from "@assemblyscript/loader";
 import { MmfHost } from "../build/host/index.js";
 
 const guestWasm = readFileSync(new URL("../build/bench/guest.wasm", import.meta.url));
+const lineCountWasm = readFileSync(new URL("../build/examples/line-count.wasm", import.meta.url));
 const guestWasiWasm = readFileSync(new URL("../build/bench/guest-wasi.wasm", import.meta.url));
 
 /** The guest on an MmfHost: "native" maps the file's pages, "emulated" copies them. */
@@ -19,6 +20,18 @@ export async function mmfGuest(path, backend) {
     exports,
     map: (size, writable = false) => exports.mapHandle(handle, writable, 0n, BigInt(size)) >>> 0,
     unmap: () => exports.closeRegion(),
+    dispose: () => host.close(),
+  };
+}
+
+/** The line-count example's guest on an MmfHost with the file's folder preopened: count(windowMiB) -> lines. */
+export async function lineCountGuest(path) {
+  const host = new MmfHost({ preopens: { "/data": dirname(path) } });
+  const { instance, exports } = await instantiate(lineCountWasm, { mmf: host.imports });
+  host.attach(instance);
+  const guestPath = exports.__pin(exports.__newString(`/data/${basename(path)}`));
+  return {
+    count: (windowMiB) => exports.countLines(guestPath, BigInt(windowMiB) << 20n),
     dispose: () => host.close(),
   };
 }

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
 import { codeFromErrno, errorFromCode, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
-import { MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
+import { MAP_FLAG_READ_ONLY, MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
 import { checkedFd, openRegularFile } from "./mapped-file.js";
 
 const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM, ETRUNCATED, ENOSPC } = ErrorCodes;
@@ -342,7 +342,8 @@ export class MmfHost {
       this.#refusal = `this guest holds ${this.#mappings.size} live mappings, its budget (maxMappings ${this.#maxMappings})`;
       throw new HostError(ENOMEM);
     }
-    const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), flags, this.#epochAddr);
+    // READ_ONLY is a promise the pages cannot hold here (see MAP_FLAG_READ_ONLY): the backends never see it.
+    const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), flags & ~MAP_FLAG_READ_ONLY, this.#epochAddr);
     if (rc < 0) {
       this.#refusal = describeMapRefusal(this.#native, rc);
       return rc === -osConstants.errno.EDQUOT ? -ENOMEM : codeFromErrno(rc);

@@ -1,11 +1,13 @@
 // Runs every test/*.test.mjs in its own Node process (a crash fails only its file), once per
-// backend (native, then emulated; MMF_BACKENDS=native narrows it), then the WASI suite, and
-// prints the summed `N passed, N failed, N skipped` line. Extra arguments select files by
-// substring; --long runs the long reliability versions (MMF_RELIABILITY=1).
+// backend (native, then emulated; MMF_BACKENDS=native narrows it), then the Wasmtime host's
+// Python suites (test/wasmtime/test_*.py, one process each) and the WASI suite, and prints the
+// summed `N passed, N failed, N skipped` line; what could not run is said just before it.
+// Extra arguments select files by substring; --long runs the long reliability versions (MMF_RELIABILITY=1).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { wasmtimeLibraryBuilt, wasmtimePython } from "./wasmtime-python.mjs";
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -51,25 +53,56 @@ for (const backend of backends) {
     }
   }
 }
-// The AssemblyScript suite as a WASI command, under two WASI implementations; each prints its own
-// "N passed, N failed". node:wasi runs with --no-turbo-fast-api-calls (see node-wasi.mjs).
-const wasiRuns = [
-  ["node:wasi", ["--no-turbo-fast-api-calls", "--no-warnings", join(dir, "wasi/node-wasi.mjs")]],
-  ["browser_wasi_shim", [join(dir, "wasi/browser-shim.mjs")]],
-];
-for (const [name, args] of filters.length === 0 || filters.some((f) => "wasi".includes(f)) ? wasiRuns : []) {
-  const child = spawnSync(process.execPath, args, { encoding: "utf8" });
-  process.stdout.write(`\n== WASI suite under ${name}\n${child.stdout}${child.stderr}`);
-  const m = child.stdout.match(/^(\d+) passed, (\d+) failed$/m);
+const notRun = [];
+
+/** Adds up a child that prints its own "N passed, N failed[, N skipped]" line (WASI suite, Python suites). */
+function countPlain(name, child) {
+  process.stdout.write(`\n== ${name}\n${child.stdout}${child.stderr}`);
+  const m = child.stdout.match(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m);
+  skipped += m ? Number(m[3] ?? 0) : 0;
   if (child.status === 0 && m) {
     passed += Number(m[1]);
     failed += Number(m[2]);
   } else {
-    process.stdout.write(`!! WASI suite under ${name}: ${child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`}\n`);
+    process.stdout.write(`!! ${name}: ${child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`}\n`);
     passed += m ? Number(m[1]) : 0;
     failed += m ? Math.max(1, Number(m[2])) : 1;
   }
 }
 
+// The Wasmtime host (host/wasmtime/): Python suites, each in its own process, once (the Node
+// backend does not concern them).
+const pythonSuites = readdirSync(join(dir, "wasmtime"))
+  .filter((f) => /^test_.*\.py$/.test(f))
+  .filter((f) => filters.length === 0 || filters.some((s) => `wasmtime/${f}`.includes(s)))
+  .sort();
+if (pythonSuites.length > 0) {
+  const python = wasmtimePython();
+  const missing = python.skip ?? (wasmtimeLibraryBuilt() ? undefined : "build/wasmtime/libmmf_wasmtime.so is missing (`npm run build:wasmtime`, needs a C compiler)");
+  if (missing) notRun.push(`the Wasmtime host suites (${pythonSuites.join(", ")}): ${missing}`);
+  for (const file of missing ? [] : pythonSuites) {
+    const child = spawnSync(python.python, [join(dir, "wasmtime", file)], {
+      env: { ...process.env, NO_COLOR: "1", ...(long ? { MMF_RELIABILITY: "1" } : {}) },
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    countPlain(`wasmtime/${file} [Wasmtime host, wasmtime-py ${python.version}]`, child);
+  }
+}
+
+// The AssemblyScript suite as a WASI command, under three WASI implementations; each prints its own
+// "N passed, N failed". node:wasi runs with --no-turbo-fast-api-calls (see node-wasi.mjs).
+const wasiRuns = [
+  ["node:wasi", ["--no-turbo-fast-api-calls", "--no-warnings", join(dir, "wasi/node-wasi.mjs")]],
+  ["browser_wasi_shim", [join(dir, "wasi/browser-shim.mjs")]],
+  ["Wasmtime", [join(dir, "wasi/wasmtime.mjs")]],
+];
+for (const [name, args] of filters.length === 0 || filters.some((f) => "wasi".includes(f)) ? wasiRuns : []) {
+  const child = spawnSync(process.execPath, args, { encoding: "utf8" });
+  if (child.status === 0 && /SKIPPED/.test(child.stdout)) notRun.push(`the WASI suite under ${name}: ${child.stdout.trim()}`);
+  else countPlain(`WASI suite under ${name}`, child);
+}
+
+for (const note of notRun) console.log(`\nNOT RUN (skipped, not passed): ${note}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
