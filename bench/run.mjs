@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { randomFillSync } from "node:crypto";
-import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../build/host/index.js";
+import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
 import { copyInGuest, mmfGuest, wasiGuest } from "./setups.mjs";
 import { interleavedMedians, medianMs } from "./measure.mjs";
 import { printTable, printTargets, writeOutputs } from "./report.mjs";

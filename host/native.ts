@@ -12,7 +12,7 @@ let loaded: NativeHelper | undefined;
 /** The native helper; throws if it was not built. */
 export function nativeHelper(): NativeHelper {
   if (!loaded) {
-    const binding = createRequire(import.meta.url)("../Release/mmf_native.node") as Omit<NativeHelper, "name">;
+    const binding = createRequire(import.meta.url)("../../build/Release/mmf_native.node") as Omit<NativeHelper, "name">;
     loaded = { ...binding, name: "native" };
   }
   return loaded;

@@ -8,7 +8,7 @@ import { pattern, readBytes, root, sparseFile, tempDir, writeFile } from "./help
 import { openSync, readSync, closeSync } from "node:fs";
 
 const dir = tempDir();
-const cli = join(root, "build/host/cli.js");
+const cli = join(root, "dist/host/cli.js");
 const mmf = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
 
 function readAt(path, offset, length) {

@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { MmfHost, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../build/host/index.js";
+import { MmfHost, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { countLines } from "../examples/line-count/host.mjs";
 import { backend, loadGuest, mapsOf, openFds, pattern, readBytes, realMappingTest, sparseFile, tempDir, writeFile } from "./helpers.mjs";
 
@@ -100,7 +100,7 @@ test("paths resolve inside a preopen only: no .., absolute path, symlink or magi
 });
 
 realMappingTest(test, "the native component walk (openat2's stand-in) refuses every symlink and ..", async () => {
-  const { nativeHelper } = await import("../build/host/native.js");
+  const { nativeHelper } = await import("../dist/host/native.js");
   const native = nativeHelper();
   const dirfd = native.openDirectory(data);
   const ok = native.openBeneathWalk(dirfd, "sub/inner.bin", 0);

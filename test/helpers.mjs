@@ -69,12 +69,12 @@ export function throwsCode(fn, code) {
   assert.unreachable(`expected MmfError ${code} from ${fn}`);
 }
 
-/** Instantiates build/test-guests/NAME.wasm with a fresh MmfHost; returns { host, exports }. */
+/** Instantiates dist/test-guests/NAME.wasm with a fresh MmfHost; returns { host, exports }. */
 export async function loadGuest(name, hostOptions = {}) {
   const { instantiate } = await import("@assemblyscript/loader");
-  const { MmfHost } = await import("../build/host/index.js");
+  const { MmfHost } = await import("../dist/host/index.js");
   const host = new MmfHost(hostOptions);
-  const wasm = readFileSync(new URL(`../build/test-guests/${name}.wasm`, import.meta.url));
+  const wasm = readFileSync(new URL(`../dist/test-guests/${name}.wasm`, import.meta.url));
   const { instance, exports } = await instantiate(wasm, { mmf: host.imports });
   host.attach(instance);
   /** Calls an export with string arguments passed as guest strings. */

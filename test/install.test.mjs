@@ -9,7 +9,7 @@ import { root, tempDir } from "./helpers.mjs";
 
 test("the install step tolerates a missing compiler, and `npm start` falls back to the emulated backend", () => {
   const copy = join(tempDir(), "pkg");
-  for (const part of ["package.json", "binding.gyp", "host", "assembly", "scripts", "build/mmf.wasm", "build/host"]) {
+  for (const part of ["package.json", "binding.gyp", "host", "assembly", "scripts", "dist/mmf.wasm", "dist/host"]) {
     cpSync(join(root, part), join(copy, part), { recursive: true });
   }
   symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, MEM_READWRITE } from "../build/host/index.js";
+import { createMmf, openFile, MEM_READWRITE } from "../dist/host/index.js";
 import { readBytes, realMappingTest, root, tempDir, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, useMemoryRegion, MmfError,
   MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, newMemoryRegion, stats,
-} from "../build/host/index.js";
+} from "../dist/host/index.js";
 import { pattern, readBytes, realMappingTest, tempDir, throwsCode, writeFile, sparseFile } from "./helpers.mjs";
 
 const MODES = { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE };

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { truncateSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../build/host/index.js";
+import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { loadGuest, realMappingTest, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
@@ -85,7 +85,7 @@ realMappingTest(test, "in a worker thread", async () => {
       region.close();
       parentPort.postMessage({ byte, code });
     }, (e) => parentPort.postMessage({ error: e.message }));`;
-  const module = new URL("../build/host/index.js", import.meta.url).href;
+  const module = new URL("../dist/host/index.js", import.meta.url).href;
   const result = await new Promise((resolve, reject) => {
     const w = new Worker(script, { eval: true, workerData: { module, path } });
     w.once("message", resolve);
@@ -96,7 +96,7 @@ realMappingTest(test, "in a worker thread", async () => {
 
 realMappingTest(test, "a SIGBUS that is not ours keeps its old behaviour: the earlier handler, or the default", () => {
   const prelude = `
-    import { createMmf, openFile, MEM_READ_ONLY } from "${root}build/host/index.js";
+    import { createMmf, openFile, MEM_READ_ONLY } from "${root}dist/host/index.js";
     import { writeFileSync } from "node:fs";
     writeFileSync("${dir}/own.bin", new Uint8Array(4096));
     createMmf().newMemoryRegion(openFile("${dir}/own.bin"), MEM_READ_ONLY); // installs the guard`;
