@@ -1,5 +1,8 @@
-// Loads the N-API helper built by node-gyp (build/Release/mmf_native.node).
+// Loads the N-API helper through node-gyp-build: a local build (build/Release, e.g. after
+// `npm rebuild` or `node-gyp rebuild`) first, else the prebuilt binary shipped for this platform
+// (prebuilds/<platform>-<arch>/wasm-mmf.<libc>.node). N-API is ABI-stable: one binary serves every Node.
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import type { Backend } from "./backend.js";
 
 export interface NativeHelper extends Backend {
@@ -7,12 +10,17 @@ export interface NativeHelper extends Backend {
   openBeneathWalk(dirfd: number, path: string, mode: number): number;
 }
 
+/** The package root: dist/host/ is two levels down. */
+const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
+
 let loaded: NativeHelper | undefined;
 
-/** The native helper; throws if it was not built. */
+/** The native helper; throws if no build or prebuild loads here. */
 export function nativeHelper(): NativeHelper {
   if (!loaded) {
-    const binding = createRequire(import.meta.url)("../../build/Release/mmf_native.node") as Omit<NativeHelper, "name">;
+    const require = createRequire(import.meta.url);
+    const load = require("node-gyp-build") as (dir: string) => unknown;
+    const binding = load(packageRoot) as Omit<NativeHelper, "name">;
     loaded = { ...binding, name: "native" };
   }
   return loaded;

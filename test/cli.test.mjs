@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { pattern, readBytes, root, sparseFile, tempDir, writeFile } from "./helpers.mjs";
+import { backend, pattern, readBytes, root, sparseFile, tempDir, writeFile } from "./helpers.mjs";
 import { openSync, readSync, closeSync } from "node:fs";
 
 const dir = tempDir();
@@ -75,7 +75,13 @@ test("errors print one line on stderr, no stack trace, and exit non-zero", () =>
 test("npm start runs the demo: maps, copies and verifies the sample", () => {
   const run = spawnSync("npm", ["start", "--silent"], { cwd: root, encoding: "utf8" });
   assert.is(run.status, 0, run.stderr);
-  assert.match(run.stdout, /zero-copy: the view is the Wasm memory itself/);
+  if (backend === "native") {
+    assert.match(run.stdout, /backend: native/);
+    assert.match(run.stdout, /zero-copy: the view is the Wasm memory itself/);
+  } else {
+    assert.match(run.stdout, /backend: emulated .*NOT zero-copy/);
+    assert.not.match(run.stdout, /zero-copy: the view/);
+  }
   assert.match(run.stdout, /verified: the copy's sha256/);
   assert.match(run.stdout, /live regions now: 0/);
 });
