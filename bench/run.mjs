@@ -13,6 +13,10 @@ import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_O
 import { copyInGuest, mmfGuest, wasiGuest } from "./setups.mjs";
 import { interleavedMedians, medianMs } from "./measure.mjs";
 import { printTable, printTargets, writeOutputs } from "./report.mjs";
+import { rerunWithWasiGuard } from "../scripts/wasi-guard.mjs";
+
+// The WASI comparison runs node:wasi, which needs a guard flag on Node < 24.
+rerunWithWasiGuard();
 
 const { values } = parseArgs({ options: { size: { type: "string", default: "1024" }, runs: { type: "string", default: "5" }, reads: { type: "string", default: "1000000" } } });
 const MiB = 2 ** 20;

@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { backend, pattern, readBytes, root, tempDir, writeFile } from "./helpers.mjs";
+import { backend, pattern, readBytes, root, tempDir, testNode, writeFile } from "./helpers.mjs";
 import { plannedWrites } from "./fixtures/writes.mjs";
 
 const dir = tempDir();
@@ -15,7 +15,7 @@ const writer = join(root, "test/fixtures/writer.mjs");
 /** Runs one writer to "done", then SIGKILLs it (unless it exits by itself); returns its exit. */
 function runWriter(path, seed, count, end) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, path, String(seed), String(count), end], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(testNode.file, [...testNode.args, writer, path, String(seed), String(count), end], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => {

@@ -1,11 +1,15 @@
 // Runs every test/*.test.mjs in its own Node process (a crash fails only its file), once per
 // backend (native, then emulated; MMF_BACKENDS=native narrows it), then the WASI suite, and
 // prints the summed `N passed, N failed, N skipped` line. Extra arguments select files by
-// substring; --long runs the long reliability versions (MMF_RELIABILITY=1).
+// substring; --long runs the long reliability versions (MMF_RELIABILITY=1). MMF_TEST_NODE (a JSON
+// array, e.g. ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", "/path/to/node"]) is the command
+// that runs the suites instead of this Node (the arm64 prebuild's tests use it).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { wasiGuardFlags } from "../scripts/wasi-guard.mjs";
+import { testNode } from "./helpers.mjs";
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -25,7 +29,7 @@ let skipped = 0;
 for (const backend of backends) {
   for (const file of files) {
     if (backendIndependent.has(file) && backend !== backends[0]) continue;
-    const child = spawnSync(process.execPath, ["--expose-gc", join(dir, file)], {
+    const child = spawnSync(testNode.file, [...testNode.args, "--expose-gc", join(dir, file)], {
       env: { ...process.env, MMF_BACKEND: backend, NO_COLOR: "1", FORCE_COLOR: "0", ...(long ? { MMF_RELIABILITY: "1" } : {}) },
       encoding: "utf8",
       maxBuffer: 64 * 1024 * 1024,
@@ -52,13 +56,13 @@ for (const backend of backends) {
   }
 }
 // The AssemblyScript suite as a WASI command, under two WASI implementations; each prints its own
-// "N passed, N failed". node:wasi runs with --no-turbo-fast-api-calls (see node-wasi.mjs).
+// "N passed, N failed". node:wasi runs with the guard flag on Node < 24 (scripts/wasi-guard.mjs).
 const wasiRuns = [
-  ["node:wasi", ["--no-turbo-fast-api-calls", "--no-warnings", join(dir, "wasi/node-wasi.mjs")]],
+  ["node:wasi", [...wasiGuardFlags(testNode.version()), "--no-warnings", join(dir, "wasi/node-wasi.mjs")]],
   ["browser_wasi_shim", [join(dir, "wasi/browser-shim.mjs")]],
 ];
 for (const [name, args] of filters.length === 0 || filters.some((f) => "wasi".includes(f)) ? wasiRuns : []) {
-  const child = spawnSync(process.execPath, args, { encoding: "utf8" });
+  const child = spawnSync(testNode.file, [...testNode.args, ...args], { encoding: "utf8" });
   process.stdout.write(`\n== WASI suite under ${name}\n${child.stdout}${child.stderr}`);
   const m = child.stdout.match(/^(\d+) passed, (\d+) failed$/m);
   if (child.status === 0 && m) {

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { truncateSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
-import { loadGuest, realMappingTest, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { loadGuest, realMappingTest, root, tempDir, testNode, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
 const PAGE = 4096;
@@ -100,14 +100,14 @@ realMappingTest(test, "a SIGBUS that is not ours keeps its old behaviour: the ea
     import { writeFileSync } from "node:fs";
     writeFileSync("${dir}/own.bin", new Uint8Array(4096));
     createMmf().newMemoryRegion(openFile("${dir}/own.bin"), MEM_READ_ONLY); // installs the guard`;
-  const withHandler = spawnSync(process.execPath, ["--input-type=module", "-e", `
+  const withHandler = spawnSync(testNode.file, [...testNode.args, "--input-type=module", "-e", `
     process.on("SIGBUS", () => { console.log("earlier handler"); process.exit(0); });
     ${prelude}
     process.kill(process.pid, "SIGBUS");
     setTimeout(() => {}, 2000);`], { encoding: "utf8" });
   assert.is(withHandler.status, 0, withHandler.stderr);
   assert.match(withHandler.stdout, /earlier handler/);
-  const withoutHandler = spawnSync(process.execPath, ["--input-type=module", "-e", `
+  const withoutHandler = spawnSync(testNode.file, [...testNode.args, "--input-type=module", "-e", `
     ${prelude}
     process.kill(process.pid, "SIGBUS");
     setTimeout(() => {}, 2000);`], { encoding: "utf8" });
