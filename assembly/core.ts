@@ -1,4 +1,4 @@
-// Entry of the core module that the Node host loads (build/mmf.wasm). Flat exports with scalar
+// Entry of the core module that the Node host loads (dist/mmf.wasm). Flat exports with scalar
 // arguments: the host keeps no region state of its own beyond the ids these return.
 
 export { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "./modes";

@@ -12,7 +12,7 @@ const { values } = parseArgs({ options: { before: { type: "string" }, rounds: { 
 if (!values.before) throw new Error("--before: the build folder of the checkout to compare with");
 const variants = {
   before: await import(pathToFileURL(join(resolve(values.before), "host/index.js")).href),
-  now: await import("../build/host/index.js"),
+  now: await import("../dist/host/index.js"),
 };
 const dir = mkdtempSync(join(tmpdir(), "mmf-bench-hot-"));
 const path = join(dir, "1m.bin");

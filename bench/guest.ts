@@ -1,6 +1,6 @@
 // The benchmark guest: the Wasm side of every measurement (npm run bench). Built twice: with the
 // `mmf` imports (native and emulated backends, through MmfHost) and as a pure-WASI reactor whose
-// "mapping" reads the file with fd_pread (build/bench/guest-wasi.wasm).
+// "mapping" reads the file with fd_pread (dist/bench/guest-wasi.wasm).
 import {
   fileFromHandle, newMemoryRegion, openFile, MemoryRegion, MemoryRegionReader, MemoryRegionWriter, MappedFile,
   MEM_READ_ONLY, MEM_READWRITE, REGION_POPULATE,

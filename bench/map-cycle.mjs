@@ -15,7 +15,7 @@ const here = fileURLToPath(new URL("..", import.meta.url));
 
 if (process.argv[2] === "--child") {
   const [, , , root, file] = process.argv;
-  const m = await import(join(root, "build/host/index.js"));
+  const m = await import(join(root, "dist/host/index.js"));
   const mmf = m.createMmf({ backend: "native" });
   const f = m.openFile(file, "r+");
   const median = (fn) => {

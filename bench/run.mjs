@@ -9,11 +9,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { randomFillSync } from "node:crypto";
-import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../build/host/index.js";
+import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
 import { copyInGuest, lineCountGuest, mmfGuest, wasiGuest } from "./setups.mjs";
 import { wasmtimeLibraryBuilt, wasmtimePython } from "../test/wasmtime-python.mjs";
 import { interleavedMedians, medianMs } from "./measure.mjs";
 import { printTable, printTargets, writeOutputs } from "./report.mjs";
+import { rerunWithWasiGuard } from "../scripts/wasi-guard.mjs";
+
+// The WASI comparison runs node:wasi, which needs a guard flag on Node < 24.
+rerunWithWasiGuard();
 
 const { values } = parseArgs({ options: { size: { type: "string", default: "1024" }, runs: { type: "string", default: "5" }, reads: { type: "string", default: "1000000" } } });
 const MiB = 2 ** 20;
@@ -51,7 +55,7 @@ try {
   // The Wasmtime host (host/wasmtime/), when its Python and library are there: one measurement per
   // process (bench/wasmtime_host.py times itself), in turn with the Node variants, as the C scan.
   const python = wasmtimePython();
-  const wasmtimeSkip = python.skip ?? (wasmtimeLibraryBuilt() ? undefined : "build/wasmtime/libmmf_wasmtime.so is missing (npm run build:wasmtime)");
+  const wasmtimeSkip = python.skip ?? (wasmtimeLibraryBuilt() ? undefined : "dist/wasmtime/libmmf_wasmtime.so is missing (npm run build:wasmtime)");
   if (wasmtimeSkip) console.log(`Wasmtime host: not measured: ${wasmtimeSkip}\n`);
   const wasmtimeHost = (measure, amount) => ({
     fn: () => Number(execFileSync(python.python, [fileURLToPath(new URL("wasmtime_host.py", import.meta.url)), measure, file, String(amount)], { encoding: "utf8" })),

@@ -4,11 +4,11 @@ import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { WASI } from "node:wasi";
 import { basename, dirname } from "node:path";
 import { instantiate } from "@assemblyscript/loader";
-import { MmfHost } from "../build/host/index.js";
+import { MmfHost } from "../dist/host/index.js";
 
-const guestWasm = readFileSync(new URL("../build/bench/guest.wasm", import.meta.url));
-const lineCountWasm = readFileSync(new URL("../build/examples/line-count.wasm", import.meta.url));
-const guestWasiWasm = readFileSync(new URL("../build/bench/guest-wasi.wasm", import.meta.url));
+const guestWasm = readFileSync(new URL("../dist/bench/guest.wasm", import.meta.url));
+const lineCountWasm = readFileSync(new URL("../dist/examples/line-count.wasm", import.meta.url));
+const guestWasiWasm = readFileSync(new URL("../dist/bench/guest-wasi.wasm", import.meta.url));
 
 /** The guest on an MmfHost: "native" maps the file's pages, "emulated" copies them. */
 export async function mmfGuest(path, backend) {

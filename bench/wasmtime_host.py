@@ -33,7 +33,7 @@ def guest(wasm: str, preopens=None) -> tuple[MmfHost, AsGuest]:
 def main() -> None:
     measure, file, amount = sys.argv[1], Path(sys.argv[2]).resolve(), int(sys.argv[3])
     if measure == "lines":
-        host, g = guest("build/examples/line-count.wasm", {"/data": str(file.parent)})
+        host, g = guest("dist/examples/line-count.wasm", {"/data": str(file.parent)})
         path = g.call("__pin", g.new_string(f"/data/{file.name}"))
         g.call("__setArgumentsLength", 2)
         count_lines = g.function("countLines")
@@ -42,7 +42,7 @@ def main() -> None:
         result = count_lines(path, amount << 20)
         ok = result >= 0
     else:
-        host, g = guest("build/bench/guest.wasm")
+        host, g = guest("dist/bench/guest.wasm")
         handle = host.grant(file, "r")
         map_handle, use = g.function("mapHandle"), g.function("readByte" if measure == "ready" else measure)
         map_handle(handle, 0, 0, amount)

@@ -5,7 +5,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createMmf, openFile, MEM_READWRITE } from "../build/host/index.js";
+import { createMmf, openFile, MEM_READWRITE } from "../dist/host/index.js";
 import { interleavedMedians } from "./measure.mjs";
 
 const { values } = parseArgs({ options: { size: { type: "string", default: "64" }, runs: { type: "string", default: "5" } } });

@@ -65,6 +65,24 @@ export interface GuardStats {
 
 let warned = false;
 
+/** How to get the real backend, for every message that reports its absence. */
+const FIX = "prebuilt helpers ship for Linux x64 and arm64 (glibc 2.33 or later); elsewhere install a C compiler, make and " +
+  "Python 3 (Debian/Ubuntu: apt-get install build-essential python3) and run `npm rebuild wasm-mmf --build-from-source`";
+
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0].trim();
+
+/** The warning of "auto" when it falls back: says what is lost, why, and how to fix or silence it. */
+function fallbackWarning(reason: string): string {
+  return [
+    "wasm-mmf: WARNING: the native helper did not load, so every region is a COPY of the file (the emulated backend):",
+    "  not zero-copy, and no coherence with other writers of the file.",
+    `  why: ${reason}`,
+    `  fix: ${FIX}.`,
+    '  to use the emulated backend on purpose (and silence this): MMF_BACKEND=emulated, or createMmf({ backend: "emulated" }).',
+    "",
+  ].join("\n");
+}
+
 /**
  * The backend for an option: "native" fails if the helper is missing; "auto" (the default) takes
  * MMF_BACKEND from the environment, else the native helper, else the emulated backend with one
@@ -79,7 +97,7 @@ export function selectBackend(option: BackendOption | undefined): Backend {
         return nativeHelper();
       } catch (err) {
         if (err instanceof MmfError) throw err; // loaded, but misconfigured (MMF_PROCESS_MAPPINGS)
-        throw new MmfError("EIO", `the native helper could not be loaded (${(err as Error).message.split("\n")[0]})`);
+        throw new MmfError("EIO", `the native helper could not be loaded (${firstLine(err)}); ${FIX}`);
       }
     case "emulated":
       return emulatedBackend();
@@ -90,7 +108,7 @@ export function selectBackend(option: BackendOption | undefined): Backend {
         if (err instanceof MmfError) throw err;
         if (!warned) {
           warned = true;
-          process.stderr.write(`wasm-mmf: native helper unavailable (${(err as Error).message.split("\n")[0]}); using the emulated backend, which copies instead of mapping\n`);
+          process.stderr.write(fallbackWarning(firstLine(err)));
         }
         return emulatedBackend();
       }

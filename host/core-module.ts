@@ -1,4 +1,4 @@
-// Loads the compiled region logic (build/mmf.wasm) with @assemblyscript/loader, into a shared
+// Loads the compiled region logic (dist/mmf.wasm) with @assemblyscript/loader, into a shared
 // memory of its own, with an MmfHost supplying its `mmf` imports.
 import { readFileSync } from "node:fs";
 import { instantiateSync } from "@assemblyscript/loader";

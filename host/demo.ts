@@ -33,13 +33,18 @@ export function runDemo(mmf: Mmf, log: (line: string) => void = console.log): vo
     writeFileSync(samplePath, bytes);
     log(`wrote a sample file of ${formatBytes(bytes.length)} (${samplePath})`);
 
+    log(mmf.backend === "native"
+      ? "backend: native (the helper maps the file's pages into the Wasm memory: zero-copy)"
+      : "backend: emulated (regions are copies of the file made through node:fs: NOT zero-copy)");
+
     const file = openFile(samplePath, "r");
     const offset = 67746; // not on a page boundary: regions start at any byte
     const region = mmf.newMemoryRegion(file, MEM_READ_ONLY, offset, 0);
     const data = region.data();
     const sameBuffer = data.buffer === mmf.memory.buffer;
-    log(`mapped ${formatBytes(region.size())} from byte ${offset} read-only into Wasm memory at address ${data.byteOffset}` +
-      ` (zero-copy: ${sameBuffer ? "the view is the Wasm memory itself" : "NOT the Wasm memory"})`);
+    const how = mmf.backend === "native" ? "mapped" : "copied";
+    log(`${how} ${formatBytes(region.size())} from byte ${offset} read-only into Wasm memory at address ${data.byteOffset}` +
+      (mmf.backend === "native" ? ` (zero-copy: ${sameBuffer ? "the view is the Wasm memory itself" : "NOT the Wasm memory"})` : ""));
     const head = new Uint8Array(8);
     new MemoryRegionReader(region).readAt(head, 0);
     log(`first bytes through a MemoryRegionReader: ${Buffer.from(head).toString("hex")}`);

@@ -1,18 +1,22 @@
 // Package entry of wasm-mmf: Go's mmf API for Node, over file pages mapped into Wasm memory.
-import { createMmf, type Mmf, type MmfStats, type RegionOptions } from "./mmf.js";
+import { createMmf, type Mmf, type MmfStats, type RegionMode, type RegionOptions } from "./mmf.js";
 import type { Mappable } from "./mapped-file.js";
 import type { MemoryRegion } from "./memory-region.js";
 
 export { createMmf, Mmf, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "./mmf.js";
-export type { MmfStats, CreateMmfOptions, RegionOptions } from "./mmf.js";
+export type { MmfStats, CreateMmfOptions, RegionOptions, RegionMode } from "./mmf.js";
 export { MemoryRegion, useMemoryRegion } from "./memory-region.js";
 export type { Advice } from "./memory-region.js";
+export type { RegionStreamOptions } from "./region-stream.js";
 export { MemoryRegionReader, MemoryRegionWriter } from "./region-cursor.js";
 export { openFile, MappedFile } from "./mapped-file.js";
 export type { Mappable, SizedObject, OpenFlags } from "./mapped-file.js";
 export { MmfError } from "./errors.js";
 export type { MmfErrorCode } from "./errors.js";
 export { MmfHost } from "./mmf-host.js";
+export type { MmfHostOptions, MmfImports } from "./mmf-host.js";
+export type { BackendOption, BackendName } from "./backend.js";
+export type { WasmMemory, WasmInstance } from "./wasm-types.js";
 
 let defaultInstance: Mmf | undefined;
 
@@ -23,7 +27,7 @@ export function defaultMmf(): Mmf {
 }
 
 /** Maps a region with the default instance (see Mmf.newMemoryRegion). */
-export function newMemoryRegion(object: Mappable, mode: number, offset: number | bigint = 0, size: number | bigint = 0, options: RegionOptions = {}): MemoryRegion {
+export function newMemoryRegion(object: Mappable, mode: RegionMode, offset: number | bigint = 0, size: number | bigint = 0, options: RegionOptions = {}): MemoryRegion {
   return defaultMmf().newMemoryRegion(object, mode, offset, size, options);
 }
 

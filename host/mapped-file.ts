@@ -96,6 +96,11 @@ export class MappedFile implements Mappable, SizedObject {
     this.#fd = -1;
     closeSync(fd);
   }
+
+  /** close(), for `using file = openFile(path)`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** Opens `path` for mapping: "r" read-only, "r+" read-write, "w+" read-write, created or truncated. */

@@ -1,6 +1,9 @@
 // MemoryRegion: a window of a file mapped into a Wasm memory. The bounds, mode and position
 // logic is the core Wasm module's; this class holds the id it returned and a view of the bytes.
 import { errorFromCode, MmfError } from "./errors.js";
+import type { RegionMode } from "./mmf.js";
+import type { Readable } from "node:stream";
+import { regionStream, type RegionStreamOptions } from "./region-stream.js";
 
 /** What a region needs from the instance that mapped it. */
 export interface RegionOwner {
@@ -35,13 +38,13 @@ export class MemoryRegion {
   #owner: RegionOwner | undefined;
   readonly #id: number;
   #view: Uint8Array;
-  readonly #mode: number;
+  readonly #mode: RegionMode;
   /** The owner's epoch word, and its value when span() last allowed a copy (see copied()). */
   readonly #epoch: Int32Array;
   #epochAtSpan = 0;
 
   /** @internal Regions are made by newMemoryRegion. */
-  constructor(owner: RegionOwner, id: number, view: Uint8Array, mode: number) {
+  constructor(owner: RegionOwner, id: number, view: Uint8Array, mode: RegionMode) {
     this.#owner = owner;
     this.#id = id;
     this.#view = view;
@@ -76,7 +79,7 @@ export class MemoryRegion {
   }
 
   /** The MEM_* mode the region was mapped with. */
-  mode(): number {
+  mode(): RegionMode {
     return this.#mode;
   }
 
@@ -106,6 +109,18 @@ export class MemoryRegion {
   }
 
   /**
+   * A Readable of the region's bytes (copies, chunkSize at a time), for piping to a file or socket.
+   * The region stays mapped until the stream ends; close it after (`closeRegion: true` does).
+   * Writing data() itself to a stream and closing the region at once writes zeros: the write
+   * happens later, after close() unmapped the pages.
+   */
+  stream(options: RegionStreamOptions = {}): Readable {
+    const owner = this.#live("MemoryRegion.stream");
+    owner.checked("MemoryRegion.stream", owner.checkOf(this.#id));
+    return regionStream(this, options);
+  }
+
+  /**
    * Unmaps the region; its memory is reused by later regions. Idempotent. If the region took a
    * fault (ETRUNCATED, ENOSPC, EIO), it is unmapped all the same and the fault is thrown: bytes
    * written through data() may not have reached the file.
@@ -117,6 +132,11 @@ export class MemoryRegion {
     this.#view = new Uint8Array(0);
     collector.unregister(this);
     owner.checked("MemoryRegion.close", owner.closeOf(this.#id));
+  }
+
+  /** close(), for `using region = newMemoryRegion(...)`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /** @internal How many bytes of `length` at `offset` a read or write may touch (throws MmfError). */

@@ -6,6 +6,7 @@ import { constants } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
 import { selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
+import type { WasmInstance, WasmMemory } from "./wasm-types.js";
 import { codeFromErrno, errorFromCode, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
 import { MAP_FLAG_READ_ONLY, MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
@@ -169,8 +170,8 @@ export class MmfHost {
   }
 
   /** Binds the host to the guest's memory (an instance exporting `memory`, or the memory itself). */
-  attach(target: WebAssembly.Instance | WebAssembly.Memory): void {
-    const memory = target instanceof WebAssembly.Memory ? target : target.exports.memory;
+  attach(target: WasmInstance | WasmMemory): void {
+    const memory = target instanceof WebAssembly.Memory ? target : (target as WasmInstance).exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new MmfError("EINVAL", "MmfHost.attach: no WebAssembly.Memory");
     if (this.#memory && this.#memory !== memory) throw new MmfError("EINVAL", "MmfHost.attach: already attached to another memory");
     if (this.#closed) throw new MmfError("ECLOSED", "MmfHost.attach: the host is closed");

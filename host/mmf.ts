@@ -6,11 +6,15 @@ import { MemoryRegion, type RegionOwner } from "./memory-region.js";
 import { checkedFd, type Mappable } from "./mapped-file.js";
 import type { MmfHost } from "./mmf-host.js";
 import type { BackendName, BackendOption } from "./backend.js";
+import type { WasmMemory } from "./wasm-types.js";
 
 export const MEM_READ_ONLY = 0x1;
 export const MEM_READ_PRIVATE = 0x2;
 export const MEM_READWRITE = 0x4;
 export const MEM_COPY_ON_WRITE = 0x8;
+
+/** A region's mode: one of the MEM_* constants. */
+export type RegionMode = typeof MEM_READ_ONLY | typeof MEM_READ_PRIVATE | typeof MEM_READWRITE | typeof MEM_COPY_ON_WRITE;
 
 const MODE_NAMES: Record<number, string> = {
   [MEM_READ_ONLY]: "MEM_READ_ONLY",
@@ -51,16 +55,21 @@ export interface CreateMmfOptions {
   maxMappings?: number;
 }
 
-export class Mmf implements RegionOwner {
+// A RegionOwner by shape only: the methods it needs are stripped from the shipped declarations
+// (stripInternal), where `implements RegionOwner` would fail (TS2420).
+export class Mmf {
   /** The backend in use: "native" or "emulated". */
   readonly backend: BackendName;
   readonly pageSize: number;
   /** The Wasm memory every region of this instance lives in. */
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   readonly #core: CoreExports;
   readonly #host: MmfHost;
   /** @internal The word the host bumps at every fault it absorbs in this memory (see MemoryRegion.copied). */
   readonly epochWord: Int32Array;
+  /** Ids of the live regions, for close(). */
+  readonly #live = new Set<number>();
+  #closed = false;
 
   /** @internal Use createMmf(). */
   constructor(options: CreateMmfOptions = {}) {
@@ -77,9 +86,10 @@ export class Mmf implements RegionOwner {
    * Maps `size` bytes of `object` from byte `offset` (any offset; size 0 = the rest of the object)
    * in `mode`, one of the MEM_* constants.
    */
-  newMemoryRegion(object: Mappable, mode: number, offset: number | bigint = 0, size: number | bigint = 0, options: RegionOptions = {}): MemoryRegion {
+  newMemoryRegion(object: Mappable, mode: RegionMode, offset: number | bigint = 0, size: number | bigint = 0, options: RegionOptions = {}): MemoryRegion {
     // Built only for an error message: this is on the path of every map.
     const operation = () => `newMemoryRegion(mode=${MODE_NAMES[mode] ?? String(mode)}, offset=${offset}, size=${size})`;
+    if (this.#closed) throw new MmfError("ECLOSED", `${operation()}: this Mmf instance is closed`);
     // Type checks only; which modes exist is the core module's to say.
     if (typeof mode !== "number" || (mode | 0) !== mode) throw new MmfError("EINVAL", `${operation()}: mode must be one of the MEM_* constants, got ${String(mode)}`);
     const fd = mappableFd(operation, object);
@@ -96,7 +106,26 @@ export class Mmf implements RegionOwner {
     if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode, this.#host));
     const size_ = this.#core.region_size(id) >>> 0;
     const address = this.#core.region_address(id) >>> 0;
+    this.#live.add(id);
     return new MemoryRegion(this, id, new Uint8Array(this.memory.buffer, address, size_), mode);
+  }
+
+  /**
+   * Closes every live region of this instance (as region.close() would: changes of MEM_READWRITE
+   * regions reach the file), then its host. Idempotent. Afterwards newMemoryRegion throws ECLOSED,
+   * and so does every use of its regions but close().
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const id of this.#live) this.#core.region_close(id);
+    this.#live.clear();
+    this.#host.close();
+  }
+
+  /** close(), for `using mmf = createMmf()`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   stats(): MmfStats {
@@ -138,36 +167,45 @@ export class Mmf implements RegionOwner {
 
   /** @internal */
   spanOf(id: number, offset: number, length: number, write: boolean): number {
+    if (this.#closed) return -ErrorCodes.ECLOSED;
     return this.#core.region_span(id, offset, length, write ? 1 : 0);
   }
 
   /** @internal */
   seekOf(id: number, position: number, offset: number, whence: number): number {
+    if (this.#closed) return -ErrorCodes.ECLOSED;
     return this.#core.region_seek(id, position, offset, whence);
   }
 
   /** @internal */
   flushOf(id: number, async: boolean): number {
+    if (this.#closed) return -ErrorCodes.ECLOSED;
     return this.#core.region_flush(id, async ? 1 : 0);
   }
 
   /** @internal */
   flushRangeOf(id: number, offset: number, length: number, async: boolean): number {
+    if (this.#closed) return -ErrorCodes.ECLOSED;
     return this.#core.region_flush_range(id, offset, length, async ? 1 : 0);
   }
 
   /** @internal */
   adviseOf(id: number, advice: number): number {
+    if (this.#closed) return -ErrorCodes.ECLOSED;
     return this.#core.region_advise(id, advice);
   }
 
   /** @internal */
   checkOf(id: number): number {
+    if (this.#closed) return -ErrorCodes.ECLOSED;
     return this.#core.region_check(id);
   }
 
   /** @internal */
   closeOf(id: number): number {
+    // After close() every region is unmapped already.
+    if (this.#closed) return 0;
+    this.#live.delete(id);
     return this.#core.region_close(id);
   }
 }

@@ -1,5 +1,8 @@
-// Loads the N-API helper built by node-gyp (build/Release/mmf_native.node).
+// Loads the N-API helper through node-gyp-build: a local build (build/Release, e.g. after
+// `npm rebuild` or `node-gyp rebuild`) first, else the prebuilt binary shipped for this platform
+// (prebuilds/<platform>-<arch>/wasm-mmf.<libc>.node). N-API is ABI-stable: one binary serves every Node.
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import type { Backend, GuardStats } from "./backend.js";
 import { MmfError } from "./errors.js";
 
@@ -13,12 +16,17 @@ export interface NativeHelper extends Backend {
   installGuard(): number;
 }
 
+/** The package root: dist/host/ is two levels down. */
+const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
+
 let loaded: NativeHelper | undefined;
 
-/** The native helper; throws if it was not built. */
+/** The native helper; throws if no build or prebuild loads here. */
 export function nativeHelper(): NativeHelper {
   if (!loaded) {
-    const binding = createRequire(import.meta.url)("../Release/mmf_native.node") as Omit<NativeHelper, "name">;
+    const require = createRequire(import.meta.url);
+    const load = require("node-gyp-build") as (dir: string) => unknown;
+    const binding = load(packageRoot) as Omit<NativeHelper, "name">;
     const budget = process.env.MMF_PROCESS_MAPPINGS;
     if (budget !== undefined && binding.setMappingLimit(Number(budget)) !== 0) {
       throw new MmfError("EINVAL", `MMF_PROCESS_MAPPINGS must be an integer from 1 to 1048576, got ${JSON.stringify(budget)}`);

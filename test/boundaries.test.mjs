@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MmfHost, MEM_READ_ONLY, MEM_READWRITE,
-} from "../build/host/index.js";
+} from "../dist/host/index.js";
 import { backend, loadGuest, mapsOf, pattern, readBytes, sparseFile, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();

@@ -8,13 +8,13 @@ import { chmodSync, mkdirSync, readdirSync, statSync, truncateSync, writeFileSyn
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { createMmf } from "../build/host/index.js";
-import { copyFile } from "../build/host/copy.js";
+import { createMmf } from "../dist/host/index.js";
+import { copyFile } from "../dist/host/copy.js";
 import { backend, pattern, readBytes, root, tempDir, writeFile } from "./helpers.mjs";
 import { mountUnavailable, withExt4, withTmpfs } from "./mounts.mjs";
 
 const dir = tempDir();
-const cli = join(root, "build/host/cli.js");
+const cli = join(root, "dist/host/cli.js");
 // A timeout: a FIFO opened for reading blocks until a writer comes, and must not hang the copy.
 const mmf = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 20_000, env: { ...process.env, MMF_BACKEND: backend } });
 const MiB = 2 ** 20;

@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
-import { backend, pattern, readBytes, root, tempDir, writeFile } from "./helpers.mjs";
+import { backend, pattern, readBytes, root, tempDir, testNode, writeFile } from "./helpers.mjs";
 import { plannedWrites } from "./fixtures/writes.mjs";
 
 const dir = tempDir();
@@ -16,7 +16,7 @@ const writer = join(root, "test/fixtures/writer.mjs");
 /** Runs one writer to "done", then SIGKILLs it (unless it exits by itself); returns its exit. */
 function runWriter(path, seed, count, end) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, path, String(seed), String(count), end], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(testNode.file, [...testNode.args, writer, path, String(seed), String(count), end], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => {
@@ -84,7 +84,7 @@ async function workerTrial(t, end) {
   const writes = 1 + ((seed * 7) % 40);
   const script = `
     const { parentPort, workerData: { path, seed, writes, end } } = require("node:worker_threads");
-    import(${JSON.stringify(join(root, "build/host/index.js"))}).then(async ({ createMmf, openFile, MEM_READWRITE }) => {
+    import(${JSON.stringify(join(root, "dist/host/index.js"))}).then(async ({ createMmf, openFile, MEM_READWRITE }) => {
       const { plannedWrites } = await import(${JSON.stringify(join(root, "test/fixtures/writes.mjs"))});
       const region = createMmf().newMemoryRegion(openFile(path, "r+"), MEM_READWRITE, 0, 0);
       const data = region.data();

@@ -8,14 +8,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { closeSync, ftruncateSync, openSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../build/host/index.js";
+import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
 import { backend, loadGuest, pattern, realMappingTest, throwsCode } from "./helpers.mjs";
 import { dropCache, mountUnavailable, withExt4, withTmpfs } from "./mounts.mjs";
 
 const PAGE = 4096;
 const MiB = 2 ** 20;
 const unavailable = backend === "native" ? mountUnavailable() : undefined;
-const guard = backend === "native" ? (await import("../build/host/native.js")).nativeHelper() : undefined;
+const guard = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
 
 /** A test on a mounted file system: real mapping only, and root. */
 function mountTest(name, fn) {

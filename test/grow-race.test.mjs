@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../build/host/index.js";
+import { createMmf, openFile, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { backend, mapsOf, pattern, readBytes, sparseFile, tempDir } from "./helpers.mjs";
 
 const dir = tempDir();

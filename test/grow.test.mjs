@@ -2,7 +2,7 @@
 // every grow. Nothing may abort, and a raw write into a read-only region must not reach the file.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createMmf, openFile, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../build/host/index.js";
+import { createMmf, openFile, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { pattern, readBytes, tempDir, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();

@@ -3,8 +3,21 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, openSync, closeSync, f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
 
 export const root = new URL("..", import.meta.url).pathname;
+
+/**
+ * The command that runs Node for suites and their child processes: this Node, or MMF_TEST_NODE (a
+ * JSON array: an emulator and its arguments before the node binary, as the arm64 tests use).
+ */
+const testNodeCommand = JSON.parse(process.env.MMF_TEST_NODE || "null") ?? [process.execPath];
+export const testNode = {
+  file: testNodeCommand[0],
+  args: testNodeCommand.slice(1),
+  /** Its version, e.g. "24.1.0". */
+  version: () => spawnSync(testNodeCommand[0], [...testNodeCommand.slice(1), "-p", "process.versions.node"], { encoding: "utf8" }).stdout.trim(),
+};
 
 export function tempDir(prefix = "mmf-test-") {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -69,12 +82,12 @@ export function throwsCode(fn, code) {
   assert.unreachable(`expected MmfError ${code} from ${fn}`);
 }
 
-/** Instantiates build/test-guests/NAME.wasm with a fresh MmfHost; returns { host, exports }. */
+/** Instantiates dist/test-guests/NAME.wasm with a fresh MmfHost; returns { host, exports }. */
 export async function loadGuest(name, hostOptions = {}) {
   const { instantiate } = await import("@assemblyscript/loader");
-  const { MmfHost } = await import("../build/host/index.js");
+  const { MmfHost } = await import("../dist/host/index.js");
   const host = new MmfHost(hostOptions);
-  const wasm = readFileSync(new URL(`../build/test-guests/${name}.wasm`, import.meta.url));
+  const wasm = readFileSync(new URL(`../dist/test-guests/${name}.wasm`, import.meta.url));
   const { instance, exports } = await instantiate(wasm, { mmf: host.imports });
   host.attach(instance);
   /** Calls an export with string arguments passed as guest strings. */
@@ -99,6 +112,12 @@ export async function loadGuest(name, hostOptions = {}) {
 export function mapsOf(path) {
   return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes(path));
 }
+
+/**
+ * Whether the suites run under qemu-user (the arm64 prebuild's tests). Debian 12's qemu 7.2 has no
+ * openat2 (ENOSYS: the helper takes its component walk) and ignores MADV_POPULATE_READ.
+ */
+export const underQemu = /qemu/.test(testNode.file);
 
 /** The backend the suites run against (test/run.mjs runs them once per backend). */
 export const backend = process.env.MMF_BACKEND || "native";

@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MmfHost } from "../build/host/index.js";
+import { MmfHost } from "../dist/host/index.js";
 import { mapsOf, openFds, pattern, tempDir, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../build/host/index.js";
+import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
 import { backend, collectGarbage, loadGuest, mapsOf, openFds, pattern, readBytes, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
@@ -123,7 +123,7 @@ test("openFile and grant refuse a FIFO, a device, a directory and a socket witho
   // In a child process with a timeout: an open that blocks would otherwise hang this suite.
   const script = `
     import net from "node:net";
-    const { openFile, MmfHost } = await import(${JSON.stringify(join(root, "build/host/index.js"))});
+    const { openFile, MmfHost } = await import(${JSON.stringify(join(root, "dist/host/index.js"))});
     const socketPath = ${JSON.stringify(join(dir, "sock"))};
     const server = net.createServer().listen(socketPath);
     await new Promise((r) => server.once("listening", r));

@@ -1,7 +1,7 @@
 // Lifecycle: map/close cycles leave nothing behind; unreachable regions are unmapped by the GC.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createMmf, openFile, MemoryRegionReader, MmfHost, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../build/host/index.js";
+import { createMmf, openFile, MemoryRegionReader, MmfHost, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { backend, collectGarbage, mapsOf, openFds, pattern, realMappingTest, rss, tempDir, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();

@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMmf, openFile, MmfHost, MEM_READ_ONLY } from "../build/host/index.js";
+import { createMmf, openFile, MmfHost, MEM_READ_ONLY } from "../dist/host/index.js";
 import { backend, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
@@ -16,11 +16,11 @@ const LONG = process.env.MMF_RELIABILITY === "1";
 const PAGE = 4096;
 const file = writeFile(dir, "page.bin", new Uint8Array(PAGE).fill(5));
 const areas = () => readFileSync("/proc/self/maps", "utf8").split("\n").length - 1;
-const guardStats = async () => (backend === "native" ? (await import("../build/host/native.js")).nativeHelper().guardStats() : undefined);
+const guardStats = async () => (backend === "native" ? (await import("../dist/host/native.js")).nativeHelper().guardStats() : undefined);
 
 async function rawGuest(hostOptions) {
   const host = new MmfHost(hostOptions);
-  const wasm = readFileSync(join(root, "build/test-guests/raw.wasm"));
+  const wasm = readFileSync(join(root, "dist/test-guests/raw.wasm"));
   const { instance } = await WebAssembly.instantiate(wasm, { mmf: host.imports, env: { abort() { throw new Error("abort"); } } });
   host.attach(instance);
   return { host, g: instance.exports };
@@ -98,7 +98,7 @@ test("the process's budget (MMF_PROCESS_MAPPINGS=500) holds across instances and
     return;
   }
   const run = spawnSync(process.execPath, ["--input-type=module", "-e", `
-    import { createMmf, openFile, MEM_READ_ONLY } from "${join(root, "build/host/index.js")}";
+    import { createMmf, openFile, MEM_READ_ONLY } from "${join(root, "dist/host/index.js")}";
     const f = openFile("${file}");
     const a = createMmf(), b = createMmf();
     const held = [];
@@ -113,7 +113,7 @@ test("the process's budget (MMF_PROCESS_MAPPINGS=500) holds across instances and
   assert.is(run.status, 0, run.stderr);
   assert.match(run.stdout, /^500 ENOMEM .*the process holds 500 live mappings, its budget \(.*: 500; vm.max_map_count is \d+\)/);
   assert.match(run.stdout, /after closing one: 500/);
-  const bad = spawnSync(process.execPath, ["-e", `import("${join(root, "build/host/index.js")}").then((m) => m.createMmf())`], { encoding: "utf8", env: { ...process.env, MMF_PROCESS_MAPPINGS: "lots" } });
+  const bad = spawnSync(process.execPath, ["-e", `import("${join(root, "dist/host/index.js")}").then((m) => m.createMmf())`], { encoding: "utf8", env: { ...process.env, MMF_PROCESS_MAPPINGS: "lots" } });
   assert.is.not(bad.status, 0);
   assert.match(bad.stderr, /MMF_PROCESS_MAPPINGS must be an integer/);
 });

@@ -8,14 +8,14 @@ import { closeSync, fstatSync, openSync, readFileSync, truncateSync } from "node
 import { constants } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, MmfHost, MEM_READ_ONLY } from "../build/host/index.js";
+import { createMmf, openFile, MmfHost, MEM_READ_ONLY } from "../dist/host/index.js";
 import { backend, realMappingTest, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
 const PAGE = 4096;
 const { EBADF, EINVAL } = constants.errno;
 const path = writeFile(dir, "data.bin", new Uint8Array(8 * PAGE).fill(7));
-const native = backend === "native" ? (await import("../build/host/native.js")).nativeHelper() : undefined;
+const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
 
 realMappingTest(test, "a descriptor of 2^32 + n is EBADF, never descriptor n; flags and advice do not wrap either", () => {
   const fd = openSync(path, "r");
@@ -56,7 +56,7 @@ nativeOnly("the JavaScript API maps nothing for a Mappable whose fd() is 2^32 + 
 
 realMappingTest(test, "a watch word at or above 2 GiB is bumped by a fault", async () => {
   const host = new MmfHost();
-  const wasm = readFileSync(join(root, "build/test-guests/raw.wasm"));
+  const wasm = readFileSync(join(root, "dist/test-guests/raw.wasm"));
   const { instance } = await WebAssembly.instantiate(wasm, { mmf: host.imports, env: { abort() { throw new Error("abort"); } } });
   host.attach(instance);
   const g = instance.exports;
@@ -82,7 +82,7 @@ realMappingTest(test, "a worker that ends with regions still mapped leaves no gu
   const mainRegion = main.newMemoryRegion(mainFile, MEM_READ_ONLY);
   const mainView = mainRegion.data();
   const before = native.guardStats();
-  const module = new URL("../build/host/index.js", import.meta.url).href;
+  const module = new URL("../dist/host/index.js", import.meta.url).href;
   const counts = [];
   for (let round = 0; round < 3; round++) {
     const live = await new Promise((resolve, reject) => {
@@ -100,7 +100,7 @@ realMappingTest(test, "a worker that ends with regions still mapped leaves no gu
           }
           parentPort.postMessage(nativeHelper().guardStats().live);
           globalThis.keep = held; // ends with all 50 mapped
-        });`, { eval: true, workerData: { module, native: new URL("../build/host/native.js", import.meta.url).href, dir } });
+        });`, { eval: true, workerData: { module, native: new URL("../dist/host/native.js", import.meta.url).href, dir } });
       let live;
       w.once("message", (n) => (live = n));
       w.once("error", reject);

@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { MEM_READ_ONLY } from "../build/host/index.js";
+import { MEM_READ_ONLY } from "../dist/host/index.js";
 import { backend, loadGuest, pattern, tempDir, writeFile } from "./helpers.mjs";
 
 const LONG = process.env.MMF_RELIABILITY === "1";

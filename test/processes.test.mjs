@@ -6,8 +6,8 @@ import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, MEM_READWRITE } from "../build/host/index.js";
-import { readBytes, realMappingTest, root, tempDir, writeFile } from "./helpers.mjs";
+import { createMmf, openFile, MEM_READWRITE } from "../dist/host/index.js";
+import { readBytes, realMappingTest, root, tempDir, testNode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -15,7 +15,7 @@ const EXCHANGES = LONG ? 1_000_000 : 100_000;
 
 function side(path, role, impl) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, "test/fixtures/pingpong.mjs"), path, String(role), String(EXCHANGES), impl]);
+    const child = spawn(testNode.file, [...testNode.args, join(root, "test/fixtures/pingpong.mjs"), path, String(role), String(EXCHANGES), impl]);
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter,
   MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE,
-} from "../build/host/index.js";
+} from "../dist/host/index.js";
 import { pattern, readBytes, tempDir, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();

@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ftruncateSync, openSync, closeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, MEM_READ_ONLY } from "../build/host/index.js";
+import { createMmf, openFile, MEM_READ_ONLY } from "../dist/host/index.js";
 import { backend, pattern, realMappingTest, tempDir, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
@@ -34,7 +34,7 @@ const reader = `
   parentPort.postMessage(sum);`;
 
 realMappingTest(test, `${WORKERS} workers read while the main thread maps, truncates and closes ${ROUNDS} times: no crash, no stale fault on a new region`, async () => {
-  const { nativeHelper } = await import("../build/host/native.js");
+  const { nativeHelper } = await import("../dist/host/native.js");
   const size = PAGES * PAGE;
   const doomedPath = writeFile(dir, "doomed.bin", pattern(size, 1));
   const intact = pattern(size, 2);

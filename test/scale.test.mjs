@@ -1,7 +1,7 @@
 // Scale: a 2 GiB region, and a 1 GiB mapping that copies nothing.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createMmf, openFile, MemoryRegionReader, MEM_READ_ONLY } from "../build/host/index.js";
+import { createMmf, openFile, MemoryRegionReader, MEM_READ_ONLY } from "../dist/host/index.js";
 import { realMappingTest, rss, sparseFile, tempDir } from "./helpers.mjs";
 
 const dir = tempDir();

@@ -14,8 +14,8 @@ const dir = tempDir();
 /** Runs an ES module body in a fresh Node (10 s at most: a lost guard hangs in a loop of faults). */
 function runChild(body) {
   const source = `
-    import { createMmf, openFile, MEM_READ_ONLY } from "${join(root, "build/host/index.js")}";
-    import { nativeHelper } from "${join(root, "build/host/native.js")}";
+    import { createMmf, openFile, MEM_READ_ONLY } from "${join(root, "dist/host/index.js")}";
+    import { nativeHelper } from "${join(root, "dist/host/native.js")}";
     import { truncateSync, writeFileSync } from "node:fs";
     const say = (line) => process.stdout.write(line + "\\n");
     const mmf = createMmf();

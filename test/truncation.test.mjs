@@ -7,9 +7,9 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync, truncateSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../build/host/index.js";
-import { loadGuest, pattern, realMappingTest, root, sparseFile, tempDir, throwsCode, writeFile } from "./helpers.mjs";
-import { nativeHelper } from "../build/host/native.js";
+import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
+import { loadGuest, pattern, realMappingTest, root, sparseFile, tempDir, testNode, throwsCode, writeFile } from "./helpers.mjs";
+import { nativeHelper } from "../dist/host/native.js";
 
 const dir = tempDir();
 const PAGE = 4096;
@@ -142,7 +142,7 @@ realMappingTest(test, "in a worker thread", async () => {
       try { region.close(); } catch {}
       parentPort.postMessage({ byte, code });
     }, (e) => parentPort.postMessage({ error: e.message }));`;
-  const module = new URL("../build/host/index.js", import.meta.url).href;
+  const module = new URL("../dist/host/index.js", import.meta.url).href;
   const result = await new Promise((resolve, reject) => {
     const w = new Worker(script, { eval: true, workerData: { module, path } });
     w.once("message", resolve);
@@ -153,18 +153,18 @@ realMappingTest(test, "in a worker thread", async () => {
 
 realMappingTest(test, "a SIGBUS that is not ours keeps its old behaviour: the earlier handler, or the default", () => {
   const prelude = `
-    import { createMmf, openFile, MEM_READ_ONLY } from "${root}build/host/index.js";
+    import { createMmf, openFile, MEM_READ_ONLY } from "${root}dist/host/index.js";
     import { writeFileSync } from "node:fs";
     writeFileSync("${dir}/own.bin", new Uint8Array(4096));
     createMmf().newMemoryRegion(openFile("${dir}/own.bin"), MEM_READ_ONLY); // installs the guard`;
-  const withHandler = spawnSync(process.execPath, ["--input-type=module", "-e", `
+  const withHandler = spawnSync(testNode.file, [...testNode.args, "--input-type=module", "-e", `
     process.on("SIGBUS", () => { console.log("earlier handler"); process.exit(0); });
     ${prelude}
     process.kill(process.pid, "SIGBUS");
     setTimeout(() => {}, 2000);`], { encoding: "utf8" });
   assert.is(withHandler.status, 0, withHandler.stderr);
   assert.match(withHandler.stdout, /earlier handler/);
-  const withoutHandler = spawnSync(process.execPath, ["--input-type=module", "-e", `
+  const withoutHandler = spawnSync(testNode.file, [...testNode.args, "--input-type=module", "-e", `
     ${prelude}
     process.kill(process.pid, "SIGBUS");
     setTimeout(() => {}, 2000);`], { encoding: "utf8" });

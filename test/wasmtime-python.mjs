@@ -18,7 +18,7 @@ export function wasmtimePython() {
   return { python, version: probe.stdout.trim() };
 }
 
-/** Whether build/wasmtime/libmmf_wasmtime.so (npm run build:wasmtime) is there. */
+/** Whether dist/wasmtime/libmmf_wasmtime.so (npm run build:wasmtime) is there. */
 export function wasmtimeLibraryBuilt() {
-  return existsSync(`${root}build/wasmtime/libmmf_wasmtime.so`);
+  return existsSync(`${root}dist/wasmtime/libmmf_wasmtime.so`);
 }

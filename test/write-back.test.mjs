@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { closeSync, openSync, writeSync } from "node:fs";
-import { createMmf, openFile, MEM_READWRITE } from "../build/host/index.js";
+import { createMmf, openFile, MEM_READWRITE } from "../dist/host/index.js";
 import { backend, pattern, readBytes, tempDir, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();

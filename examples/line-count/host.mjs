@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { instantiate } from "@assemblyscript/loader";
 import { MmfHost } from "wasm-mmf";
 
-const guest = new URL("../../build/examples/line-count.wasm", import.meta.url);
+const guest = new URL("../../dist/examples/line-count.wasm", import.meta.url);
 
 /** Counts the lines of `file` in the guest, mapping `windowMiB` at a time. Returns { lines, host figures }. */
 export async function countLines(file, windowMiB = 256) {

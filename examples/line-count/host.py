@@ -14,7 +14,7 @@ import wasmtime  # noqa: E402
 from mmf_wasmtime import MmfHost, engine_config  # noqa: E402
 from mmf_wasmtime.assemblyscript import AsGuest  # noqa: E402
 
-GUEST = ROOT / "build" / "examples" / "line-count.wasm"
+GUEST = ROOT / "dist" / "examples" / "line-count.wasm"
 
 
 def count_lines(file: str, window_mib: int = 256, engine: "wasmtime.Engine | None" = None) -> dict:

@@ -1,6 +1,6 @@
 // The mapping calls of the Wasmtime host (host/wasmtime/mmf_wasmtime/), built with the Node
 // helper's SIGBUS guard (host/native/truncation_guard.c) into one shared library,
-// build/wasmtime/libmmf_wasmtime.so (scripts/build-wasmtime.mjs). Wasmtime installs no SIGBUS
+// dist/wasmtime/libmmf_wasmtime.so (scripts/build-wasmtime.mjs). Wasmtime installs no SIGBUS
 // handler: this library's guard is what lets a process survive a file truncated under a mapping,
 // or a page that finds no room on a full file system. A mapping is registered with the guard
 // before it exists and leaves the guard (which puts zeroed memory back) before it goes, which is

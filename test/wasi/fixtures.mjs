@@ -16,4 +16,4 @@ export function fixtures() {
   return { "data.bin": pattern(200_000), "rw.bin": pattern(20_000), "empty.bin": new Uint8Array(0) };
 }
 
-export const suiteWasm = new URL("../../build/wasi/mmf-tests.wasm", import.meta.url);
+export const suiteWasm = new URL("../../dist/wasi/mmf-tests.wasm", import.meta.url);

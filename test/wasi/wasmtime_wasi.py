@@ -1,4 +1,4 @@
-"""Runs the WASI suite (build/wasi/mmf-tests.wasm) under Wasmtime's own WASI preview1 (the
+"""Runs the WASI suite (dist/wasi/mmf-tests.wasm) under Wasmtime's own WASI preview1 (the
 implementation the `wasmtime` CLI uses), through wasmtime-py, with FIXTURES preopened as /fixtures.
     python test/wasi/wasmtime_wasi.py FIXTURES WASM
 Exits with the suite's exit code; the suite prints its own "N passed, N failed" line."""

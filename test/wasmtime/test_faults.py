@@ -70,7 +70,7 @@ def writer_on_a_full_tmpfs(folder) -> dict:
     file on a 1 MiB tmpfs until a write is refused."""
     path = folder / "guest.bin"
     sparse(path, 2 * MiB)
-    g = h.Guest("build/test-guests/api.wasm")
+    g = h.Guest("dist/test-guests/api.wasm")
     index = g.call("holdHandle", g.host.grant(path, "r+"), h.MEM_READWRITE, 0, 0)
     assert index >= 0, index
     written, last = 0, 0
@@ -150,7 +150,7 @@ class Truncation(unittest.TestCase):
 
     def test_a_watch_word_at_or_above_2_gib_is_bumped_by_a_fault(self):
         path = h.write_file(DIR, "high.bin", bytes([7]) * (8 * PS))
-        g = h.Guest("build/test-guests/raw.wasm")
+        g = h.Guest("dist/test-guests/raw.wasm")
         handle = g.host.grant(path, "r")
         self.assertGreater(g.call("growTo", 32768 + 32), 32768, "the memory reaches past 2 GiB")
         word, at = h.i32(2**31 + 64), h.i32(2**31 + 65536)

@@ -21,7 +21,7 @@ os.symlink(DIR, DATA / "dir-out")
 os.symlink("file.bin", DATA / "link-in.bin")
 os.symlink("/proc/self/mem", DATA / "mem")
 PREOPENS = {"/data": str(DATA)}
-API = "build/test-guests/api.wasm"
+API = "dist/test-guests/api.wasm"
 LINE_COUNT = h.ROOT / "examples" / "line-count" / "host.py"
 
 

@@ -13,7 +13,7 @@ from mmf_wasmtime import DEFAULT_MAX_MAPPINGS, MmfError, MmfHost, guard_stats
 DIR = h.temp_dir()
 PS = h.PAGE
 FILE = h.write_file(DIR, "page.bin", bytes([5]) * PS)
-RAW = "build/test-guests/raw.wasm"
+RAW = "dist/test-guests/raw.wasm"
 
 
 class Budgets(unittest.TestCase):

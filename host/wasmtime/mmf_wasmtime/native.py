@@ -1,4 +1,4 @@
-"""The one module that talks to build/wasmtime/libmmf_wasmtime.so (host/wasmtime/mmf_wasmtime.c):
+"""The one module that talks to dist/wasmtime/libmmf_wasmtime.so (host/wasmtime/mmf_wasmtime.c):
 the SIGBUS guard and the mapping calls that register with it. When the guard's C interface
 changes, that file and this one change; the host above only sees the functions of `Native`.
 Every function returns 0 (or a value >= 0) or -errno."""
@@ -11,7 +11,7 @@ from typing import Optional
 
 from .errors import MmfError
 
-LIBRARY = Path(os.environ.get("MMF_WASMTIME_LIB") or Path(__file__).resolve().parents[3] / "build" / "wasmtime" / "libmmf_wasmtime.so")
+LIBRARY = Path(os.environ.get("MMF_WASMTIME_LIB") or Path(__file__).resolve().parents[3] / "dist" / "wasmtime" / "libmmf_wasmtime.so")
 MAX_PROCESS_MAPPINGS = 1 << 20  # the guard's table
 
 _size, _int, _ptr = ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p
