@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { MmfHost, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
+import { ErrorCodes, MmfHost, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { countLines } from "../examples/line-count/host.mjs";
 import { backend, loadGuest, mapsOf, openFds, pattern, readBytes, realMappingTest, sparseFile, tempDir, underQemu, writeFile } from "./helpers.mjs";
 
@@ -22,7 +22,7 @@ symlinkSync("file.bin", join(data, "link-in.bin"));
 symlinkSync("/proc/self/mem", join(data, "mem"));
 const preopens = { "/data": data };
 
-const ENOENT = 9, EACCES = 3, EINVAL = 1, ERANGE = 2, ECLOSED = 5, EBADF = 4;
+const { ENOENT, EACCES, EINVAL, ERANGE, ECLOSED, EBADF } = ErrorCodes;
 
 test("the line-count example agrees with Node on a multi-window file", async () => {
   const text = Array.from({ length: 300_000 }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`).join("\n") + "\n";

@@ -11,6 +11,7 @@ import os
 import stat
 from typing import Optional
 
+from .abi import MAX_PATH, OPEN_CREATE, OPEN_READ, OPEN_READ_WRITE
 from .errors import MmfError, error_from_code, code_from_errno
 
 # The kernel's openat2 (Linux 5.6): the same number on every architecture.
@@ -18,8 +19,8 @@ SYS_openat2 = 437
 RESOLVE_NO_MAGICLINKS = 0x02
 RESOLVE_BENEATH = 0x08
 _COMMON = os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK
-# The ABI's open modes: 0 read-only, 1 read-write, 2 read-write created or truncated.
-OPEN_FLAGS = {0: os.O_RDONLY | _COMMON, 1: os.O_RDWR | _COMMON, 2: os.O_RDWR | os.O_CREAT | os.O_TRUNC | _COMMON}
+# open(2) flags of the ABI's open modes.
+OPEN_FLAGS = {OPEN_READ: os.O_RDONLY | _COMMON, OPEN_READ_WRITE: os.O_RDWR | _COMMON, OPEN_CREATE: os.O_RDWR | os.O_CREAT | os.O_TRUNC | _COMMON}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -82,7 +83,7 @@ def open_beneath(dirfd: int, path: str, mode: int) -> int:
     """Opens `path` (relative) beneath the folder `dirfd` with an ABI open mode. fd or -errno."""
     flags = OPEN_FLAGS[mode]
     encoded = path.encode()
-    if len(encoded) >= 4095:
+    if len(encoded) >= MAX_PATH - 1:
         return -errno.EINVAL
     fd = _openat2(dirfd, encoded, flags)
     if fd in (-errno.ENOSYS, -errno.EPERM):  # no openat2 here (an old kernel, or a seccomp filter)
