@@ -401,8 +401,7 @@ export class MmfHost {
     if (path.includes("\0")) throw new HostError(EINVAL);
     const preopen = this.#preopens.find((p) => path === p.guestPath || path.startsWith(p.guestPath === "/" ? "/" : `${p.guestPath}/`));
     if (!preopen) throw new HostError(ENOENT);
-    const relative = path.slice(preopen.guestPath.length).replace(/^\/+/, "");
-    if (relative === "") throw new HostError(EINVAL); // the folder itself is not a file
+    const relative = beneathPreopen(path.slice(preopen.guestPath.length));
     if (this.#handles.size >= this.#maxHandles) throw new HostError(ENOMEM);
     const fd = this.#native.openBeneath(preopen.dirfd, relative, mode);
     if (fd < 0) return codeFromErrno(fd);
@@ -428,6 +427,18 @@ function describeMapRefusal(native: Backend, rc: number): string | undefined {
   return rc === -EDQUOT
     ? `the process holds ${stats.live} live mappings, its budget (a quarter of vm.max_map_count, or MMF_PROCESS_MAPPINGS: ${stats.limit}; ${kernel})`
     : `the system refused the mapping (mmap ENOMEM: out of memory, or of areas: ${kernel})`;
+}
+
+/**
+ * The part of a guest path below its preopen, as every backend opens it (docs/abi.md, "Guest
+ * paths"): no empty or "." components; a ".." anywhere is EACCES (even one that would stay
+ * inside), and a path that names a folder (the preopen itself, a trailing "/" or ".") EINVAL.
+ */
+function beneathPreopen(rest: string): string {
+  const parts = rest.split("/").filter((part) => part !== "" && part !== ".");
+  if (parts.includes("..")) throw new HostError(EACCES);
+  if (parts.length === 0 || /(^|\/)\.?$/.test(rest)) throw new HostError(EINVAL);
+  return parts.join("/");
 }
 
 /** An ABI error raised inside an import; `guarded` turns it into the negated code. */

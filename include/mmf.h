@@ -55,7 +55,8 @@ static inline size_t mmf_window_bytes(uint64_t offset, size_t size) {
 static inline void* mmf_reserve(size_t bytes) {
   static int allocator_started;
   if (!allocator_started) {
-    free(malloc(1));
+    void* volatile first = malloc(1);  // volatile: a compiler drops a malloc whose block is only freed
+    free(first);
     allocator_started = 1;
   }
   size_t pages = bytes / 65536 + (bytes % 65536 != 0);

@@ -15,16 +15,17 @@ for (const name of readdirSync(join(root, "examples"))) {
   if (existsSync(join(root, entry))) guests.push([entry, `dist/examples/${name}.wasm`]);
 }
 for (const file of readdirSync(join(root, "test/guests"))) {
-  if (file.endsWith(".c")) guests.push([join("test/guests", file), `dist/test-guests/${file.replace(/\.c$/, ".wasm")}`]);
+  // Test guests are reactors: no main, their exports called by the tests.
+  if (file.endsWith(".c")) guests.push([join("test/guests", file), `dist/test-guests/${file.replace(/\.c$/, ".wasm")}`, ["-mexec-model=reactor"]]);
 }
 
 const { clang, skip } = findWasiClang();
 if (skip) {
   console.warn(`wasm-mmf: the C guests (${guests.map(([entry]) => entry).join(", ")}) are not built: ${skip}`);
 } else {
-  for (const [entry, out] of guests) {
+  for (const [entry, out, extra = []] of guests) {
     mkdirSync(join(root, out, ".."), { recursive: true });
-    const build = spawnSync(clang, [...TARGET_FLAGS, "-Iinclude", "-o", out, entry], { cwd: root, stdio: "inherit" });
+    const build = spawnSync(clang, [...TARGET_FLAGS, ...extra, "-Iinclude", "-o", out, entry], { cwd: root, stdio: "inherit" });
     if (build.status !== 0) {
       console.error(`${entry}: ${clang} failed (${build.error?.message ?? `exit code ${build.status}`})`);
       process.exitCode = 1;

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const INSTALL = "apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32";
 /** The flags every C guest is built with. */
@@ -30,3 +31,6 @@ export function findWasiClang() {
   }
   return (found = { skip: `no clang that builds for wasm32-wasi (${reasons.join("; ")}); on Debian: ${INSTALL}` });
 }
+
+// As a command (for the Python suites): prints {"clang": ...} or {"skip": ...}.
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(JSON.stringify(findWasiClang()));

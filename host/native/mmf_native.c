@@ -322,7 +322,10 @@ static int open_beneath_walk(int dirfd, const char* path, int flags) {
     int fd = next ? openat(cur, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                   : openat(cur, part, flags | O_NOFOLLOW, 0644);
     if (fd < 0) {
-      rc = errno == ENOTDIR && next ? -ELOOP : -errno;  // a symlinked directory is refused
+      rc = -errno;
+      struct stat st;
+      // O_DIRECTORY | O_NOFOLLOW answers ENOTDIR for a symlink too: a symlinked directory is refused.
+      if (rc == -ENOTDIR && next && fstatat(cur, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) rc = -ELOOP;
       break;
     }
     if (cur != dirfd) close(cur);
@@ -376,7 +379,7 @@ static napi_value js_open_beneath(napi_env env, napi_callback_info info) {
   memset(&how, 0, sizeof how);
   how.flags = (uint64_t)flags;
   how.mode = (flags & O_CREAT) ? 0644 : 0;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;  // no symlink at all: the component walk's answer too
   int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
   if (fd < 0 && (errno == ENOSYS || errno == EPERM)) fd = open_beneath_walk(dirfd, path, flags);
   else if (fd < 0) fd = -errno;

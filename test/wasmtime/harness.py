@@ -29,6 +29,7 @@ RELIABILITY = os.environ.get("MMF_RELIABILITY") == "1"
 EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT, ENOSPC = (CODES[name] for name in (
     "EINVAL", "ERANGE", "EACCES", "EBADF", "ECLOSED", "ENOMEM", "EIO", "ETRUNCATED", "ENOENT", "ENOSPC"))
 PAGE = os.sysconf("SC_PAGESIZE")
+U32 = 0xFFFFFFFF
 
 _modules: dict[str, wasmtime.Module] = {}
 

@@ -347,9 +347,11 @@ class MmfHost:
         found = self._preopens.find(path)
         if found is None:
             raise GuestError("ENOENT")
-        dirfd, relative = found
-        if relative == "":
-            raise GuestError("EINVAL")  # the folder itself is not a file
+        dirfd, rest = found
+        try:
+            relative = paths.beneath_preopen(rest)
+        except OSError as err:
+            raise GuestError.from_errno(err.errno) from None
         if len(self._handles) >= self._max_handles:
             raise GuestError("ENOMEM")
         fd = paths.open_beneath(dirfd, relative, mode)
