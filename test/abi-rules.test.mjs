@@ -109,6 +109,17 @@ test("guest paths: the exact forms, whole-component prefixes, what `data/x`, `/d
   console.log(`  [${backend}] ${cases.length + 4} guest paths, each with the documented answer`);
 });
 
+realMappingTest(test, "without openat2 the native helper's component walk gives the same answers", async () => {
+  const { nativeHelper } = await import("../dist/host/native.js");
+  const { codeFromErrno } = await import("../dist/host/errors.js");
+  const native = nativeHelper();
+  const dirfd = native.openDirectory(data);
+  const answer = (fd) => (fd >= 0 ? (closeSync(fd), 0) : codeFromErrno(fd));
+  const paths = ["x.bin", "sub/y.bin", "x.bin/y", "missing.bin", "sub/missing/y.bin", "link-in.bin", "link-out.bin", "fifo", "socket", "sub"];
+  for (const path of paths) assert.is(answer(native.openBeneathWalk(dirfd, path, 0)), answer(native.openBeneath(dirfd, path, 0)), path);
+  native.closeFd(dirfd);
+});
+
 test("read-only stays read-only: a shared map needs a read-write handle and descriptor; private maps keep stores in memory", () => {
   const { host, imp, memory, ps } = hostWith();
   const ro = openAt(imp, memory, "/data/x.bin", OpenModes.READ);

@@ -1,13 +1,15 @@
 """docs/abi.md rule by rule under the Wasmtime host (issue 12), the twin of test/abi-rules.test.mjs:
 through a guest that calls the raw imports, the same answers as the Node host's for the same calls:
 the attach contract, guest paths, each rule of "What the host guarantees", and the edge cases."""
+import errno
 import os
 import socket
 import unittest
 
 import harness as h
 import wasmtime
-from mmf_wasmtime import MmfError, MmfHost
+from mmf_wasmtime import MmfError, MmfHost, paths
+from mmf_wasmtime.errors import code_from_errno
 from mmf_wasmtime.abi import (ABI_VERSION, ADVICE_COUNT, ADVICE_HUGEPAGE, ADVICE_NORMAL, ADVICE_RANDOM, ADVICE_SEQUENTIAL, ADVICE_WILLNEED,
                               MAP_FLAGS_ALL, MAP_READ_ONLY, MAP_SHARED, OPEN_READ, OPEN_READ_WRITE)
 
@@ -92,6 +94,20 @@ class Rules(unittest.TestCase):
         self.assertGreater(open_at(root, "/data/sub/y.bin"), 0, "/data/sub is its own preopen")
         self.assertEqual(open_at(root, "/sub/../x.bin"), -h.EACCES)
         root.host.close()
+
+    def test_without_openat2_the_component_walk_gives_the_same_answers(self):
+        dirfd = os.open(DATA, os.O_PATH | os.O_DIRECTORY)
+        answer = lambda fd: (os.close(fd), 0)[1] if fd >= 0 else code_from_errno(-fd)  # noqa: E731
+        names = ("x.bin", "sub/y.bin", "x.bin/y", "missing.bin", "sub/missing/y.bin", "link-in.bin", "link-out.bin", "fifo", "socket", "sub")
+        with_openat2 = [answer(paths.open_beneath(dirfd, path, OPEN_READ)) for path in names]
+        real = paths._openat2
+        paths._openat2 = lambda *args: -errno.ENOSYS  # a kernel without openat2: open_beneath walks
+        try:
+            walked = [answer(paths.open_beneath(dirfd, path, OPEN_READ)) for path in names]
+        finally:
+            paths._openat2 = real
+        self.assertEqual(dict(zip(names, walked)), dict(zip(names, with_openat2)))
+        os.close(dirfd)
 
     def test_read_only_stays_read_only_a_shared_map_needs_a_read_write_handle(self):
         g = h.RawGuest(preopens=PREOPENS)
