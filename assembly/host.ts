@@ -4,6 +4,7 @@
 // failure. Addresses and lengths are byte offsets into this module's linear memory;
 // map/unmap/sync take page-aligned ranges.
 
+import { MAP_SHARED } from "./abi";
 import { wasiClose, wasiFileSize, wasiMap, wasiOpen, wasiPageSize, wasiSync, wasiUnmap } from "./wasi-backend";
 
 @external("mmf", "page_size") declare function mmf_page_size(): i32;
@@ -29,10 +30,8 @@ export function host_file_size(handle: i32): i64 {
   return mmf_file_size(handle);
 }
 
-/** Bits of host_map's flags. */
-export const MAP_SHARED: i32 = 1; // writes reach the file (else private copy-on-write)
-export const MAP_POPULATE: i32 = 2; // fault every page in now
-export const MAP_READ_ONLY: i32 = 4; // no store will come: a host may map the pages PROT_READ
+/** Bits of host_map's flags (abi.ts): SHARED writes reach the file, POPULATE faults every page in now, READ_ONLY no store will come. */
+export { MAP_SHARED, MAP_POPULATE, MAP_READ_ONLY } from "./abi";
 
 /** Maps `len` bytes of the file at `fileOffset` over [addr, addr+len), with MAP_* flags. */
 export function host_map(handle: i32, fileOffset: i64, addr: usize, len: usize, flags: i32): i32 {
@@ -40,7 +39,7 @@ export function host_map(handle: i32, fileOffset: i64, addr: usize, len: usize, 
   return mmf_map(handle, fileOffset, addr, len, flags);
 }
 
-/** madvise over a range inside one mapping: 0 normal, 1 random, 2 sequential, 3 willneed, 4 hugepage. */
+/** madvise over a range inside one mapping, with an ADVICE_* value (abi.ts). */
 export function host_advise(addr: usize, len: usize, advice: i32): i32 {
   if (isDefined(MMF_WASI_BACKEND)) return 0;
   return mmf_advise(addr, len, advice);
@@ -60,7 +59,7 @@ export function host_sync(addr: usize, len: usize, isAsync: i32): i32 {
 
 /**
  * Opens the file at the UTF-8 path [pathPtr, pathPtr+pathLen) beneath one of the folders the host
- * preopened; mode 0 read-only, 1 read-write, 2 read-write created or truncated. Returns a handle
+ * preopened, with an OPEN_* mode (abi.ts). Returns a handle
  * (> 0) or a negated error code.
  */
 export function host_open(pathPtr: usize, pathLen: usize, mode: i32): i32 {

@@ -1,6 +1,7 @@
 // Files a guest maps: MappedFile, opened beneath a folder the host preopened, or a handle the
 // host granted. A handle indexes the host's table for this guest; it is no OS descriptor.
 
+import { OPEN_CREATE, OPEN_READ, OPEN_READ_WRITE } from "./abi";
 import { EINVAL } from "./errors";
 import { host_close, host_file_size, host_open } from "./host";
 import { Result } from "./result";
@@ -40,9 +41,9 @@ export function fileFromHandle(handle: i32): MappedFile {
 /** Opens `path` (beneath a preopened folder) with flags "r", "r+" or "w+". */
 export function openFile(path: string, flags: string = "r"): Result<MappedFile> {
   let mode: i32 = -1;
-  if (flags == "r") mode = 0;
-  else if (flags == "r+") mode = 1;
-  else if (flags == "w+") mode = 2;
+  if (flags == "r") mode = OPEN_READ;
+  else if (flags == "r+") mode = OPEN_READ_WRITE;
+  else if (flags == "w+") mode = OPEN_CREATE;
   if (mode < 0) return new Result<MappedFile>(null, EINVAL);
   const bytes = String.UTF8.encode(path);
   const handle = host_open(changetype<usize>(bytes), <usize>bytes.byteLength, mode);

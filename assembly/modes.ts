@@ -1,13 +1,10 @@
-// Region modes, with the values and meaning of Go's mmf constants.
+// Region modes, with the values and meaning of Go's mmf constants (the numbers: abi.ts, generated).
+import { MEM_COPY_ON_WRITE, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE } from "./abi";
 
-/** Readable; writers refuse. Changes made to the file by others show through. */
-export const MEM_READ_ONLY: i32 = 0x1;
-/** Readable, private; writers refuse. */
-export const MEM_READ_PRIVATE: i32 = 0x2;
-/** Readable and writable; writes go to the file (shared with every other mapping of it). */
-export const MEM_READWRITE: i32 = 0x4;
-/** Readable and writable; writes stay private to the region and never reach the file. */
-export const MEM_COPY_ON_WRITE: i32 = 0x8;
+export {
+  MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, REGION_POPULATE,
+  ADVICE_NORMAL, ADVICE_RANDOM, ADVICE_SEQUENTIAL, ADVICE_WILLNEED, ADVICE_HUGEPAGE, ADVICE_COUNT,
+} from "./abi";
 
 export function isValidMode(mode: i32): bool {
   return mode == MEM_READ_ONLY || mode == MEM_READ_PRIVATE || mode == MEM_READWRITE || mode == MEM_COPY_ON_WRITE;
@@ -26,13 +23,3 @@ export function allowsWrites(mode: i32): bool {
 export function mapsShared(mode: i32): bool {
   return mode == MEM_READWRITE;
 }
-
-/** newMemoryRegion option: fault every page in at map time (MAP_POPULATE), not at first touch. */
-export const REGION_POPULATE: i32 = 0x1;
-
-/** Advice for MemoryRegion.advise (madvise); none of them changes the contents. */
-export const ADVICE_NORMAL: i32 = 0;
-export const ADVICE_RANDOM: i32 = 1;
-export const ADVICE_SEQUENTIAL: i32 = 2;
-export const ADVICE_WILLNEED: i32 = 3;
-export const ADVICE_HUGEPAGE: i32 = 4;

@@ -9,7 +9,7 @@ import { EACCES, ECLOSED, EINVAL, EIO, ENOMEM, ENOSPC, ERANGE, ETRUNCATED } from
 import {
   host_advise, host_fault_cause, host_file_size, host_map, host_page_size, host_sync, host_unmap, host_watch, MAP_POPULATE, MAP_READ_ONLY, MAP_SHARED,
 } from "./host";
-import { allowsWrites, isValidMode, mapsShared, MEM_READWRITE, REGION_POPULATE } from "./modes";
+import { ADVICE_COUNT, allowsWrites, isValidMode, mapsShared, MEM_READWRITE, REGION_POPULATE } from "./modes";
 import { getPageShift, getPageSize, pageOffsetOf, pagesFor, setPageSize } from "./pages";
 import { releasePages, reservePages } from "./address-space";
 
@@ -261,7 +261,7 @@ export function flushRegionRange(id: i32, offset: f64, length: f64, isAsync: boo
 export function adviseRegion(id: i32, advice: i32): i32 {
   const rec = usableRecord(id);
   if (rec == 0) return refusal;
-  if (advice < 0 || advice > 4) return -EINVAL;
+  if (advice < 0 || advice >= ADVICE_COUNT) return -EINVAL;
   const mapLen = load<u32>(rec, MAP_LEN);
   return mapLen == 0 ? 0 : host_advise(<usize>load<u32>(rec, MAP_ADDR), mapLen, advice);
 }

@@ -4,7 +4,8 @@
 // writes back with fd_pwrite only the bytes that differ from it, at sync and unmap.
 // Built only with --use MMF_WASI_BACKEND=1 (asconfig target "wasi"); see host.ts.
 
-import { EACCES, EBADF, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from "./errors";
+import { MAX_PATH, OPEN_CREATE, OPEN_READ, OPEN_READ_WRITE } from "./abi";
+import { codeOfWasiErrno as fromErrno, EACCES, EBADF, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from "./errors";
 import { releasePages, reservePages } from "./address-space";
 
 // WASI preview1, declared here so that builds without WASI never see these imports.
@@ -52,20 +53,6 @@ const WRITE_RIGHTS = READ_RIGHTS | RIGHT_FD_WRITE | RIGHT_FD_DATASYNC | RIGHT_FD
 @lazy const IOV: usize = memory.data(8, 4);
 // @ts-ignore: decorator
 @lazy const COUNT: usize = memory.data(8, 4);
-
-/** WASI errno to a negated ABI code. */
-function fromErrno(errno: u16): i32 {
-  switch (errno) {
-    case 0: return 0;
-    case 8: return -EBADF; // BADF
-    case 2: case 63: case 76: case 75: case 32: return -EACCES; // ACCES, PERM, NOTCAPABLE, XDEV, LOOP
-    case 44: case 54: return -ENOENT; // NOENT, NOTDIR
-    case 28: case 31: case 37: return -EINVAL; // INVAL, ISDIR, NAMETOOLONG
-    case 48: return -ENOMEM; // NOMEM
-    case 22: case 61: return -ERANGE; // FBIG, OVERFLOW
-  }
-  return -EIO;
-}
 
 class SharedMapping {
   constructor(public fd: i32, public fileOffset: u64, public len: usize, public shadow: usize) {}
@@ -250,7 +237,7 @@ function preopens(): i32[] {
 }
 
 export function wasiOpen(pathPtr: usize, pathLen: usize, mode: i32): i32 {
-  if (mode < 0 || mode > 2 || pathLen == 0 || pathLen >= 4096) return -EINVAL;
+  if ((mode != OPEN_READ && mode != OPEN_READ_WRITE && mode != OPEN_CREATE) || pathLen == 0 || pathLen >= <usize>MAX_PATH) return -EINVAL;
   const path = String.UTF8.decodeUnsafe(pathPtr, pathLen, false);
   if (path.indexOf("\0") >= 0) return -EINVAL;
   const fds = preopens();
@@ -265,9 +252,9 @@ export function wasiOpen(pathPtr: usize, pathLen: usize, mode: i32): i32 {
   while (relative.startsWith("/")) relative = relative.slice(1);
   if (relative.length == 0) return -EINVAL;
   const rel = String.UTF8.encode(relative);
-  const writable = mode != 0;
+  const writable = mode != OPEN_READ;
   const e = path_open(fds[best], 0, changetype<usize>(rel), <usize>rel.byteLength,
-    mode == 2 ? OFLAGS_CREAT | OFLAGS_TRUNC : 0, writable ? WRITE_RIGHTS : READ_RIGHTS, 0, 0, COUNT);
+    mode == OPEN_CREATE ? OFLAGS_CREAT | OFLAGS_TRUNC : 0, writable ? WRITE_RIGHTS : READ_RIGHTS, 0, 0, COUNT);
   if (e != 0) return fromErrno(e);
   const fd = load<i32>(COUNT);
   if (fd_filestat_get(fd, STAT) != 0 || load<u8>(STAT, 16) != FILETYPE_REGULAR) {

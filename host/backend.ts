@@ -18,15 +18,16 @@ export interface Backend {
   fileInfo(fd: number): [number, number] | number;
   /**
    * Maps (or copies) file pages over a page-aligned range of the memory; 0 or a negated errno.
-   * `flags`: bits of map-flags.ts. A fault past the end of a truncated file bumps
+   * `flags`: MAP_FLAG_* bits of abi.ts. A fault past the end of a truncated file bumps
    * the i32 at `epochAddr` of the memory (-1: none).
    */
   map(view: Uint8Array, addr: number, len: number, fd: number, fileOffset: number, flags: number, epochAddr: number): number;
-  /** madvise: 0 normal, 1 random, 2 sequential, 3 willneed, 4 hugepage; 0 or a negated errno. */
+  /** madvise with an advice value of abi.ts (AdviceCodes); 0 or a negated errno. */
   advise(view: Uint8Array, addr: number, len: number, advice: number): number;
   /**
-   * Whether and why the mapping at `addr` faulted: 0 not, 1 past the end of its truncated file,
-   * 2 no space left on its device, 3 I/O error; or a negated errno.
+   * Whether and why the mapping at `addr` faulted: 0 not, else the ABI code of why (ETRUNCATED
+   * past the end of its truncated file, ENOSPC no space left on its device, EIO an I/O error); or
+   * a negated errno.
    */
   truncated(view: Uint8Array, addr: number): number;
   /** The native helper's SIGBUS guard, for the whole process (absent on the emulated backend). */
@@ -37,7 +38,7 @@ export interface Backend {
   sync(view: Uint8Array, addr: number, len: number, async: boolean): number;
   /** The next offset holding data (SEEK_DATA), the file size if none, or a negated errno. */
   nextData(fd: number, offset: number): number;
-  /** Opens a regular file beneath a directory descriptor (mode 0 r, 1 r+, 2 w+); fd or a negated errno. */
+  /** Opens a regular file beneath a directory descriptor with an OpenModes mode; fd or a negated errno. */
   openBeneath(dirfd: number, path: string, mode: number): number;
   /** A descriptor of a directory, for a preopen; fd or a negated errno. */
   openDirectory(path: string): number;

@@ -6,11 +6,15 @@ import {
 } from "node:fs";
 import { constants as osConstants } from "node:os";
 import type { Backend } from "./backend.js";
-import { MAP_FLAG_SHARED } from "./map-flags.js";
+import { MAP_FLAG_SHARED, OpenModes } from "./abi.js";
 
 const PAGE = 4096;
 // Access modes as fileInfo reports them (the native helper's F_GETFL & O_ACCMODE).
 const { O_RDONLY, O_WRONLY, O_RDWR } = constants;
+/** open(2) flags of each ABI open mode. */
+const OPEN_FLAGS = new Map<number, number>([
+  [OpenModes.READ, O_RDONLY], [OpenModes.READ_WRITE, O_RDWR], [OpenModes.CREATE, O_RDWR | constants.O_CREAT | constants.O_TRUNC],
+]);
 
 interface SharedMapping {
   /** A descriptor of our own: the caller may close theirs while the region lives. */
@@ -199,7 +203,7 @@ export class EmulatedBackend implements Backend {
    */
   openBeneath(dirfd: number, path: string, mode: number): number {
     if (!this.#directories.has(dirfd)) return -osErrno.EBADF;
-    const flags = [constants.O_RDONLY, constants.O_RDWR, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC][mode];
+    const flags = OPEN_FLAGS.get(mode);
     if (flags === undefined || path.includes("\0")) return -osErrno.EINVAL;
     const parts = path.split("/").filter((p) => p !== "" && p !== ".");
     if (parts.length === 0) return -osErrno.EISDIR;

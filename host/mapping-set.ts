@@ -46,8 +46,13 @@ export class MappingSet {
 
   /** Whether [addr, addr+len) lies inside one live mapping. */
   contains(addr: number, len: number): boolean {
-    let i = this.#lowerBound(addr + 1) - 1;
-    return i >= 0 && addr + len <= this.#starts[i] + this.#lengths[i];
+    return this.startOf(addr, len) >= 0;
+  }
+
+  /** The start of the live mapping that holds all of [addr, addr+len), or -1. */
+  startOf(addr: number, len: number): number {
+    const i = this.#lowerBound(addr + 1) - 1;
+    return i >= 0 && addr + len <= this.#starts[i] + this.#lengths[i] ? this.#starts[i] : -1;
   }
 
   /** Every mapping, as [addr, len]. */

@@ -1,5 +1,6 @@
 // MemoryRegion: a window of a file mapped into a Wasm memory. The bounds, mode and position
 // logic is the core Wasm module's; this class holds the id it returned and a view of the bytes.
+import { ADVICE_BY_NAME, type Advice } from "./abi.js";
 import { errorFromCode, MmfError } from "./errors.js";
 import type { RegionMode } from "./mmf.js";
 import type { Readable } from "node:stream";
@@ -20,9 +21,7 @@ export interface RegionOwner {
   readonly epochWord: Int32Array;
 }
 
-/** madvise advice for MemoryRegion.advise; none of them changes the contents. */
-export type Advice = "normal" | "random" | "sequential" | "willneed" | "hugepage";
-const ADVICE: readonly Advice[] = ["normal", "random", "sequential", "willneed", "hugepage"];
+export type { Advice };
 
 interface Held {
   owner: RegionOwner;
@@ -103,9 +102,10 @@ export class MemoryRegion {
   /** Tells the kernel how the region will be used (madvise): "random", "sequential", "willneed", "hugepage", "normal". */
   advise(advice: Advice): void {
     const owner = this.#live("MemoryRegion.advise");
-    const index = ADVICE.indexOf(advice);
-    if (index < 0) throw new MmfError("EINVAL", `MemoryRegion.advise: advice must be one of ${ADVICE.join(", ")}, got ${String(advice)}`);
-    owner.checked(`MemoryRegion.advise(${advice})`, owner.adviseOf(this.#id, index));
+    if (typeof advice !== "string" || !Object.hasOwn(ADVICE_BY_NAME, advice)) {
+      throw new MmfError("EINVAL", `MemoryRegion.advise: advice must be one of ${Object.keys(ADVICE_BY_NAME).join(", ")}, got ${String(advice)}`);
+    }
+    owner.checked(`MemoryRegion.advise(${advice})`, owner.adviseOf(this.#id, ADVICE_BY_NAME[advice]));
   }
 
   /**

@@ -9,15 +9,14 @@ import { selectBackend, type Backend, type BackendName, type BackendOption } fro
 import type { WasmInstance, WasmMemory } from "./wasm-types.js";
 import { codeFromErrno, errorFromCode, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
-import { MAP_FLAG_READ_ONLY, MAP_FLAG_SHARED, MAP_FLAGS_ALL } from "./map-flags.js";
+import {
+  ADVICE_COUNT, DEFAULT_MAX_HANDLES, DEFAULT_MAX_MAPPINGS, MAP_FLAG_READ_ONLY, MAP_FLAG_SHARED, MAP_FLAGS_ALL, MAX_PATH, OpenModes, type MmfImports,
+} from "./abi.js";
 import { checkedFd, openRegularFile } from "./mapped-file.js";
 
-const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM, ETRUNCATED, ENOSPC } = ErrorCodes;
-/** Backend.truncated's answer (1 past the end of the file, 2 no space, 3 I/O error) as an ABI code. */
-const FAULT_CODES = [0, ETRUNCATED, ENOSPC, EIO];
+const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM } = ErrorCodes;
 // Access modes as the backends' fileInfo reports them (F_GETFL & O_ACCMODE).
 const { O_WRONLY, O_RDWR } = constants;
-const MAX_PATH = 4096;
 /** Handle numbers run from 1 to the largest i32, then wrap around past the live ones. */
 const MAX_HANDLE = 0x7fffffff;
 
@@ -34,29 +33,15 @@ interface Preopen {
   dirfd: number;
 }
 
-/** The `mmf` import functions, as a Wasm module imports them (see docs/abi.md). */
-export interface MmfImports {
-  page_size(): number;
-  file_size(handle: number): bigint;
-  map(handle: number, fileOffset: bigint, addr: number, len: number, flags: number): number;
-  unmap(addr: number, len: number): number;
-  sync(addr: number, len: number, async: number): number;
-  open(pathPtr: number, pathLen: number, mode: number): number;
-  close(handle: number): number;
-  watch(epochAddr: number): number;
-  truncated(addr: number, len: number): number;
-  fault_cause(addr: number, len: number): number;
-  advise(addr: number, len: number, advice: number): number;
-  [name: string]: (...args: never[]) => unknown;
-}
+export type { MmfImports };
 
 export interface MmfHostOptions {
   /** Guest path → host folder. The guest opens files beneath these folders only. */
   preopens?: Record<string, string>;
-  /** Most handles a guest may hold open at once (default 1024). */
+  /** Most handles a guest may hold open at once (default DEFAULT_MAX_HANDLES, 1024). */
   maxHandles?: number;
   /**
-   * Most live mappings the guest may hold at once (default 4096). Each mapping is an area of the
+   * Most live mappings the guest may hold at once (default DEFAULT_MAX_MAPPINGS, 4096). Each mapping is an area of the
    * process, and at vm.max_map_count the next allocation anywhere aborts the process; the native
    * helper also keeps a budget for the whole process (a quarter of vm.max_map_count).
    */
@@ -135,7 +120,7 @@ export class MmfHost {
   constructor(options: MmfHostOptions = {}) {
     this.#native = selectBackend(options.backend);
     this.pageSize = this.#native.pageSize();
-    this.#maxHandles = options.maxHandles ?? 1024;
+    this.#maxHandles = options.maxHandles ?? DEFAULT_MAX_HANDLES;
     this.#maxMappings = options.maxMappings ?? DEFAULT_MAX_MAPPINGS;
     if (!(Number.isSafeInteger(this.#maxMappings) || this.#maxMappings === Infinity) || this.#maxMappings < 1) {
       throw new MmfError("EINVAL", `MmfHost: maxMappings must be a positive integer or Infinity, got ${String(options.maxMappings)}`);
@@ -378,23 +363,25 @@ export class MmfHost {
   /** The guest names an aligned i32 in its memory that a SIGBUS from a truncated file bumps. */
   #watch(epochAddr: number): number {
     const view = this.#currentView();
-    if (epochAddr % 4 !== 0 || epochAddr + 4 > view.byteLength) throw new HostError(EINVAL);
+    if (epochAddr % 4 !== 0) throw new HostError(EINVAL);
+    if (epochAddr + 4 > view.byteLength) throw new HostError(ERANGE);
     this.#epochAddr = epochAddr;
     return 0;
   }
 
-  /** 0 if the live mapping [addr, addr+len) never faulted, else the ABI code of why: ETRUNCATED, ENOSPC, EIO. */
+  /** 0 if the live mapping that holds [addr, addr+len) never faulted, else the ABI code of why: ETRUNCATED, ENOSPC, EIO. */
   #faultCause(addr: number, len: number): number {
     const view = this.#checkedRange(addr, len);
-    if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
-    const rc = this.#native.truncated(view, addr);
-    return rc < 0 ? codeFromErrno(rc) : FAULT_CODES[rc] ?? EIO;
+    const start = this.#mappings.startOf(addr, len);
+    if (start < 0) throw new HostError(EINVAL);
+    const rc = this.#native.truncated(view, start);
+    return rc < 0 ? codeFromErrno(rc) : rc;
   }
 
   /** madvise over a range inside one live mapping. */
   #advise(addr: number, len: number, advice: number): number {
     const view = this.#checkedRange(addr, len);
-    if (advice < 0 || advice > 4) throw new HostError(EINVAL);
+    if (advice < 0 || advice >= ADVICE_COUNT) throw new HostError(EINVAL);
     if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
     const rc = this.#native.advise(view, addr, len, advice);
     return rc < 0 ? codeFromErrno(rc) : 0;
@@ -402,8 +389,9 @@ export class MmfHost {
 
   #open(pathPtr: number, pathLen: number, mode: number): number {
     const view = this.#currentView();
-    if (mode !== 0 && mode !== 1 && mode !== 2) throw new HostError(EINVAL);
-    if (pathLen === 0 || pathLen >= MAX_PATH || pathPtr + pathLen > view.byteLength) throw new HostError(EINVAL);
+    if (mode !== OpenModes.READ && mode !== OpenModes.READ_WRITE && mode !== OpenModes.CREATE) throw new HostError(EINVAL);
+    if (pathLen === 0 || pathLen >= MAX_PATH) throw new HostError(EINVAL);
+    if (pathPtr + pathLen > view.byteLength) throw new HostError(ERANGE);
     let path: string;
     try {
       path = new TextDecoder("utf-8", { fatal: true }).decode(view.slice(pathPtr, pathPtr + pathLen));
@@ -413,12 +401,11 @@ export class MmfHost {
     if (path.includes("\0")) throw new HostError(EINVAL);
     const preopen = this.#preopens.find((p) => path === p.guestPath || path.startsWith(p.guestPath === "/" ? "/" : `${p.guestPath}/`));
     if (!preopen) throw new HostError(ENOENT);
-    const relative = path.slice(preopen.guestPath.length).replace(/^\/+/, "");
-    if (relative === "") throw new HostError(EINVAL); // the folder itself is not a file
+    const relative = beneathPreopen(path.slice(preopen.guestPath.length));
     if (this.#handles.size >= this.#maxHandles) throw new HostError(ENOMEM);
     const fd = this.#native.openBeneath(preopen.dirfd, relative, mode);
     if (fd < 0) return codeFromErrno(fd);
-    return this.#addHandle({ fd, writable: mode !== 0, owned: true });
+    return this.#addHandle({ fd, writable: mode !== OpenModes.READ, owned: true });
   }
 
   #closeHandle(handle: number): number {
@@ -430,9 +417,6 @@ export class MmfHost {
   }
 }
 
-/** Live mappings a guest may hold unless told otherwise (MmfHostOptions.maxMappings). */
-const DEFAULT_MAX_MAPPINGS = 4096;
-
 /** The limit behind a failed native map, for the message; undefined when it was none of them. */
 function describeMapRefusal(native: Backend, rc: number): string | undefined {
   const { EDQUOT, ENOMEM: SYS_ENOMEM } = osConstants.errno;
@@ -443,6 +427,18 @@ function describeMapRefusal(native: Backend, rc: number): string | undefined {
   return rc === -EDQUOT
     ? `the process holds ${stats.live} live mappings, its budget (a quarter of vm.max_map_count, or MMF_PROCESS_MAPPINGS: ${stats.limit}; ${kernel})`
     : `the system refused the mapping (mmap ENOMEM: out of memory, or of areas: ${kernel})`;
+}
+
+/**
+ * The part of a guest path below its preopen, as every backend opens it (docs/abi.md, "Guest
+ * paths"): no empty or "." components; a ".." anywhere is EACCES (even one that would stay
+ * inside), and a path that names a folder (the preopen itself, a trailing "/" or ".") EINVAL.
+ */
+function beneathPreopen(rest: string): string {
+  const parts = rest.split("/").filter((part) => part !== "" && part !== ".");
+  if (parts.includes("..")) throw new HostError(EACCES);
+  if (parts.length === 0 || /(^|\/)\.?$/.test(rest)) throw new HostError(EINVAL);
+  return parts.join("/");
 }
 
 /** An ABI error raised inside an import; `guarded` turns it into the negated code. */

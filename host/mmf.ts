@@ -8,10 +8,9 @@ import type { MmfHost } from "./mmf-host.js";
 import type { BackendName, BackendOption } from "./backend.js";
 import type { WasmMemory } from "./wasm-types.js";
 
-export const MEM_READ_ONLY = 0x1;
-export const MEM_READ_PRIVATE = 0x2;
-export const MEM_READWRITE = 0x4;
-export const MEM_COPY_ON_WRITE = 0x8;
+import { MEM_COPY_ON_WRITE, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, REGION_POPULATE } from "./abi.js";
+
+export { MEM_COPY_ON_WRITE, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE };
 
 /** A region's mode: one of the MEM_* constants. */
 export type RegionMode = typeof MEM_READ_ONLY | typeof MEM_READ_PRIVATE | typeof MEM_READWRITE | typeof MEM_COPY_ON_WRITE;
@@ -40,9 +39,6 @@ export interface RegionOptions {
   /** Fault every page in now (MAP_POPULATE) rather than at first touch. */
   populate?: boolean;
 }
-
-/** Bits of the core module's `options` (assembly/modes.ts REGION_*). */
-const REGION_POPULATE = 0x1;
 
 export interface CreateMmfOptions {
   /** "native" (real mmap), "emulated" (copies), or "auto" (default: MMF_BACKEND, else native, else emulated with a warning). */
@@ -235,7 +231,7 @@ function describeOpenError(code: number, fd: number, mode: number, host: MmfHost
       return host.takeRefusal() ?? "no room left in the 4 GiB Wasm address space";
     case ErrorCodes.EINVAL:
       return MODE_NAMES[mode] ? "offset and size must be non-negative, and the descriptor a regular file"
-        : `mode must be MEM_READ_ONLY (0x1), MEM_READ_PRIVATE (0x2), MEM_READWRITE (0x4) or MEM_COPY_ON_WRITE (0x8)`;
+        : `mode must be ${Object.entries(MODE_NAMES).map(([value, name]) => `${name} (0x${Number(value).toString(16)})`).join(", ")}`;
     case ErrorCodes.ERANGE:
       return `beyond the end of the object (${fileSizeText(fd)})`;
     case ErrorCodes.EACCES:

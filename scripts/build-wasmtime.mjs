@@ -13,7 +13,7 @@ if (process.platform !== "linux") {
 } else {
   mkdirSync(`${root}dist/wasmtime`, { recursive: true });
   const cc = process.env.CC || "cc";
-  const args = ["-O2", "-Wall", "-Wextra", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread", "-Ihost/native",
+  const args = ["-O2", "-Wall", "-Wextra", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread", "-Ihost/native", "-Iinclude",
     "-o", out, "host/native/truncation_guard.c", "host/wasmtime/mmf_wasmtime.c"];
   const build = spawnSync(cc, args, { cwd: root, stdio: "inherit" });
   if (build.status !== 0) {

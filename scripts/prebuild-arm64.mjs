@@ -38,7 +38,7 @@ const node = fetchNode(NODE_RANGE, "arm64");
 const stage = mkdtempSync(join(tmpdir(), "mmf-arm64-"));
 try {
   // Cross-compile in a copy of the helper's sources, so that this tree's build/ keeps its x64 build.
-  for (const part of ["package.json", "binding.gyp", "host/native"]) cpSync(join(root, part), join(stage, part), { recursive: true });
+  for (const part of ["package.json", "binding.gyp", "host/native", "include"]) cpSync(join(root, part), join(stage, part), { recursive: true });
   const build = spawnSync(join(root, "node_modules/.bin/prebuildify"),
     ["--napi", "--strip", "--strip-bin", "aarch64-linux-gnu-strip", "--tag-libc", "--arch", "arm64"], {
       cwd: stage,

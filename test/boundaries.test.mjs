@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import {
-  createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MmfHost, MEM_READ_ONLY, MEM_READWRITE,
+  createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MmfHost, MEM_READ_ONLY, MEM_READWRITE, ErrorCodes, MapFlags,
 } from "../dist/host/index.js";
 import { backend, loadGuest, mapsOf, pattern, readBytes, sparseFile, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
@@ -14,7 +14,7 @@ const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
 const GiB = 2 ** 30;
 const bytes = pattern(65536, 9);
-const EINVAL = -1;
+const EINVAL = -ErrorCodes.EINVAL;
 
 test("fd() values that are not a descriptor are EBADF, never descriptor n", () => {
   const path = writeFile(dir, "fd.bin", bytes);
@@ -158,7 +158,7 @@ test("raw imports: addresses, lengths, flags and advice outside i32/u32 are EINV
     refuses(() => imp.open(0, 4, v), `open mode ${String(v)}`);
   }
   // A live mapping for the calls that need one.
-  assert.is(imp.map(handle, 0n, ps, ps, 1), 0);
+  assert.is(imp.map(handle, 0n, ps, ps, MapFlags.SHARED), 0);
   for (const v of badU32) {
     assert.is(imp.unmap(v, ps), EINVAL, `unmap addr ${String(v)}`);
     assert.is(imp.sync(ps, v, 0), EINVAL, `sync len ${String(v)}`);
@@ -189,7 +189,7 @@ test("guest addresses at and above 2 GiB are unsigned: raw imports, the JavaScri
   const ps = host.pageSize;
   const handle = host.grant(path, "r+");
   const high = 2 ** 31 + 2 * ps;
-  assert.is(host.imports.map(handle, 0n, high | 0, 2 * ps, 1), 0);
+  assert.is(host.imports.map(handle, 0n, high | 0, 2 * ps, MapFlags.SHARED), 0);
   assert.equal(new Uint8Array(memory.buffer, high, 64), bytes.subarray(0, 64));
   assert.is(host.imports.map(handle, 0n, high, ps, 0), EINVAL, "the same address as a u32 overlaps the live mapping");
   assert.is(host.imports.sync(high | 0, 2 * ps, 0), 0);

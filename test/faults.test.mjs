@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { closeSync, ftruncateSync, openSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
+import { createMmf, openFile, ErrorCodes, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
 import { backend, loadGuest, pattern, realMappingTest, throwsCode } from "./helpers.mjs";
 import { dropCache, mountUnavailable, withExt4, withTmpfs } from "./mounts.mjs";
 
@@ -109,7 +109,7 @@ mountTest("raw stores through data() on a full tmpfs: flush() and close() report
   });
 });
 
-mountTest("a guest's writer on a full tmpfs answers -ENOSPC (10), and close() too", async () => {
+mountTest("a guest's writer on a full tmpfs answers -ENOSPC, and close() too", async () => {
   await withTmpfs(MiB, async (dir) => {
     const path = join(dir, "guest.bin");
     sparse(path, 2 * MiB);
@@ -119,9 +119,9 @@ mountTest("a guest's writer on a full tmpfs answers -ENOSPC (10), and close() to
     let written = 0;
     let result = 0;
     while ((result = g.call("writePageHeld", index, BigInt(written * PAGE), PAGE, fill(written))) === PAGE) written++;
-    assert.is(result, -10, `the write of page ${written}`);
-    assert.is(g.call("checkHeld", index), -10);
-    assert.is(g.call("closeHeldAt", index), -10);
+    assert.is(result, -ErrorCodes.ENOSPC, `the write of page ${written}`);
+    assert.is(g.call("checkHeld", index), -ErrorCodes.ENOSPC);
+    assert.is(g.call("closeHeldAt", index), -ErrorCodes.ENOSPC);
     assert.is(g.host.mappingCount, 0);
     g.host.close();
     const bytes = readFileSync(path);
@@ -181,8 +181,8 @@ mountTest("a device that fails under ext4: readAt answers EIO for the page it co
     // A guest's reader says the same.
     const g = await loadGuest("api");
     const index = g.call("holdHandle", g.host.grant(path, "r"), MEM_READ_ONLY, 0n, 0n);
-    assert.is(g.call("readPageHeld", index, BigInt(read * PAGE), PAGE), -7);
-    assert.is(g.call("closeHeldAt", index), -7);
+    assert.is(g.call("readPageHeld", index, BigInt(read * PAGE), PAGE), -ErrorCodes.EIO);
+    assert.is(g.call("closeHeldAt", index), -ErrorCodes.EIO);
     g.host.close();
     file.close();
     console.log(`  ext4 on a shrunk loop device: ${read} pages read, then EIO`);

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
+import { createMmf, openFile, MapFlags, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
 import { backend, collectGarbage, loadGuest, mapsOf, openFds, pattern, readBytes, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
@@ -43,7 +43,7 @@ test("hosts dropped without close() release their descriptors and mappings at co
       host.attach(memory);
       const handle = host.grant(path, "r+");
       const ps = host.pageSize;
-      assert.is(host.imports.map(handle, 0n, ps, ps, 1), 0);
+      assert.is(host.imports.map(handle, 0n, ps, ps, MapFlags.SHARED), 0);
       new Uint8Array(memory.buffer)[ps + i] = 0xc0 | (i & 15); // a change the host must not lose
     }
   })();

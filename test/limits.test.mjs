@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMmf, openFile, MmfHost, MEM_READ_ONLY } from "../dist/host/index.js";
+import { createMmf, openFile, ErrorCodes, MmfHost, MEM_READ_ONLY } from "../dist/host/index.js";
 import { backend, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
@@ -34,7 +34,7 @@ test(`a guest mapping one page at every other page until refused: ENOMEM at its 
   const budget = LONG && stats ? stats.limit - stats.live : 4096;
   const mapped = g.mapEveryOtherPage(handle, budget + 100);
   const atLimit = areas();
-  assert.is(g.lastRefusal(), -6, `refused with ENOMEM after ${mapped}`);
+  assert.is(g.lastRefusal(), -ErrorCodes.ENOMEM, `refused with ENOMEM after ${mapped}`);
   assert.is(mapped, budget);
   assert.is(host.mappingCount, budget);
   assert.is(g.remap(handle, 17), 0, "unmapping one makes room for one");

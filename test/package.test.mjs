@@ -25,7 +25,8 @@ const run = (file, args, options = {}) => spawnSync(file, args, { cwd: consumer,
 test("the tarball holds the built package, its prebuilt helpers and license, and no tests or benchmarks", () => {
   console.log(`  ${packed.filename}: ${(packed.size / 1000).toFixed(1)} kB packed, ${(packed.unpackedSize / 1000).toFixed(1)} kB unpacked, ${files.length} files`);
   for (const file of ["LICENSE", "README.md", "package.json", "dist/host/index.js", "dist/host/index.d.ts", "dist/host/cli.js", "dist/mmf.wasm",
-    "prebuilds/linux-x64/wasm-mmf.glibc.node", "binding.gyp", "host/native/mmf_native.c", "scripts/install-native.mjs", "assembly/index.ts", "docs/abi.md"]) {
+    "prebuilds/linux-x64/wasm-mmf.glibc.node", "binding.gyp", "host/native/mmf_native.c", "scripts/install-native.mjs", "assembly/index.ts", "docs/abi.md",
+    "include/mmf.h", "include/mmf_abi.h", "abi/abi.json", "assembly/abi.ts"]) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
   for (const file of files) {

@@ -7,11 +7,11 @@ import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { MEM_READ_ONLY } from "../dist/host/index.js";
+import { ErrorCodes, MEM_READ_ONLY } from "../dist/host/index.js";
 import { backend, loadGuest, pattern, tempDir, writeFile } from "./helpers.mjs";
 
 const LONG = process.env.MMF_RELIABILITY === "1";
-const ENOENT = 9;
+const { ENOENT } = ErrorCodes;
 const inside = pattern(4096, 1);
 const outside = pattern(4096, 2);
 

@@ -25,7 +25,7 @@ const files = readdirSync(dir)
   .sort();
 const backends = (process.env.MMF_BACKENDS || "native,emulated").split(",");
 // Suites that do not depend on the backend run in the first pass only.
-const backendIndependent = new Set(["install.test.mjs", "package.test.mjs"]);
+const backendIndependent = new Set(["install.test.mjs", "package.test.mjs", "abi.test.mjs"]);
 
 let passed = 0;
 let failed = 0;

@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync, truncateSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
+import { createMmf, openFile, ErrorCodes, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { loadGuest, pattern, realMappingTest, root, sparseFile, tempDir, testNode, throwsCode, writeFile } from "./helpers.mjs";
 import { nativeHelper } from "../dist/host/native.js";
 
@@ -114,13 +114,13 @@ realMappingTest(test, "Wasm loads in a guest: no crash, then the guest's region 
   assert.is(g.call("heldByte", index, BigInt(6 * PAGE)), 7);
   truncateSync(path, PAGE);
   assert.is(g.call("heldByte", index, BigInt(6 * PAGE)), 0, "a Wasm load past the new end reads zero");
-  assert.is(g.call("checkHeld", index), -8);
-  assert.is(g.call("readHeld", index, 0n), -8);
-  assert.is(g.call("closeHeldAt", index), -8, "close unmaps and reports the fault");
+  assert.is(g.call("checkHeld", index), -ErrorCodes.ETRUNCATED);
+  assert.is(g.call("readHeld", index, 0n), -ErrorCodes.ETRUNCATED);
+  assert.is(g.call("closeHeldAt", index), -ErrorCodes.ETRUNCATED, "close unmaps and reports the fault");
   const fresh2 = g.call("holdHandle", handle, MEM_READ_ONLY, 0n, 0n);
   assert.is(g.call("readPageHeld", fresh2, BigInt(0), PAGE), PAGE);
   truncateSync(path, 0);
-  assert.is(g.call("readPageHeld", fresh2, BigInt(0), PAGE), -8, "the guest's readAt that faults answers -ETRUNCATED, not a count");
+  assert.is(g.call("readPageHeld", fresh2, BigInt(0), PAGE), -ErrorCodes.ETRUNCATED, "the guest's readAt that faults answers -ETRUNCATED, not a count");
   g.call("closeHeld");
   assert.is(g.host.mappingCount, 0);
   g.host.close();

@@ -15,6 +15,7 @@
 #include <linux/openat2.h>
 #include <node_api.h>
 
+#include "mmf_abi.h"
 #include "truncation_guard.h"
 
 #ifndef MADV_POPULATE_READ
@@ -145,7 +146,7 @@ static const void* env_tag(napi_env env) {
 // map(view, addr, len, fd, fileOffset, flags, epochAddr): maps file pages over [addr, addr+len)
 // of the memory, read-write, MAP_SHARED or MAP_PRIVATE. Never PROT_READ alone: V8 re-protects the
 // whole memory read-write on every grow, which fails (and aborts) on a read-only shared map.
-// flags: bit 0 MAP_SHARED (else MAP_PRIVATE), bit 1 populate: fault every page in now, for
+// flags: MMF_MAP_SHARED (else MAP_PRIVATE), MMF_MAP_POPULATE: fault every page in now, for
 // reading (MADV_POPULATE_READ; MAP_POPULATE would copy every page of a private writable map).
 // The mapping is guarded against SIGBUS; a fault bumps the i32 at epochAddr (-1: none; any other
 // value is an unsigned offset into the memory). -EDQUOT: the process's mapping budget is used up.
@@ -163,7 +164,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len) || get_u64(env, argv[4], &offset))
     return make_int(env, -EINVAL);
   if (get_fd(env, argv[3], &fd) != 0) return make_int(env, -EBADF);
-  if (get_int_in(env, argv[5], 0, 3, &flags) != 0) return make_int(env, -EINVAL);
+  if (get_int_in(env, argv[5], 0, MMF_MAP_SHARED | MMF_MAP_POPULATE, &flags) != 0) return make_int(env, -EINVAL);
   double epoch_at = -1;
   if (napi_get_value_double(env, argv[6], &epoch_at) != napi_ok) return make_int(env, -EINVAL);
   int rc = check_range(base, mem_len, addr, len);
@@ -181,7 +182,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   // Watched before it exists: a fault on another thread the moment it is mapped is absorbed too.
   rc = guard_add((uintptr_t)at, len, fd, offset, epoch, env_tag(env));
   if (rc != 0) return make_int(env, rc);
-  void* r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | ((flags & 1) ? MAP_SHARED : MAP_PRIVATE), fd, (off_t)offset);
+  void* r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | ((flags & MMF_MAP_SHARED) ? MAP_SHARED : MAP_PRIVATE), fd, (off_t)offset);
   if (r == MAP_FAILED) {
     int err = errno;
     // A failed MAP_FIXED may already have dropped the old pages: never leave a hole in the memory.
@@ -189,7 +190,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     return make_int(env, -err);
   }
   // Advisory: a kernel before 5.14 has no MADV_POPULATE_READ, and the pages then fault in on touch.
-  if (flags & 2) madvise(at, len, MADV_POPULATE_READ);
+  if (flags & MMF_MAP_POPULATE) madvise(at, len, MADV_POPULATE_READ);
   return make_int(env, 0);
 }
 
@@ -233,13 +234,13 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
   int advice = -1;
   int rc = argc < 4 ? -EINVAL : range_args(env, argv, &at, &len);
   if (rc != 0) return make_int(env, rc);
-  static const int kinds[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_HUGEPAGE};
-  if (get_int_in(env, argv[3], 0, (int)(sizeof kinds / sizeof kinds[0]) - 1, &advice) != 0) return make_int(env, -EINVAL);
+  static const int kinds[MMF_ADVICE_COUNT] = MMF_ADVICE_TO_MADVISE;
+  if (get_int_in(env, argv[3], 0, MMF_ADVICE_COUNT - 1, &advice) != 0) return make_int(env, -EINVAL);
   return make_int(env, madvise(at, len, kinds[advice]) == 0 ? 0 : -errno);
 }
 
-// truncated(view, addr): whether and why the mapping at addr faulted: 0 not, 1 past the end of its
-// truncated file, 2 no space left (ENOSPC), 3 I/O error; or -errno.
+// truncated(view, addr): whether and why the mapping at addr faulted: 0 not, else the ABI code of
+// why (MMF_ETRUNCATED, MMF_ENOSPC, MMF_EIO: enum fault_cause); or -errno.
 static napi_value js_truncated(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -284,14 +285,14 @@ static napi_value js_next_data(napi_env env, napi_callback_info info) {
   return make_int(env, (int64_t)st.st_size);
 }
 
-// Open flags of the ABI: 0 read-only, 1 read-write, 2 read-write created or truncated.
+// Open flags of the ABI's open modes (MMF_OPEN_*).
 static int open_flags(int32_t mode) {
   // O_NONBLOCK: a FIFO planted in a preopen must not block the host in open(); it is refused below.
   int common = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   switch (mode) {
-    case 0: return O_RDONLY | common;
-    case 1: return O_RDWR | common;
-    case 2: return O_RDWR | O_CREAT | O_TRUNC | common;
+    case MMF_OPEN_READ: return O_RDONLY | common;
+    case MMF_OPEN_READ_WRITE: return O_RDWR | common;
+    case MMF_OPEN_CREATE: return O_RDWR | O_CREAT | O_TRUNC | common;
   }
   return -1;
 }
@@ -321,7 +322,10 @@ static int open_beneath_walk(int dirfd, const char* path, int flags) {
     int fd = next ? openat(cur, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                   : openat(cur, part, flags | O_NOFOLLOW, 0644);
     if (fd < 0) {
-      rc = errno == ENOTDIR && next ? -ELOOP : -errno;  // a symlinked directory is refused
+      rc = -errno;
+      struct stat st;
+      // O_DIRECTORY | O_NOFOLLOW answers ENOTDIR for a symlink too: a symlinked directory is refused.
+      if (rc == -ENOTDIR && next && fstatat(cur, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) rc = -ELOOP;
       break;
     }
     if (cur != dirfd) close(cur);
@@ -343,7 +347,7 @@ static int open_args(napi_env env, napi_callback_info info, int* dirfd, char* pa
   if (get_fd(env, argv[0], dirfd) != 0) return -EBADF;
   if (napi_get_value_string_utf8(env, argv[1], path, cap, &len) != napi_ok || len == 0 || len >= cap - 1) return -EINVAL;
   if (strlen(path) != len) return -EINVAL;  // an embedded NUL
-  if (get_int_in(env, argv[2], 0, 2, &mode) != 0 || (*flags = open_flags(mode)) < 0) return -EINVAL;
+  if (get_int_in(env, argv[2], 0, MMF_OPEN_CREATE, &mode) != 0 || (*flags = open_flags(mode)) < 0) return -EINVAL;
   return 0;
 }
 
@@ -375,7 +379,7 @@ static napi_value js_open_beneath(napi_env env, napi_callback_info info) {
   memset(&how, 0, sizeof how);
   how.flags = (uint64_t)flags;
   how.mode = (flags & O_CREAT) ? 0644 : 0;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;  // no symlink at all: the component walk's answer too
   int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
   if (fd < 0 && (errno == ENOSYS || errno == EPERM)) fd = open_beneath_walk(dirfd, path, flags);
   else if (fd < 0) fd = -errno;

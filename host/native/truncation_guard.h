@@ -4,12 +4,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Why a mapping faulted: what guard_fault_cause answers.
+#include "mmf_abi.h"
+
+// Why a mapping faulted: what guard_fault_cause answers, as the ABI's codes (fault_cause).
 enum fault_cause {
   FAULT_NONE = 0,
-  FAULT_TRUNCATED = 1,  // the page lies past the end of the file: it was truncated under the mapping
-  FAULT_NOSPACE = 2,    // inside the file, on a file system with no free blocks (ENOSPC)
-  FAULT_IO = 3,         // inside the file with room left: the device failed (EIO)
+  FAULT_TRUNCATED = MMF_ETRUNCATED,  // the page lies past the end of the file: it was truncated under the mapping
+  FAULT_NOSPACE = MMF_ENOSPC,        // inside the file, on a file system with no free blocks (ENOSPC)
+  FAULT_IO = MMF_EIO,                // inside the file with room left: the device failed (EIO)
 };
 
 // Installs the SIGBUS handler, or puts it back on top when something replaced it since (a

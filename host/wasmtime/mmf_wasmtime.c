@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "mmf_abi.h"
 #include "truncation_guard.h"
 
 #ifndef MADV_POPULATE_READ
@@ -21,9 +22,6 @@
 #endif
 
 #define EXPORT __attribute__((visibility("default")))
-
-// Bits of the `flags` argument of the ABI's `map` (docs/abi.md).
-enum { FLAG_SHARED = 1, FLAG_POPULATE = 2, FLAG_READ_ONLY = 4 };
 
 // Puts zeroed read-write memory back over [at, at+len) (unless the guard just did) with the flags
 // of a Wasmtime memory's pages. The guard's zero fill gives them the flags of V8's (MADV_DONTFORK too); Wasmtime's pages
@@ -47,8 +45,8 @@ EXPORT int mmfw_map(uintptr_t at, size_t len, int fd, int64_t offset, int flags,
   // Watched before it exists: a fault on another thread the moment it is mapped is absorbed too.
   rc = guard_add(at, len, fd, (uint64_t)offset, epoch, (const void*)owner);
   if (rc != 0) return rc;
-  int prot = (flags & FLAG_READ_ONLY) ? PROT_READ : PROT_READ | PROT_WRITE;
-  void* r = mmap((void*)at, len, prot, MAP_FIXED | ((flags & FLAG_SHARED) ? MAP_SHARED : MAP_PRIVATE), fd, (off_t)offset);
+  int prot = (flags & MMF_MAP_READ_ONLY) ? PROT_READ : PROT_READ | PROT_WRITE;
+  void* r = mmap((void*)at, len, prot, MAP_FIXED | ((flags & MMF_MAP_SHARED) ? MAP_SHARED : MAP_PRIVATE), fd, (off_t)offset);
   if (r == MAP_FAILED) {
     int err = errno;
     // A failed MAP_FIXED may already have dropped the old pages: never leave a hole in the memory.
@@ -56,7 +54,7 @@ EXPORT int mmfw_map(uintptr_t at, size_t len, int fd, int64_t offset, int flags,
     return -err;
   }
   // Advisory: before Linux 5.14 there is no MADV_POPULATE_READ, and pages fault in on touch.
-  if (flags & FLAG_POPULATE) madvise((void*)at, len, MADV_POPULATE_READ);
+  if (flags & MMF_MAP_POPULATE) madvise((void*)at, len, MADV_POPULATE_READ);
   return 0;
 }
 
@@ -73,8 +71,8 @@ EXPORT int mmfw_unmap(uintptr_t at, size_t len) {
 // store was dropped), and the range may belong to someone else by now.
 EXPORT void mmfw_forget_owner(uintptr_t owner) { guard_drop_owner((const void*)owner); }
 
-// Whether and why the mapping that starts at `at` faulted: 0 not, 1 past the end of its truncated
-// file, 2 no space left on its device, 3 I/O error (enum fault_cause); -EINVAL if unknown.
+// Whether and why the mapping that starts at `at` faulted: 0 not, else the ABI code of why
+// (MMF_ETRUNCATED, MMF_ENOSPC, MMF_EIO: enum fault_cause); -EINVAL if unknown.
 EXPORT int mmfw_fault_cause(uintptr_t at) { return guard_fault_cause(at); }
 
 EXPORT int mmfw_sync(uintptr_t at, size_t len, int async) {
@@ -83,8 +81,8 @@ EXPORT int mmfw_sync(uintptr_t at, size_t len, int async) {
 
 // madvise with the ABI's advice numbers; none of them changes the contents.
 EXPORT int mmfw_advise(uintptr_t at, size_t len, int advice) {
-  static const int kinds[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_HUGEPAGE};
-  if (advice < 0 || advice >= (int)(sizeof kinds / sizeof kinds[0])) return -EINVAL;
+  static const int kinds[MMF_ADVICE_COUNT] = MMF_ADVICE_TO_MADVISE;
+  if (advice < 0 || advice >= MMF_ADVICE_COUNT) return -EINVAL;
   return madvise((void*)at, len, kinds[advice]) == 0 ? 0 : -errno;
 }
 

@@ -2,7 +2,7 @@
 // would. Each export returns a value or a negated error code that the uvu suite checks.
 import {
   openFile, newMemoryRegion, fileFromHandle, useMemoryRegion, MemoryRegion, MemoryRegionReader, MemoryRegionWriter,
-  MappedFile, MEM_READ_ONLY, MEM_READWRITE, ECLOSED, EINVAL, errorName,
+  MappedFile, MEM_READ_ONLY, MEM_READWRITE, ECLOSED, EINVAL, errorName, errorMessage,
 } from "wasm-mmf/assembly";
 
 /** 0 when `path` opens with `flags`, else the error code. */
@@ -15,6 +15,10 @@ export function openError(path: string, flags: string): i32 {
 
 export function errorNameOf(code: i32): string {
   return errorName(code);
+}
+
+export function errorMessageOf(code: i32): string {
+  return errorMessage(code);
 }
 
 function mapFile(file: MappedFile, mode: i32, offset: i64, size: i64): MemoryRegion | null {

@@ -20,15 +20,16 @@ sys.path.insert(0, str(ROOT / "host" / "wasmtime"))
 import wasmtime  # noqa: E402
 
 from mmf_wasmtime import MmfHost, define_shared_memory, engine_config  # noqa: E402
+from mmf_wasmtime.abi import CODES, IMPORTS, MEM_COPY_ON_WRITE, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE  # noqa: E402, F401
 from mmf_wasmtime.assemblyscript import AsGuest  # noqa: E402
-from mmf_wasmtime.host import IMPORTS  # noqa: E402
 from mmf_wasmtime.memory import GuestMemory  # noqa: E402
 
 ENGINE = wasmtime.Engine(engine_config())
 RELIABILITY = os.environ.get("MMF_RELIABILITY") == "1"
-EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT, ENOSPC = range(1, 11)
-MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE = 1, 2, 4, 8
+EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT, ENOSPC = (CODES[name] for name in (
+    "EINVAL", "ERANGE", "EACCES", "EBADF", "ECLOSED", "ENOMEM", "EIO", "ETRUNCATED", "ENOENT", "ENOSPC"))
 PAGE = os.sysconf("SC_PAGESIZE")
+U32 = 0xFFFFFFFF
 
 _modules: dict[str, wasmtime.Module] = {}
 

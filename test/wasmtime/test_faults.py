@@ -140,7 +140,7 @@ class Truncation(unittest.TestCase):
         self.assertEqual(g.call("truncated", 16 * PS, 8 * PS), 1)
         self.assertEqual(g.call("fault_cause", 32 * PS, 8 * PS), 0, "the other mapping did not fault")
         self.assertEqual(g.call("truncated", 32 * PS, 8 * PS), 0)
-        self.assertEqual(g.call("fault_cause", 17 * PS, PS), -h.EINVAL, "fault_cause asks about a mapping's start")
+        self.assertEqual(g.call("fault_cause", 17 * PS, PS), h.ETRUNCATED, "a page inside the mapping: the mapping's answer")
         self.assertEqual(g.call("fault_cause", 48 * PS, PS), -h.EINVAL, "no mapping there")
         self.assertEqual(g.call("fault_cause", 16 * PS, 9 * PS), -h.EINVAL, "past the mapping")
         self.assertEqual(g.call("fault_cause", -PS, PS), -h.ERANGE, "read unsigned: 2^32 - page is past the memory")

@@ -10,6 +10,7 @@ import unittest
 import harness as h
 import wasmtime
 from mmf_wasmtime import MAP_READ_ONLY, MAP_SHARED, MmfError, MmfHost
+from mmf_wasmtime.abi import ADVICE_COUNT, ADVICE_SEQUENTIAL, MAP_FLAGS_ALL
 from mmf_wasmtime.paths import OPEN_FLAGS, open_beneath_walk
 
 DIR = h.temp_dir()
@@ -43,7 +44,7 @@ class Checks(unittest.TestCase):
         self.assertEqual(m(handle, -PS, 0, PS, 0), -h.EINVAL, "negative file offset")
         self.assertEqual(m(handle, 0, 0, 0, 0), -h.EINVAL, "empty")
         self.assertEqual(m(handle, -(-len(BYTES) // PS) * PS, 0, PS, 0), -h.ERANGE, "a whole page past the end of the file")
-        self.assertEqual(m(handle, 0, 0, PS, 8), -h.EINVAL, "an unknown flag bit")
+        self.assertEqual(m(handle, 0, 0, PS, MAP_FLAGS_ALL + 1), -h.EINVAL, "an unknown flag bit")
         self.assertEqual(m(handle, 0, 0, PS, -1), -h.EINVAL, "every flag bit")
         self.assertEqual(m(12345, 0, 0, PS, 0), -h.EBADF, "an unknown handle")
         self.assertEqual(m(handle, 0, 2 * PS, 2 * PS, MAP_SHARED), 0)
@@ -52,12 +53,14 @@ class Checks(unittest.TestCase):
         self.assertEqual(g.call("unmap", 2 * PS, PS), -h.EINVAL, "only whole mappings unmap")
         self.assertEqual(g.call("sync", 3 * PS, PS, 0), 0, "sync inside a mapping")
         self.assertEqual(g.call("sync", 3 * PS, 2 * PS, 0), -h.EINVAL, "sync past a mapping")
-        self.assertEqual(g.call("advise", 2 * PS, 2 * PS, 2), 0)
-        self.assertEqual(g.call("advise", 2 * PS, 2 * PS, 5), -h.EINVAL, "unknown advice")
+        self.assertEqual(g.call("advise", 2 * PS, 2 * PS, ADVICE_SEQUENTIAL), 0)
+        self.assertEqual(g.call("advise", 2 * PS, 2 * PS, ADVICE_COUNT), -h.EINVAL, "unknown advice")
         self.assertEqual(g.call("truncated", 2 * PS, 2 * PS), 0)
-        self.assertEqual(g.call("truncated", 3 * PS, PS), -h.EINVAL, "truncated asks about a mapping's start")
+        self.assertEqual(g.call("truncated", 3 * PS, PS), 0, "truncated answers for the mapping that holds the range")
+        self.assertEqual(g.call("truncated", PS, PS), -h.EINVAL, "a range that is no mapping's")
         self.assertEqual(g.call("watch", 2), -h.EINVAL, "an unaligned epoch word")
-        self.assertEqual(g.call("watch", size - 2), -h.EINVAL, "an epoch word past the memory")
+        self.assertEqual(g.call("watch", size), -h.ERANGE, "an epoch word past the memory")
+        self.assertEqual(g.call("watch", size - 4), 0, "the last word of the memory")
         self.assertEqual(g.call("file_size", handle), len(BYTES))
         self.assertEqual(g.call("file_size", 0), -h.EBADF)
         self.assertEqual(g.call("unmap", 2 * PS, 2 * PS), 0)

@@ -1,34 +1,14 @@
-"""The error codes of the `mmf` ABI (docs/abi.md) and the errors the host raises."""
+"""The error codes of the `mmf` ABI (docs/abi.md) and the errors the host raises. The numbers, texts
+and the errno values behind each code come from abi.py, generated from abi/abi.json."""
 import errno
 
-# Code numbers as Wasm functions return them (negated on failure); the same numbers as
-# assembly/errors.ts and host/errors.ts. A new code is one more line here.
-CODES = {
-    "EINVAL": 1,
-    "ERANGE": 2,
-    "EACCES": 3,
-    "EBADF": 4,
-    "ECLOSED": 5,
-    "ENOMEM": 6,
-    "EIO": 7,
-    "ETRUNCATED": 8,
-    "ENOENT": 9,
-    "ENOSPC": 10,
-}
+from .abi import CODES, ERRNOS, TEXTS
+
 NAMES = {number: name for name, number in CODES.items()}
 
-# Which ABI code a failed system call's errno becomes (host/errors.ts codeFromErrno); any errno
-# not listed is EIO. EXDEV and ELOOP: a path that would lead out of its preopen, or through a symlink.
-_FROM_ERRNO = {
-    "EINVAL": ("EINVAL", "ENODEV", "EOVERFLOW", "EISDIR", "ENAMETOOLONG"),
-    "ERANGE": ("ERANGE", "EFBIG", "ENXIO"),
-    "EACCES": ("EACCES", "EPERM", "ETXTBSY", "EROFS", "EXDEV", "ELOOP"),
-    "EBADF": ("EBADF",),
-    "ENOMEM": ("ENOMEM", "EAGAIN", "EMFILE", "ENFILE"),
-    "ENOENT": ("ENOENT", "ENOTDIR"),
-    "ENOSPC": ("ENOSPC", "EDQUOT"),
-}
-_CODE_OF_ERRNO = {getattr(errno, e): CODES[name] for name, errnos in _FROM_ERRNO.items() for e in errnos}
+# Which ABI code a failed system call's errno becomes; any errno not listed is EIO (names this
+# platform lacks, such as WASI's ENOTCAPABLE, are left out).
+_CODE_OF_ERRNO = {getattr(errno, e): CODES[name] for name, errnos in ERRNOS.items() for e in errnos if hasattr(errno, e)}
 
 
 def code_from_errno(err: int) -> int:
@@ -46,7 +26,7 @@ class MmfError(Exception):
 
 def error_from_code(operation: str, negated_code: int, detail: str = "") -> MmfError:
     name = NAMES.get(abs(negated_code), "EIO")
-    return MmfError(name, f"{operation}: {detail or name}")
+    return MmfError(name, f"{operation}: {detail or TEXTS[name]}")
 
 
 class GuestError(Exception):

@@ -16,40 +16,18 @@ from typing import Callable, Optional, Union
 import wasmtime
 
 from . import native, paths
+from .abi import ADVICE_COUNT, DEFAULT_MAX_HANDLES, DEFAULT_MAX_MAPPINGS, IMPORTS, MAP_FLAGS_ALL, MAP_READ_ONLY, MAP_SHARED, MAX_PATH, OPEN_READ
 from .errors import CODES, GuestError, MmfError, code_from_errno, error_from_code
 from .mappings import MappingSet
 from .memory import GuestMemory, GuestMemoryLike, store_id, store_id_of
 
-# Bits of the `flags` argument of `map`. READ_ONLY: the guest will not store there, so the pages
-# are PROT_READ (Wasmtime only mprotects new pages on grow, unlike V8, so the protection holds).
-MAP_SHARED = 1
-MAP_POPULATE = 2
-MAP_READ_ONLY = 4
-MAP_FLAGS_ALL = MAP_SHARED | MAP_POPULATE | MAP_READ_ONLY
-MAX_PATH = 4096
+# The map flag READ_ONLY: the guest will not store there, so the pages are PROT_READ (Wasmtime only
+# mprotects new pages on grow, unlike V8, so the protection holds). The imports (abi.IMPORTS) are
+# carried out by the methods `_<name>`.
 U32 = 0xFFFFFFFF
 
-# The `mmf` imports: name -> (parameters, result), one line each. "u32" is an i32 address or length
-# that the host reads unsigned; each name is carried out by the method `_<name>`.
-IMPORTS = {
-    "page_size": ((), "i32"),
-    "file_size": (("i32",), "i64"),
-    "open": (("u32", "u32", "i32"), "i32"),
-    "close": (("i32",), "i32"),
-    "map": (("i32", "i64", "u32", "u32", "i32"), "i32"),
-    "unmap": (("u32", "u32"), "i32"),
-    "sync": (("u32", "u32", "i32"), "i32"),
-    "advise": (("u32", "u32", "i32"), "i32"),
-    "watch": (("u32",), "i32"),
-    "fault_cause": (("u32", "u32"), "i32"),
-    "truncated": (("u32", "u32"), "i32"),
-}
 _VALTYPES = {"i32": wasmtime.ValType.i32, "u32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 _EIO = -GuestError("EIO").code
-# The guard's fault causes (1 past the end of the file, 2 no space, 3 I/O error) as ABI codes.
-_FAULT_CODES = [0, CODES["ETRUNCATED"], CODES["ENOSPC"], CODES["EIO"]]
-# Live mappings a guest may hold unless told otherwise (the Node host's maxMappings default).
-DEFAULT_MAX_MAPPINGS = 4096
 
 
 @dataclass(frozen=True)
@@ -73,7 +51,7 @@ class MmfHost:
     also keeps a budget for the whole process (a quarter of vm.max_map_count, MMF_PROCESS_MAPPINGS).
     Past either, `map` answers ENOMEM and take_refusal() says which limit it was."""
 
-    def __init__(self, store: wasmtime.Store, preopens: Optional[dict[str, str]] = None, max_handles: int = 1024,
+    def __init__(self, store: wasmtime.Store, preopens: Optional[dict[str, str]] = None, max_handles: int = DEFAULT_MAX_HANDLES,
                  max_mappings: Union[int, float] = DEFAULT_MAX_MAPPINGS):
         if not (max_mappings == math.inf or (type(max_mappings) is int and max_mappings >= 1)):
             raise MmfError("EINVAL", f"MmfHost: max_mappings must be a positive integer or math.inf, got {max_mappings!r}")
@@ -323,21 +301,29 @@ class MmfHost:
         return code_from_errno(-rc) if rc < 0 else 0
 
     def _advise(self, addr: int, length: int, advice: int) -> int:
+        if not 0 <= advice < ADVICE_COUNT:
+            raise GuestError("EINVAL")
         rc = self._native.advise(self._inside_mapping(addr, length) + addr, length, advice)
         return code_from_errno(-rc) if rc < 0 else 0
 
     def _watch(self, epoch_addr: int) -> int:
         """The guest names an aligned i32 in its memory (any unsigned address) that a fault of its mappings bumps."""
         _, size = self._current()
-        if epoch_addr % 4 or epoch_addr + 4 > size:
+        if epoch_addr % 4:
             raise GuestError("EINVAL")
+        if epoch_addr + 4 > size:
+            raise GuestError("ERANGE")
         self._epoch_addr = epoch_addr
         return 0
 
     def _fault_cause(self, addr: int, length: int) -> int:
-        """0 if the live mapping [addr, addr+length) never faulted, else the ABI code of why: ETRUNCATED, ENOSPC, EIO."""
-        rc = self._native.fault_cause(self._inside_mapping(addr, length) + addr)
-        return code_from_errno(-rc) if rc < 0 else _FAULT_CODES[rc] if rc < len(_FAULT_CODES) else CODES["EIO"]
+        """0 if the live mapping that holds [addr, addr+length) never faulted, else the ABI code of why: ETRUNCATED, ENOSPC, EIO."""
+        base = self._checked_range(addr, length)
+        start = self._mappings.start_of(addr, length)
+        if start is None:
+            raise GuestError("EINVAL")
+        rc = self._native.fault_cause(base + start)
+        return code_from_errno(-rc) if rc < 0 else rc
 
     def _truncated(self, addr: int, length: int) -> int:
         """ABI version 1: 1 for a fault of any cause (an old guest then reports ETRUNCATED: an error, if not the right one)."""
@@ -348,8 +334,10 @@ class MmfHost:
         base, size = self._current()
         if mode not in paths.OPEN_FLAGS:
             raise GuestError("EINVAL")
-        if path_len == 0 or path_len >= MAX_PATH or path_ptr + path_len > size:
+        if path_len == 0 or path_len >= MAX_PATH:
             raise GuestError("EINVAL")
+        if path_ptr + path_len > size:
+            raise GuestError("ERANGE")
         try:
             path = ctypes.string_at(base + path_ptr, path_len).decode("utf-8", errors="strict")
         except UnicodeDecodeError:
@@ -359,15 +347,17 @@ class MmfHost:
         found = self._preopens.find(path)
         if found is None:
             raise GuestError("ENOENT")
-        dirfd, relative = found
-        if relative == "":
-            raise GuestError("EINVAL")  # the folder itself is not a file
+        dirfd, rest = found
+        try:
+            relative = paths.beneath_preopen(rest)
+        except OSError as err:
+            raise GuestError.from_errno(err.errno) from None
         if len(self._handles) >= self._max_handles:
             raise GuestError("ENOMEM")
         fd = paths.open_beneath(dirfd, relative, mode)
         if fd < 0:
             return code_from_errno(-fd)
-        return self._add_handle(_Handle(fd, mode != 0))
+        return self._add_handle(_Handle(fd, mode != OPEN_READ))
 
     def _close(self, handle: int) -> int:
         entry = self._entry(handle)

@@ -3,7 +3,7 @@
 The host asks it before every system call, so that a guest can neither map over a live mapping
 nor unmap, sync or advise memory that is not one of its mappings."""
 from bisect import bisect_left
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 
 class MappingSet:
@@ -39,8 +39,12 @@ class MappingSet:
 
     def contains(self, addr: int, length: int) -> bool:
         """Whether [addr, addr+length) lies inside one live mapping."""
+        return self.start_of(addr, length) is not None
+
+    def start_of(self, addr: int, length: int) -> Optional[int]:
+        """The start of the live mapping that holds all of [addr, addr+length), or None."""
         i = bisect_left(self._starts, addr + 1) - 1
-        return i >= 0 and addr + length <= self._starts[i] + self._lengths[i]
+        return self._starts[i] if i >= 0 and addr + length <= self._starts[i] + self._lengths[i] else None
 
     def note_at(self, addr: int) -> Any:
         """The note of the live mapping that holds byte `addr`, or None."""

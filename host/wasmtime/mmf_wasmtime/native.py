@@ -67,7 +67,7 @@ class Native:
         self._lib.mmfw_forget_owner(owner)
 
     def fault_cause(self, at: int) -> int:
-        """Why the mapping that starts at `at` faulted: 0 not, 1 truncated, 2 no space, 3 I/O error."""
+        """Why the mapping that starts at `at` faulted: 0 not, else the ABI code (ETRUNCATED, ENOSPC, EIO)."""
         return self._lib.mmfw_fault_cause(at)
 
     def sync(self, at: int, length: int, asynchronous: bool) -> int:

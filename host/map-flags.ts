@@ -1,6 +1,0 @@
-// Bits of the `flags` argument of the `map` import (docs/abi.md), shared by the host and backends.
-export const MAP_FLAG_SHARED = 1;
-export const MAP_FLAG_POPULATE = 2;
-/** The guest will not store there. Accepted and ignored here: V8 re-protects the whole memory read-write on grow. */
-export const MAP_FLAG_READ_ONLY = 4;
-export const MAP_FLAGS_ALL = MAP_FLAG_SHARED | MAP_FLAG_POPULATE | MAP_FLAG_READ_ONLY;
