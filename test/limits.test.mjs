@@ -42,7 +42,8 @@ test(`a guest mapping one page at every other page until refused: ENOMEM at its 
   assert.is(g.unmapAll(), 0);
   assert.is(host.mappingCount, 0);
   const afterUnmap = areas();
-  assert.ok(afterUnmap - before < 64, `unmapped ranges merge back into the memory's area: ${before} areas before, ${afterUnmap} after`);
+  // Only the native backend maps; on the emulated one the count follows V8's own heap (Node 24 grew it by 190).
+  if (backend === "native") assert.ok(afterUnmap - before < 64, `unmapped ranges merge back into the memory's area: ${before} areas before, ${afterUnmap} after`);
   assert.is(g.mapEveryOtherPage(handle, 10), 10, "maps again after");
   assert.is(g.unmapAll(), 0);
   host.close();
@@ -81,7 +82,7 @@ test(`the JavaScript API: ${LONG ? "regions until the process's budget" : "a bud
   assert.is(mmf.stats().regions, 0);
   f.close();
   const afterClose = areas();
-  assert.ok(afterClose - before < 64, `closed regions' ranges merge back: ${before} areas before, ${afterClose} after`);
+  if (backend === "native") assert.ok(afterClose - before < 64, `closed regions' ranges merge back: ${before} areas before, ${afterClose} after`);
   console.log(`  [${backend}] ${regions.length} regions at the limit, process areas ${before} -> ${atLimit} -> ${afterClose} closed: ${error.message}`);
 });
 
