@@ -2,7 +2,7 @@
 // host granted. A handle indexes the host's table for this guest; it is no OS descriptor.
 
 import { EINVAL } from "./errors";
-import { host_close, host_file_size, host_open } from "./host";
+import { host_close, host_file_size, host_open } from "./imports";
 import { Result } from "./result";
 
 /** Anything that names a file handle can be mapped (Go's mmf.Mappable). */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MmfHost, MEM_READ_ONLY, MEM_READWRITE,
 } from "../dist/host/index.js";
+import { coreOf } from "../dist/host/mmf.js";
 import { backend, loadGuest, mapsOf, pattern, readBytes, sparseFile, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
@@ -24,7 +25,7 @@ test("fd() values that are not a descriptor are EBADF, never descriptor n", () =
   const values = [2 ** 32 + n, 2 ** 33 + n, -(2 ** 32) + n, 2 ** 31, -0, NaN, Infinity, -Infinity, -1, n + 0.5, BigInt(n), String(n), null, undefined, { valueOf: () => n }];
   for (const value of values) {
     throwsCode(() => mmf.newMemoryRegion({ fd: () => value }, MEM_READ_ONLY), "EBADF");
-    throwsCode(() => mmf.host.addHandle(value, false), "EBADF");
+    throwsCode(() => coreOf(mmf).host.addHandle(value, false), "EBADF");
   }
   console.log(`  [${backend}] ${values.length} bad fd() values (descriptor n = ${n}): each EBADF`);
   assert.equal(mmf.stats(), { regions: 0, mappedBytes: 0, regionBytes: 0 });

@@ -7,6 +7,7 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
+import { coreOf } from "../dist/host/mmf.js";
 import { backend, collectGarbage, loadGuest, mapsOf, openFds, pattern, readBytes, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
@@ -98,12 +99,12 @@ test("handle numbers wrap around at 2^31 - 1, skip live ones, and never run out"
   // Mmf lends a handle for every map: maps go on across the wrap-around.
   const mmf = createMmf();
   const file = openFile(shared, "r+");
-  mmf.host.nextHandle = 2 ** 31 - 5;
+  coreOf(mmf).host.nextHandle = 2 ** 31 - 5;
   const regions = [];
   for (let i = 0; i < 20; i++) regions.push(mmf.newMemoryRegion(file, MEM_READWRITE, i, 100));
   for (const [i, r] of regions.entries()) assert.is(r.data()[0], bytes[i]);
   for (const r of regions) r.close();
-  assert.is(mmf.host.handleCount, 0);
+  assert.is(coreOf(mmf).host.handleCount, 0);
   file.close();
 
   // A guest's handles across the wrap-around.
