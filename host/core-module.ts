@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { instantiateSync } from "@assemblyscript/loader";
 import { MmfError } from "./errors.js";
 import { MmfHost, type MmfHostOptions } from "./mmf-host.js";
+import type { WasmMemory } from "./wasm-types.js";
 
 /** The core module's exports (see assembly/core.ts). */
 export type CoreExports = {
@@ -40,7 +41,7 @@ function coreModule(): WebAssembly.Module {
 /** One instance of the core module, as an Mmf and each of its regions hold it. */
 export interface CoreInstance {
   exports: CoreExports;
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   host: MmfHost;
   /** The word of the memory that the host bumps at every fault it absorbs (see MemoryRegion.copied). */
   epochWord: Int32Array;

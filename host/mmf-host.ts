@@ -113,8 +113,9 @@ function release(held: Held): void {
 const dropped = new FinalizationRegistry<Held>(release);
 
 /**
- * The backend of a host, for this package's own modules (the CLI's copy asks it for SEEK_DATA);
- * index.ts does not export it. Set by MmfHost's static block, the one place that can read #backend.
+ * @internal The backend of a host, for this package's own modules (the CLI's copy asks it for
+ * SEEK_DATA); neither index.ts nor the shipped types export it. Set by MmfHost's static block, the
+ * one place that can read #backend.
  */
 export let backendOf: (host: MmfHost) => Backend;
 

@@ -56,8 +56,9 @@ export interface CreateMmfOptions {
 }
 
 /**
- * The core instance behind an Mmf, for this package's own modules (the CLI's copy) and its tests;
- * index.ts does not export it. Set by Mmf's static block, the one place that can read #core.
+ * @internal The core instance behind an Mmf, for this package's own modules (the CLI's copy) and
+ * its tests; neither index.ts nor the shipped types export it. Set by Mmf's static block, the one
+ * place that can read #core.
  */
 export let coreOf: (mmf: Mmf) => CoreInstance;
 

@@ -9,7 +9,7 @@ import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MmfHost, MEM_READ_ONLY, MEM_READWRITE,
 } from "../dist/host/index.js";
 import { coreOf } from "../dist/host/mmf.js";
-import { backend, loadGuest, mapsOf, pattern, readBytes, sparseFile, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { backend, longOnEmulatedTest, loadGuest, mapsOf, pattern, readBytes, sparseFile, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -107,7 +107,7 @@ test("readAt and writeAt with buffers of 4 GiB and 2 GiB: the bytes that fit, ne
   file.close();
 });
 
-test("a region larger than 2 GiB: offsets and counts past 2^31 (a full read with MMF_RELIABILITY=1)", () => {
+longOnEmulatedTest(test, "a region larger than 2 GiB: offsets and counts past 2^31 (a full read with MMF_RELIABILITY=1)", () => {
   const size = 2 * GiB + 8192;
   const tail = pattern(8192, 4);
   const path = sparseFile(dir, "over-2g.bin", size, { [2 * GiB]: tail, [2 * GiB - 5]: Uint8Array.of(1, 2, 3, 4, 5) });
