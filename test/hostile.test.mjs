@@ -3,7 +3,7 @@
 // every call answers a documented code, and nothing is left behind.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MmfHost } from "../dist/host/index.js";
 import { backend, mapsOf, openFds, pattern, tempDir, writeFile } from "./helpers.mjs";
@@ -199,6 +199,26 @@ test("a host never maps outside the guest's memory, over a live mapping, or past
   assert.is(m.unmap(2 * ps, 2 * ps), 0);
   host.close();
   assert.is(m.map(h, 0n, 0, ps, 0), -4, "after close the handle is gone");
+});
+
+test("a descriptor lent read-only (addHandle(fd, false)) never maps shared, even when it was opened read-write", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const host = new MmfHost();
+  host.attach(memory);
+  const fd = openSync(join(data, "file.bin"), "r+");
+  try {
+    const ps = host.pageSize;
+    const lentReadOnly = host.addHandle(fd, false);
+    assert.is(host.imports.map(lentReadOnly, 0n, 0, ps, 1), -3, "EACCES: shared over a read-only loan");
+    assert.is(host.imports.map(lentReadOnly, 0n, 0, ps, 0), 0, "private is fine");
+    assert.is(host.imports.unmap(0, ps), 0);
+    const lentWritable = host.addHandle(fd, true);
+    assert.is(host.imports.map(lentWritable, 0n, 0, ps, 1), 0, "the same descriptor lent writable maps shared");
+    assert.is(host.imports.unmap(0, ps), 0);
+  } finally {
+    host.close();
+    closeSync(fd);
+  }
 });
 
 test.run();

@@ -105,6 +105,23 @@ realMappingTest(test, "unmap, sync, advise and truncated refuse ranges outside t
   });
 });
 
+realMappingTest(test, "truncated never answers for a mapping of another memory at the same distance past its own", () => {
+  const a = new Uint8Array(new WebAssembly.Memory({ initial: 2 }).buffer);
+  const b = new Uint8Array(new WebAssembly.Memory({ initial: 2 }).buffer);
+  // The lower memory asks about an address past its end, where the higher one has a mapping.
+  const [low, high] = native.memoryBase(a) < native.memoryBase(b) ? [a, b] : [b, a];
+  const distance = Number(BigInt(native.memoryBase(high)) - BigInt(native.memoryBase(low))) + PS;
+  const fd = openSync(path, "r");
+  try {
+    assert.is(native.map(high, PS, PS, fd, 0, 0, -1), 0);
+    assert.is(native.truncated(high, PS), 0, "the mapping itself answers");
+    assert.is(native.truncated(low, distance), -EINVAL, "an address past the memory answered for another memory's mapping");
+    assert.is(native.unmap(high, PS, PS), 0);
+  } finally {
+    closeSync(fd);
+  }
+});
+
 realMappingTest(test, "openBeneath refuses modes out of range and paths it cannot take whole", () => {
   const dirfd = native.openDirectory(dir);
   try {
