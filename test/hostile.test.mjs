@@ -197,6 +197,8 @@ test("a host never maps outside the guest's memory, over a live mapping, or past
   assert.is(m.sync(3 * ps, ps, 0), 0, "sync inside a mapping");
   assert.is(m.sync(3 * ps, 2 * ps, 0), -1, "sync past a mapping");
   assert.is(m.unmap(2 * ps, 2 * ps), 0);
+  for (const unaligned of [1, 2, 3, 4 * 65536 - 6]) assert.is(m.watch(unaligned), -1, `a watch word at ${unaligned}: not an aligned i32`);
+  assert.is(m.watch(4 * 65536 - 4), 0, "the last aligned word is");
   host.close();
   assert.is(m.map(h, 0n, 0, ps, 0), -4, "after close the handle is gone");
 });
