@@ -36,7 +36,9 @@ const files = readdirSync(dir)
   .sort();
 const backends = (process.env.MMF_BACKENDS || "native,emulated").split(",");
 // Suites that do not depend on the backend, or test the native helper itself, run in the first pass only.
-const oncePerRun = new Set(["install.test.mjs", "package.test.mjs", "cli-usage.test.mjs", "native-backstop.test.mjs", "advice.test.mjs", CANARY]);
+const oncePerRun = new Set([
+  "install.test.mjs", "package.test.mjs", "cli-usage.test.mjs", "copy-sources.test.mjs", "create-mmf.test.mjs", "native-backstop.test.mjs", "advice.test.mjs", CANARY,
+]);
 const reliability = long ? { MMF_RELIABILITY: "1" } : {};
 
 /**
