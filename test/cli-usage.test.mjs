@@ -1,5 +1,5 @@
-// The `mmf` command's arguments, usage, version and one-line errors, run as real processes. None
-// of it depends on the backend: test/run.mjs runs this file once.
+// The `mmf` command's arguments, usage, version and one-line errors, and `npm start`, run as real
+// processes. None of it depends on the backend: test/run.mjs runs this file once.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -55,6 +55,12 @@ test("mmf --version, -v, help, --help and -h exit 0 and print to stdout", () => 
     assert.match(run.stdout, /mmf copy SRC DST/);
     assert.is(run.stderr, "");
   }
+});
+
+test("npm start runs the demo", () => {
+  const run = spawnSync("npm", ["start", "--silent"], { cwd: root, encoding: "utf8" });
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, /verified: the copy's sha256/);
 });
 
 test.run();

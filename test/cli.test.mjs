@@ -44,7 +44,7 @@ longOnEmulatedTest(test, "mmf copy of a sparse file over 4 GiB: windows past 2^3
   const tail = pattern(12345, 3);
   const src = sparseFile(dir, "huge.bin", size, { 0: head, [3 * 2 ** 30 - 5]: middle, [4 * 2 ** 30]: tail });
   const dst = join(dir, "huge-copy.bin");
-  const run = mmf("copy", src, dst);
+  const run = mmf("copy", src, dst, "--window", "16"); // small windows: the holes around them are skipped unread
   assert.is(run.status, 0, run.stderr);
   assert.is(statSync(dst).size, size);
   assert.equal(readAt(dst, 0, head.length), head);
@@ -55,8 +55,8 @@ longOnEmulatedTest(test, "mmf copy of a sparse file over 4 GiB: windows past 2^3
   console.log(`  ${run.stdout.trim()}`);
 });
 
-test("npm start runs the demo: maps, copies and verifies the sample", () => {
-  const run = spawnSync("npm", ["start", "--silent"], { cwd: root, encoding: "utf8" });
+test("mmf demo (what npm start runs) maps, copies and verifies the sample", () => {
+  const run = mmf("demo");
   assert.is(run.status, 0, run.stderr);
   if (backend === "native") {
     assert.match(run.stdout, /backend: native/);

@@ -10,7 +10,7 @@ import { backend, longOnEmulatedTest, mapsOf, pattern, readBytes, sparseFile, te
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
-const MAPS = LONG ? 40_000 : 2000;
+const MAPS = LONG ? 40_000 : 1000;
 const FILE_SIZE = 16 << 20;
 const WASM_PAGE = 65536;
 const MARKER = 0xff;

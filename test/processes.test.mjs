@@ -11,7 +11,7 @@ import { readBytes, realMappingTest, root, tempDir, testNode, writeFile } from "
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
-const EXCHANGES = LONG ? 1_000_000 : 20_000;
+const EXCHANGES = LONG ? 1_000_000 : 10_000;
 
 function side(path, role, impl) {
   return new Promise((resolve, reject) => {

@@ -12,7 +12,7 @@
 // MMF_NODE_ONLY=1 leaves out what does not depend on the Node version (the Wasmtime runs): the
 // Node-version matrix sets it, since npm test already ran them once.
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -120,7 +120,22 @@ if (filters.length === 0 || filters.some((f) => "wasi".includes(f))) {
   }
 }
 
-/** Runs one child to its end; resolves to { stdout, stderr, status, signal, seconds }, output kept whole. */
+/**
+ * Seconds of CPU that this process's reaped children used so far (Linux: /proc/self/stat cutime +
+ * cstime), or NaN. Read as each child is reaped, the difference is that child's (and its own
+ * children's) CPU time.
+ */
+function childrenCpu() {
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / 100; // clock ticks: USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+let cpuSeen = childrenCpu();
+
+/** Runs one child to its end; resolves to { stdout, stderr, status, signal, seconds, cpu }, output kept whole. */
 function execute(run) {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -130,8 +145,13 @@ function execute(run) {
     child.stdout.on("data", (d) => out.push(d));
     child.stderr.on("data", (d) => err.push(d));
     child.on("error", (error) => err.push(Buffer.from(`${error.message}\n`)));
+    child.on("exit", () => {
+      const now = childrenCpu();
+      run.cpu = now - cpuSeen;
+      cpuSeen = now;
+    });
     child.on("close", (status, signal) => resolve({
-      stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), status, signal, seconds: (performance.now() - started) / 1000,
+      stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), status, signal, seconds: (performance.now() - started) / 1000, cpu: run.cpu,
     }));
   });
 }
@@ -152,7 +172,8 @@ function flush() {
       notRun.push(`the ${run.title}: ${child.stdout.trim()}`);
       continue;
     }
-    process.stdout.write(`\n== ${run.title} (${child.seconds.toFixed(1)} s)\n${child.stdout}${child.stderr}`);
+    const cpu = Number.isFinite(child.cpu) ? `, CPU ${child.cpu.toFixed(1)} s` : "";
+    process.stdout.write(`\n== ${run.title} (${child.seconds.toFixed(1)} s${cpu})\n${child.stdout}${child.stderr}`);
     const counts = run.count(child);
     if (counts.crashed) process.stdout.write(`!! ${run.title}: ${child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`}\n`);
     passed += counts.passed;
@@ -162,6 +183,7 @@ function flush() {
 }
 
 const started = performance.now();
+const cpuAtStart = cpuSeen;
 let next = 0;
 async function worker() {
   while (next < runs.length) {
@@ -172,7 +194,9 @@ async function worker() {
 }
 await Promise.all(Array.from({ length: Math.min(jobs, runs.length) }, worker));
 
-console.log(`\n${runs.length} runs, ${Math.min(jobs, runs.length)} at a time, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+const cpuTotal = childrenCpu() - cpuAtStart;
+console.log(`\n${runs.length} runs, ${Math.min(jobs, runs.length)} at a time, in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+  (Number.isFinite(cpuTotal) ? ` (CPU ${cpuTotal.toFixed(1)} s)` : ""));
 for (const note of notRun) console.log(`\nNOT RUN (skipped, not passed): ${note}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
