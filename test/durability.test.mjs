@@ -49,7 +49,7 @@ async function trials(end, count, expectWrites = true) {
 }
 
 test("flush(false), then SIGKILL: every flushed byte is in the file", async () => {
-  const n = LONG ? 500 : 5;
+  const n = LONG ? 500 : 3;
   const bytes = await trials("flush", n);
   console.log(`  [${backend}] ${n} killed writers, ${bytes} flushed bytes, all in the file`);
 });
