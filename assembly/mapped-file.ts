@@ -3,7 +3,7 @@
 
 import { OPEN_CREATE, OPEN_READ, OPEN_READ_WRITE } from "./abi";
 import { EINVAL } from "./errors";
-import { host_close, host_file_size, host_open } from "./host";
+import { host_close, host_file_size, host_open } from "./imports";
 import { Result } from "./result";
 
 /** Anything that names a file handle can be mapped (Go's mmf.Mappable). */

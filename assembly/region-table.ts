@@ -8,21 +8,30 @@
 import { EACCES, ECLOSED, EINVAL, EIO, ENOMEM, ENOSPC, ERANGE, ETRUNCATED } from "./errors";
 import {
   host_advise, host_fault_cause, host_file_size, host_map, host_page_size, host_sync, host_unmap, host_watch, MAP_POPULATE, MAP_READ_ONLY, MAP_SHARED,
-} from "./host";
+} from "./imports";
 import { ADVICE_COUNT, allowsWrites, isValidMode, mapsShared, MEM_READWRITE, REGION_POPULATE } from "./modes";
 import { getPageShift, getPageSize, pageOffsetOf, pagesFor, setPageSize } from "./pages";
 import { releasePages, reservePages } from "./address-space";
 
-// Record layout, 16 bytes.
-const MAP_ADDR = 0; // u32: page-aligned start of the mapping; free-list link when dead
-const MAP_LEN = 4; // u32: bytes mapped, whole pages (0 for an empty region)
-const SIZE = 8; // u32: bytes of the region
-const PAGE_OFF = 12; // u16: where the region starts inside its first page
-const MODE = 14; // u8: the MEM_* mode in the low nibble, the fault's error code in the high one; 0 = dead record
-const GEN = 15; // u8: generation, bumped at every close
-const RECORD = 16;
+/** A region's record: 16 bytes of the table, raw memory that no runtime manages. */
+// @ts-ignore: decorator
+@unmanaged class RegionRecord {
+  /** Page-aligned start of the mapping; when the record is dead, the index of the next dead one. */
+  mapAddr: u32;
+  /** Bytes mapped, whole pages (0 for an empty region). */
+  mapLen: u32;
+  /** Bytes of the region. */
+  size: u32;
+  /** Where the region starts inside its first page. */
+  pageOff: u16;
+  /** The MEM_* mode in the low nibble, the fault's error code in the high one; 0 = dead record. */
+  mode: u8;
+  /** Generation, bumped at every close, so that a closed region's id never reaches its record's next region. */
+  gen: u8;
+}
+const RECORD = offsetof<RegionRecord>();
 const MODE_MASK: u8 = 0x0f;
-/** MODE >> FAULT_SHIFT: 0, or the code (ETRUNCATED, ENOSPC, EIO) of a fault the host absorbed. */
+/** mode >> FAULT_SHIFT: 0, or the code (ETRUNCATED, ENOSPC, EIO) of a fault the host absorbed. */
 const FAULT_SHIFT: u8 = 4;
 
 /** The host bumps this word when any mapping of this memory faults (a SIGBUS it absorbed). */
@@ -57,60 +66,60 @@ function refreshFaults(): void {
   seenEpoch = load<i32>(EPOCH);
   for (let i: u32 = 0; i < used; i++) {
     const rec = recordOf(i);
-    const mode = load<u8>(rec, MODE);
-    if (mode == 0 || (mode >> FAULT_SHIFT) != 0 || load<u32>(rec, MAP_LEN) == 0) continue;
-    const cause = host_fault_cause(<usize>load<u32>(rec, MAP_ADDR), <usize>load<u32>(rec, MAP_LEN));
+    const mode = rec.mode;
+    if (mode == 0 || (mode >> FAULT_SHIFT) != 0 || rec.mapLen == 0) continue;
+    const cause = host_fault_cause(<usize>rec.mapAddr, <usize>rec.mapLen);
     if (cause <= 0) continue;
     const code = cause == ETRUNCATED || cause == ENOSPC ? cause : EIO;
-    store<u8>(rec, mode | (<u8>code << FAULT_SHIFT), MODE);
+    rec.mode = mode | (<u8>code << FAULT_SHIFT);
   }
 }
 
 /** The negated code of the fault region record `rec` took (0 if none), the epoch looked at first. */
 // @ts-ignore: decorator. Inlined: it is on the path of every operation, random reads included.
-@inline function faultOf(rec: usize): i32 {
+@inline function faultOf(rec: RegionRecord): i32 {
   if (load<i32>(EPOCH) != seenEpoch) refreshFaults();
-  return -<i32>(load<u8>(rec, MODE) >> FAULT_SHIFT);
+  return -<i32>(rec.mode >> FAULT_SHIFT);
 }
 
-/** Why usableRecord last returned 0: -ECLOSED, or the fault's -ETRUNCATED, -ENOSPC or -EIO. */
+/** Why usableRecord last returned null: -ECLOSED, or the fault's -ETRUNCATED, -ENOSPC or -EIO. */
 let refusal: i32 = 0;
 
 /**
- * The record of region `id` if it is open and whole, else 0 with `refusal` set (-ECLOSED, or
+ * The record of region `id` if it is open and whole, else null with `refusal` set (-ECLOSED, or
  * the code of the fault the region took: -ETRUNCATED once its file shrank under it, -ENOSPC,
  * -EIO). One lookup for every operation that checks.
  */
-function usableRecord(id: i32): usize {
+function usableRecord(id: i32): RegionRecord | null {
   const rec = lookup(id);
-  if (rec == 0) {
+  if (rec == null) {
     refusal = -ECLOSED;
-    return 0;
+    return null;
   }
   const fault = faultOf(rec);
   if (fault != 0) {
     refusal = fault;
-    return 0;
+    return null;
   }
   return rec;
 }
 
 /** 0 if region `id` is open and whole, -ECLOSED, or the code of the fault it took (-ETRUNCATED, -ENOSPC, -EIO). */
 export function regionCheck(id: i32): i32 {
-  return usableRecord(id) == 0 ? refusal : 0;
+  return usableRecord(id) == null ? refusal : 0;
 }
 
-function recordOf(index: u32): usize {
-  return table + (<usize>index) * RECORD;
+function recordOf(index: u32): RegionRecord {
+  return changetype<RegionRecord>(table + (<usize>index) * RECORD);
 }
 
-/** The record of a live region id, or 0. */
-function lookup(id: i32): usize {
-  if (id <= 0) return 0;
+/** The record of a live region id, or null. */
+function lookup(id: i32): RegionRecord | null {
+  if (id <= 0) return null;
   const index = <u32>(id & INDEX_MASK) - 1;
-  if (index >= used) return 0;
+  if (index >= used) return null;
   const rec = recordOf(index);
-  if (load<u8>(rec, MODE) == 0 || <i32>load<u8>(rec, GEN) != (id >>> INDEX_BITS)) return 0;
+  if (rec.mode == 0 || <i32>rec.gen != (id >>> INDEX_BITS)) return null;
   return rec;
 }
 
@@ -134,7 +143,7 @@ function growTable(): bool {
 function takeRecord(): i32 {
   if (freeHead >= 0) {
     const index = freeHead;
-    freeHead = <i32>load<u32>(recordOf(<u32>index), MAP_ADDR);
+    freeHead = <i32>recordOf(<u32>index).mapAddr;
     return index;
   }
   if (used == capacity && !growTable()) return -1;
@@ -145,9 +154,9 @@ function takeRecord(): i32 {
 
 function dropRecord(index: u32): void {
   const rec = recordOf(index);
-  store<u8>(rec, 0, MODE);
-  store<u8>(rec, (load<u8>(rec, GEN) + 1) & 0x7f, GEN);
-  store<u32>(rec, <u32>freeHead, MAP_ADDR);
+  rec.mode = 0;
+  rec.gen = (rec.gen + 1) & 0x7f;
+  rec.mapAddr = <u32>freeHead;
   freeHead = <i32>index;
 }
 
@@ -195,15 +204,15 @@ export function openRegion(handle: i32, mode: i32, offset: i64, size: i64, optio
   }
   const rec = recordOf(<u32>index);
   const mapLen: u32 = size > 0 ? pages << getPageShift() : 0;
-  store<u32>(rec, <u32>addr, MAP_ADDR);
-  store<u32>(rec, mapLen, MAP_LEN);
-  store<u32>(rec, <u32>size, SIZE);
-  store<u16>(rec, <u16>pageOff, PAGE_OFF);
-  store<u8>(rec, <u8>mode, MODE);
+  rec.mapAddr = <u32>addr;
+  rec.mapLen = mapLen;
+  rec.size = <u32>size;
+  rec.pageOff = <u16>pageOff;
+  rec.mode = <u8>mode;
   liveRegions++;
   liveMapped += mapLen;
   liveBytes += <u64>size;
-  return (<i32>load<u8>(rec, GEN) << INDEX_BITS) | (index + 1);
+  return (<i32>rec.gen << INDEX_BITS) | (index + 1);
 }
 
 /**
@@ -212,10 +221,10 @@ export function openRegion(handle: i32, mode: i32, offset: i64, size: i64, optio
  */
 export function closeRegion(id: i32): i32 {
   const rec = lookup(id);
-  if (rec == 0) return -ECLOSED;
+  if (rec == null) return -ECLOSED;
   const fault = faultOf(rec);
-  const addr = <usize>load<u32>(rec, MAP_ADDR);
-  const mapLen = load<u32>(rec, MAP_LEN);
+  const addr = <usize>rec.mapAddr;
+  const mapLen = rec.mapLen;
   let result = 0;
   if (mapLen > 0) {
     result = host_unmap(addr, mapLen);
@@ -224,7 +233,7 @@ export function closeRegion(id: i32): i32 {
   }
   liveRegions--;
   liveMapped -= mapLen;
-  liveBytes -= <u64>load<u32>(rec, SIZE);
+  liveBytes -= <u64>rec.size;
   dropRecord(<u32>(id & INDEX_MASK) - 1);
   return result != 0 ? result : fault;
 }
@@ -232,10 +241,10 @@ export function closeRegion(id: i32): i32 {
 /** Writes a MEM_READWRITE region's changes to the file (others have nothing to write). */
 export function flushRegion(id: i32, isAsync: bool): i32 {
   const rec = usableRecord(id);
-  if (rec == 0) return refusal;
-  const mapLen = load<u32>(rec, MAP_LEN);
-  if ((load<u8>(rec, MODE) & MODE_MASK) != MEM_READWRITE || mapLen == 0) return 0;
-  const synced = host_sync(<usize>load<u32>(rec, MAP_ADDR), mapLen, isAsync ? 1 : 0);
+  if (rec == null) return refusal;
+  const mapLen = rec.mapLen;
+  if ((rec.mode & MODE_MASK) != MEM_READWRITE || mapLen == 0) return 0;
+  const synced = host_sync(<usize>rec.mapAddr, mapLen, isAsync ? 1 : 0);
   return synced < 0 ? synced : faultOf(rec);
 }
 
@@ -245,12 +254,12 @@ export function flushRegion(id: i32, isAsync: bool): i32 {
  */
 export function flushRegionRange(id: i32, offset: f64, length: f64, isAsync: bool): i32 {
   const rec = usableRecord(id);
-  if (rec == 0) return refusal;
+  if (rec == null) return refusal;
   if (!(offset >= 0) || !(length >= 0) || !isFinite(offset + length) || offset != Math.floor(offset) || length != Math.floor(length)) return -EINVAL;
-  if (offset + length > <f64>load<u32>(rec, SIZE)) return -ERANGE;
-  if ((load<u8>(rec, MODE) & MODE_MASK) != MEM_READWRITE || length == 0) return 0;
+  if (offset + length > <f64>rec.size) return -ERANGE;
+  if ((rec.mode & MODE_MASK) != MEM_READWRITE || length == 0) return 0;
   const mask = <usize>getPageSize() - 1;
-  const first = <usize>load<u32>(rec, MAP_ADDR) + <usize>load<u16>(rec, PAGE_OFF) + <usize>offset;
+  const first = <usize>rec.mapAddr + <usize>rec.pageOff + <usize>offset;
   const start = first & ~mask;
   const end = (first + <usize>length + mask) & ~mask;
   const synced = host_sync(start, end - start, isAsync ? 1 : 0);
@@ -260,23 +269,23 @@ export function flushRegionRange(id: i32, offset: f64, length: f64, isAsync: boo
 /** madvise over the whole region (see ADVICE_* in modes.ts). */
 export function adviseRegion(id: i32, advice: i32): i32 {
   const rec = usableRecord(id);
-  if (rec == 0) return refusal;
+  if (rec == null) return refusal;
   if (advice < 0 || advice >= ADVICE_COUNT) return -EINVAL;
-  const mapLen = load<u32>(rec, MAP_LEN);
-  return mapLen == 0 ? 0 : host_advise(<usize>load<u32>(rec, MAP_ADDR), mapLen, advice);
+  const mapLen = rec.mapLen;
+  return mapLen == 0 ? 0 : host_advise(<usize>rec.mapAddr, mapLen, advice);
 }
 
 /** The address of the region's first byte in linear memory (0 for an empty or closed region). */
 export function regionAddress(id: i32): usize {
   const rec = lookup(id);
-  if (rec == 0 || load<u32>(rec, SIZE) == 0) return 0;
-  return <usize>load<u32>(rec, MAP_ADDR) + <usize>load<u16>(rec, PAGE_OFF);
+  if (rec == null || rec.size == 0) return 0;
+  return <usize>rec.mapAddr + <usize>rec.pageOff;
 }
 
 /** The region's size in bytes; 0 once closed. */
 export function regionSize(id: i32): u32 {
   const rec = lookup(id);
-  return rec == 0 ? 0 : load<u32>(rec, SIZE);
+  return rec == null ? 0 : rec.size;
 }
 
 /**
@@ -287,10 +296,10 @@ export function regionSize(id: i32): u32 {
  */
 export function regionSpan(id: i32, offset: f64, length: f64, write: bool): f64 {
   const rec = usableRecord(id);
-  if (rec == 0) return refusal;
-  if (write && !allowsWrites(<i32>(load<u8>(rec, MODE) & MODE_MASK))) return -EACCES;
+  if (rec == null) return refusal;
+  if (write && !allowsWrites(<i32>(rec.mode & MODE_MASK))) return -EACCES;
   if (!(offset >= 0) || !isFinite(offset) || offset != Math.floor(offset) || !(length >= 0)) return -EINVAL;
-  const size = <f64>load<u32>(rec, SIZE);
+  const size = <f64>rec.size;
   if (offset >= size) return 0;
   return min<f64>(length, size - offset);
 }
@@ -305,13 +314,13 @@ export function regionSpan(id: i32, offset: f64, length: f64, write: bool): f64 
  */
 export function regionCopy(id: i32, offset: i64, ptr: usize, length: i32, write: bool): i32 {
   const rec = usableRecord(id);
-  if (rec == 0) return refusal;
-  if (write && !allowsWrites(<i32>(load<u8>(rec, MODE) & MODE_MASK))) return -EACCES;
+  if (rec == null) return refusal;
+  if (write && !allowsWrites(<i32>(rec.mode & MODE_MASK))) return -EACCES;
   if (offset < 0 || length < 0) return -EINVAL;
-  const size = <i64>load<u32>(rec, SIZE);
+  const size = <i64>rec.size;
   if (offset >= size) return 0;
   const n = <usize>min<i64>(<i64>length, size - offset);
-  const at = <usize>load<u32>(rec, MAP_ADDR) + <usize>load<u16>(rec, PAGE_OFF) + <usize>offset;
+  const at = <usize>rec.mapAddr + <usize>rec.pageOff + <usize>offset;
   if (write) memory.copy(at, ptr, n);
   else memory.copy(ptr, at, n);
   if (load<i32>(EPOCH) != seenEpoch) {
@@ -327,12 +336,12 @@ export function regionCopy(id: i32, offset: i64, ptr: usize, length: i32, write:
  */
 export function regionSeek(id: i32, position: f64, offset: f64, whence: i32): f64 {
   const rec = usableRecord(id);
-  if (rec == 0) return refusal;
+  if (rec == null) return refusal;
   if (!isFinite(offset) || offset != Math.floor(offset) || !(position >= 0) || position != Math.floor(position)) return -EINVAL;
   let base: f64;
   if (whence == 0) base = 0;
   else if (whence == 1) base = position;
-  else if (whence == 2) base = <f64>load<u32>(rec, SIZE);
+  else if (whence == 2) base = <f64>rec.size;
   else return -EINVAL;
   const next = base + offset;
   if (!(next >= 0) || next > 9007199254740991) return -EINVAL;

@@ -2,7 +2,7 @@
 // WASI hosts (Wasmtime, node:wasi, browser shims) that have no mmap to offer. A "mapping" reads
 // the file's bytes into linear memory with fd_pread; a shared one keeps a shadow copy and
 // writes back with fd_pwrite only the bytes that differ from it, at sync and unmap.
-// Built only with --use MMF_WASI_BACKEND=1 (asconfig target "wasi"); see host.ts.
+// Built only with --use MMF_WASI_BACKEND=1 (asconfig target "wasi"); see imports.ts.
 
 import { MAX_PATH, OPEN_CREATE, OPEN_READ, OPEN_READ_WRITE } from "./abi";
 import { codeOfWasiErrno as fromErrno, EACCES, EBADF, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from "./errors";
@@ -44,13 +44,39 @@ const RIGHT_FD_FILESTAT_GET: u64 = 2097152;
 const READ_RIGHTS = RIGHT_FD_READ | RIGHT_FD_SEEK | RIGHT_FD_FILESTAT_GET;
 const WRITE_RIGHTS = READ_RIGHTS | RIGHT_FD_WRITE | RIGHT_FD_DATASYNC | RIGHT_FD_SYNC;
 
+// WASI's records, as its calls read and fill them (fields at their natural alignment, as in C).
+/** fd_filestat_get's answer. */
+// @ts-ignore: decorator
+@unmanaged class Filestat {
+  dev: u64;
+  ino: u64;
+  filetype: u8;
+  nlink: u64;
+  size: u64;
+  atim: u64;
+  mtim: u64;
+  ctim: u64;
+}
+/** fd_prestat_get's answer: the tag (0 for a directory) and the length of the directory's name. */
+// @ts-ignore: decorator
+@unmanaged class Prestat {
+  tag: u8;
+  nameLen: u32;
+}
+/** One buffer of fd_pread or fd_pwrite. */
+// @ts-ignore: decorator
+@unmanaged class Iovec {
+  buf: u32;
+  len: u32;
+}
+
 // Scratch space for WASI out-parameters (one call at a time). @lazy: builds without WASI never
 // reference these, and then neither the space nor the initializers exist in them.
-// filestat: filetype at 16, size at 32. prestat: tag at 0, name length at 4.
+// STAT holds a Filestat or a Prestat; COUNT a byte count or a descriptor.
 // @ts-ignore: decorator
-@lazy const STAT: usize = memory.data(64, 8);
+@lazy const STAT: usize = memory.data(offsetof<Filestat>(), 8);
 // @ts-ignore: decorator
-@lazy const IOV: usize = memory.data(8, 4);
+@lazy const IOV: usize = memory.data(offsetof<Iovec>(), 4);
 // @ts-ignore: decorator
 @lazy const COUNT: usize = memory.data(8, 4);
 
@@ -69,8 +95,9 @@ export function wasiPageSize(): i32 {
 export function wasiFileSize(fd: i32): i64 {
   const e = fd_filestat_get(fd, STAT);
   if (e != 0) return fromErrno(e);
-  if (load<u8>(STAT, 16) != FILETYPE_REGULAR) return -EINVAL;
-  return load<i64>(STAT, 32);
+  const stat = changetype<Filestat>(STAT);
+  if (stat.filetype != FILETYPE_REGULAR) return -EINVAL;
+  return <i64>stat.size;
 }
 
 /**
@@ -80,8 +107,9 @@ export function wasiFileSize(fd: i32): i64 {
 function transfer(fd: i32, addr: usize, len: usize, offset: u64, write: bool): i64 {
   let done: usize = 0;
   while (done < len) {
-    store<u32>(IOV, <u32>(addr + done));
-    store<u32>(IOV, <u32>(len - done), 4);
+    const iov = changetype<Iovec>(IOV);
+    iov.buf = <u32>(addr + done);
+    iov.len = <u32>(len - done);
     const e = write ? fd_pwrite(fd, IOV, 1, offset + done, COUNT) : fd_pread(fd, IOV, 1, offset + done, COUNT);
     if (e != 0) return fromErrno(e);
     const n = <usize>load<u32>(COUNT);
@@ -153,7 +181,7 @@ export function wasiSync(addr: usize, len: usize, isAsync: i32): i32 {
   const m = shared.get(start);
   const e = fd_filestat_get(m.fd, STAT);
   if (e != 0) return fromErrno(e);
-  const fileSize = load<u64>(STAT, 32);
+  const fileSize = changetype<Filestat>(STAT).size;
   // Only the runs of bytes that differ from the shadow: bytes another writer changed in the same
   // page are never overwritten with stale ones. Unchanged pages are skipped with one compare,
   // changed ones scanned a word at a time.
@@ -221,8 +249,9 @@ function preopens(): i32[] {
     fds = [];
     for (let fd = 3; fd < 1024; fd++) {
       if (fd_prestat_get(fd, STAT) != 0) break; // EBADF past the last one
-      if (load<u8>(STAT) != 0) continue; // not a directory
-      const nameLen = <usize>load<u32>(STAT, 4);
+      const prestat = changetype<Prestat>(STAT);
+      if (prestat.tag != 0) continue; // not a directory
+      const nameLen = <usize>prestat.nameLen;
       const buf = new ArrayBuffer(<i32>nameLen);
       if (fd_prestat_dir_name(fd, changetype<usize>(buf), nameLen) != 0) continue;
       let name = String.UTF8.decode(buf, true);
@@ -257,7 +286,7 @@ export function wasiOpen(pathPtr: usize, pathLen: usize, mode: i32): i32 {
     mode == OPEN_CREATE ? OFLAGS_CREAT | OFLAGS_TRUNC : 0, writable ? WRITE_RIGHTS : READ_RIGHTS, 0, 0, COUNT);
   if (e != 0) return fromErrno(e);
   const fd = load<i32>(COUNT);
-  if (fd_filestat_get(fd, STAT) != 0 || load<u8>(STAT, 16) != FILETYPE_REGULAR) {
+  if (fd_filestat_get(fd, STAT) != 0 || changetype<Filestat>(STAT).filetype != FILETYPE_REGULAR) {
     fd_close(fd);
     return -EINVAL;
   }

@@ -10,6 +10,11 @@ export type BackendOption = BackendName | "auto";
 /** What MmfHost needs from a backend. Failures are negated errno values, never exceptions. */
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * Whether a shared mapping's writes reach the file only at sync or unmap (a copy, not a real
+   * mapping): the host then writes them back when the process exits cleanly.
+   */
+  readonly needsWriteBackAtExit: boolean;
   /** The page size regions are mapped in. */
   pageSize(): number;
   /** The base address of the memory behind a full-length Uint8Array view (0 where there is none). */

@@ -17,7 +17,9 @@ import { basename, dirname, join } from "node:path";
 import { codeFromErrno, errorFromCode, errorFromNodeError, MmfError } from "./errors.js";
 import { MappedFile } from "./mapped-file.js";
 import type { MemoryRegion } from "./memory-region.js";
-import { MEM_READ_ONLY, MEM_READWRITE, type Mmf } from "./mmf.js";
+import { coreOf, MEM_READ_ONLY, MEM_READWRITE, type Mmf } from "./mmf.js";
+import type { CoreInstance } from "./core-module.js";
+import { backendOf } from "./mmf-host.js";
 
 export interface CopyOptions {
   /** Bytes mapped at a time from each file; a multiple of the page size. Default 256 MiB. */
@@ -116,6 +118,19 @@ function within(prefix: string, err: unknown): unknown {
   return err instanceof MmfError ? new MmfError(err.code, `${prefix}: ${err.message.replace(/ \(E[A-Z]+\)$/, "")}`) : err;
 }
 
+/**
+ * Copies src's bytes into dst, which must hold zeros (a freshly sized file), in Wasm, skipping
+ * zero 4 KiB chunks so a sparse source stays sparse. Returns the bytes written.
+ */
+function copyIntoZeroed({ memory, exports }: CoreInstance, dst: Uint8Array, src: Uint8Array): number {
+  // After a grow the memory's buffer is a new object, so views of it are checked by range.
+  const limit = memory.buffer.byteLength;
+  if (dst.byteLength < src.byteLength || dst.byteOffset + dst.byteLength > limit || src.byteOffset + src.byteLength > limit) {
+    throw new MmfError("EINVAL", "copyIntoZeroed: views of this instance's memory, dst at least as long as src");
+  }
+  return exports.copy_into_zeroed(dst.byteOffset, src.byteOffset, src.byteLength);
+}
+
 /** Closes both regions; throws the first error, naming the file, once both are closed. */
 function closeWindow(from: MemoryRegion, to: MemoryRegion | undefined, src: string, dst: string): void {
   let first: unknown;
@@ -134,6 +149,8 @@ export function copyFile(mmf: Mmf, src: string, dst: string, options: CopyOption
   if (!Number.isSafeInteger(windowBytes) || windowBytes <= 0 || windowBytes % mmf.pageSize !== 0) {
     throw errorFromCode("copy", -1, `window must be a positive multiple of the page size ${mmf.pageSize}, got ${windowBytes}`);
   }
+  const core = coreOf(mmf);
+  const backend = backendOf(core.host);
   const started = process.hrtime.bigint();
   const source = openSource(src);
   try {
@@ -148,7 +165,7 @@ export function copyFile(mmf: Mmf, src: string, dst: string, options: CopyOption
       ftruncateSync(target.fd(), total);
       for (let offset = 0; offset < total; offset += windowBytes) {
         const length = Math.min(windowBytes, total - offset);
-        const dataAt = mmf.nextData(source.fd(), offset);
+        const dataAt = backend.nextData(source.fd(), offset);
         if (dataAt < 0) throw errorFromCode(`copy: source ${src}`, codeFromErrno(dataAt));
         if (dataAt < offset + length) {
           let from: MemoryRegion;
@@ -160,7 +177,7 @@ export function copyFile(mmf: Mmf, src: string, dst: string, options: CopyOption
           let to: MemoryRegion | undefined;
           try {
             to = mmf.newMemoryRegion(target, MEM_READWRITE, offset, length);
-            written += mmf.copyIntoZeroed(to.data(), from.data());
+            written += copyIntoZeroed(core, to.data(), from.data());
             windows++;
           } finally {
             closeWindow(from, to, src, dst); // a fault in either region is thrown here

@@ -2,7 +2,9 @@
 // memory of its own, with an MmfHost supplying its `mmf` imports.
 import { readFileSync } from "node:fs";
 import { instantiateSync } from "@assemblyscript/loader";
+import { MmfError } from "./errors.js";
 import { MmfHost, type MmfHostOptions } from "./mmf-host.js";
+import type { WasmMemory } from "./wasm-types.js";
 
 /** The core module's exports (see assembly/core.ts). */
 export type CoreExports = {
@@ -36,10 +38,15 @@ function coreModule(): WebAssembly.Module {
   return compiled;
 }
 
+/** One instance of the core module, as an Mmf and each of its regions hold it. */
 export interface CoreInstance {
   exports: CoreExports;
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   host: MmfHost;
+  /** The word of the memory that the host bumps at every fault it absorbs (see MemoryRegion.copied). */
+  epochWord: Int32Array;
+  /** Ids of the live regions: Mmf.close() closes them; a region leaves the set when it closes. */
+  live: Set<number>;
 }
 
 /**
@@ -47,13 +54,25 @@ export interface CoreInstance {
  * when a later region grows it; V8 reserves its full 4 GiB up front, so its base never moves.
  */
 export function instantiateCore(hostOptions: MmfHostOptions = {}): CoreInstance {
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+  } catch (err) {
+    // V8 reserves the whole 4 GiB (and guard pages) up front: a low `ulimit -v` refuses it.
+    throw new MmfError("ENOMEM", `createMmf: cannot reserve the 4 GiB address space of a Wasm memory (${(err as Error).message})`);
+  }
   const host = new MmfHost(hostOptions);
-  const { exports } = instantiateSync<CoreExports>(coreModule(), {
-    env: { memory },
-    mmf: host.imports,
-  });
-  host.attach(memory);
-  if (exports.init() < 0) throw new Error(`mmf: unsupported page size ${host.pageSize}`);
-  return { exports, memory, host };
+  try {
+    const { exports } = instantiateSync<CoreExports>(coreModule(), {
+      env: { memory },
+      mmf: host.imports,
+    });
+    host.attach(memory);
+    if (exports.init() < 0) throw new MmfError("EINVAL", `createMmf: unsupported page size ${host.pageSize} (a power of two from 4 KiB to 64 KiB)`);
+    const epochWord = new Int32Array(memory.buffer, exports.epoch_address() >>> 0, 1);
+    return { exports, memory, host, epochWord, live: new Set() };
+  } catch (err) {
+    host.close();
+    throw err instanceof MmfError ? err : new MmfError("EIO", `createMmf: cannot load the core module dist/mmf.wasm (${(err as Error).message})`);
+  }
 }

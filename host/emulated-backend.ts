@@ -113,6 +113,7 @@ function accessMode(fd: number): number {
 
 export class EmulatedBackend implements Backend {
   readonly name = "emulated" as const;
+  readonly needsWriteBackAtExit = true;
   readonly #shared = new Map<number, SharedMapping>();
   /** Descriptors of the preopened directories. */
   readonly #directories = new Set<number>();

@@ -50,3 +50,9 @@ export function errorFromNodeError(operation: string, err: unknown): MmfError {
   const message = err instanceof Error ? err.message : String(err);
   return new MmfError(codeName(errno ? codeFromErrno(-errno) : -ErrorCodes.EIO), `${operation}: ${message}`);
 }
+
+/** `rc` if it is not negative, else the MmfError of the negated ABI code it is, for `operation`. */
+export function throwIfNegative(operation: string, rc: number): number {
+  if (rc < 0) throw errorFromCode(operation, rc);
+  return rc;
+}

@@ -1,60 +1,53 @@
 // MemoryRegion: a window of a file mapped into a Wasm memory. The bounds, mode and position
 // logic is the core Wasm module's; this class holds the id it returned and a view of the bytes.
 import { ADVICE_BY_NAME, type Advice } from "./abi.js";
-import { errorFromCode, MmfError } from "./errors.js";
+import type { CoreExports, CoreInstance } from "./core-module.js";
+import { errorFromCode, MmfError, throwIfNegative } from "./errors.js";
 import type { RegionMode } from "./mmf.js";
 import type { Readable } from "node:stream";
 import { regionStream, type RegionStreamOptions } from "./region-stream.js";
 
-/** What a region needs from the instance that mapped it. */
-export interface RegionOwner {
-  /** Calls a core function for region `id`; a negative result is thrown as MmfError. */
-  checked(operation: string, result: number): number;
-  spanOf(id: number, offset: number, length: number, write: boolean): number;
-  seekOf(id: number, position: number, offset: number, whence: number): number;
-  flushOf(id: number, async: boolean): number;
-  closeOf(id: number): number;
-  checkOf(id: number): number;
-  flushRangeOf(id: number, offset: number, length: number, async: boolean): number;
-  adviseOf(id: number, advice: number): number;
-  /** A view of the word of the memory that moves whenever one of its mappings faults. */
-  readonly epochWord: Int32Array;
-}
-
 export type { Advice };
 
 interface Held {
-  owner: RegionOwner;
+  core: CoreInstance;
   id: number;
 }
 
+/** Closes region `id` of `core` unless Mmf.close() closed it already; the core's answer, or 0. */
+function closeRegion({ core, id }: Held): number {
+  return core.live.delete(id) ? core.exports.region_close(id) : 0;
+}
+
 // Regions that become unreachable without close() are unmapped here; close() stays the rule.
-const collector = new FinalizationRegistry<Held>(({ owner, id }) => {
-  owner.closeOf(id);
-});
+const collector = new FinalizationRegistry<Held>(closeRegion);
 
 export class MemoryRegion {
-  #owner: RegionOwner | undefined;
+  /** The core instance that mapped the region; undefined once closed. */
+  #core: CoreInstance | undefined;
+  /** Its exports, for the calls of every read and write (one load fewer). */
+  readonly #exports: CoreExports;
   readonly #id: number;
   #view: Uint8Array;
   readonly #mode: RegionMode;
-  /** The owner's epoch word, and its value when span() last allowed a copy (see copied()). */
+  /** The instance's epoch word, and its value when span() last allowed a copy (see copied()). */
   readonly #epoch: Int32Array;
   #epochAtSpan = 0;
 
   /** @internal Regions are made by newMemoryRegion. */
-  constructor(owner: RegionOwner, id: number, view: Uint8Array, mode: RegionMode) {
-    this.#owner = owner;
+  constructor(core: CoreInstance, id: number, view: Uint8Array, mode: RegionMode) {
+    this.#core = core;
+    this.#exports = core.exports;
     this.#id = id;
     this.#view = view;
     this.#mode = mode;
-    this.#epoch = owner.epochWord;
-    collector.register(this, { owner, id }, this);
+    this.#epoch = core.epochWord;
+    collector.register(this, { core, id }, this);
   }
 
-  #live(operation: string): RegionOwner {
-    if (!this.#owner) throw new MmfError("ECLOSED", `${operation}: the region is closed`);
-    return this.#owner;
+  /** Throws ECLOSED once the region is closed. */
+  #checkOpen(operation: string): void {
+    if (!this.#core) throw new MmfError("ECLOSED", `${operation}: the region is closed`);
   }
 
   /**
@@ -62,8 +55,8 @@ export class MemoryRegion {
    * until this region closes; keep the region reachable while you use it (useMemoryRegion).
    */
   data(): Uint8Array {
-    const owner = this.#live("MemoryRegion.data");
-    owner.checked("MemoryRegion.data", owner.checkOf(this.#id));
+    this.#checkOpen("MemoryRegion.data");
+    throwIfNegative("MemoryRegion.data", this.#exports.region_check(this.#id));
     return this.#view;
   }
 
@@ -74,7 +67,7 @@ export class MemoryRegion {
 
   /** Size in bytes; 0 once closed. */
   size(): number {
-    return this.#owner ? this.#view.byteLength : 0;
+    return this.#core ? this.#view.byteLength : 0;
   }
 
   /** The MEM_* mode the region was mapped with. */
@@ -84,9 +77,9 @@ export class MemoryRegion {
 
   /** Writes changes of a MEM_READWRITE region to the file: msync MS_SYNC, or MS_ASYNC when `async`. */
   flush(async = false): void {
-    const owner = this.#live("MemoryRegion.flush");
+    this.#checkOpen("MemoryRegion.flush");
     if (typeof async !== "boolean") throw new MmfError("EINVAL", `MemoryRegion.flush: async must be a boolean, got ${describe(async)}`);
-    owner.checked("MemoryRegion.flush", owner.flushOf(this.#id, async));
+    throwIfNegative("MemoryRegion.flush", this.#exports.region_flush(this.#id, async ? 1 : 0));
   }
 
   /**
@@ -94,18 +87,19 @@ export class MemoryRegion {
    * file (memmap2's flush_range): msync of just those pages.
    */
   flushRange(offset: number | bigint, length: number | bigint, async = false): void {
-    const owner = this.#live("MemoryRegion.flushRange");
+    this.#checkOpen("MemoryRegion.flushRange");
     if (typeof async !== "boolean") throw new MmfError("EINVAL", `MemoryRegion.flushRange: async must be a boolean, got ${describe(async)}`);
-    owner.checked(`MemoryRegion.flushRange(${offset}, ${length})`, owner.flushRangeOf(this.#id, toNumber(offset), toNumber(length), async));
+    const rc = this.#exports.region_flush_range(this.#id, toNumber(offset), toNumber(length), async ? 1 : 0);
+    throwIfNegative(`MemoryRegion.flushRange(${offset}, ${length})`, rc);
   }
 
   /** Tells the kernel how the region will be used (madvise): "random", "sequential", "willneed", "hugepage", "normal". */
   advise(advice: Advice): void {
-    const owner = this.#live("MemoryRegion.advise");
+    this.#checkOpen("MemoryRegion.advise");
     if (typeof advice !== "string" || !Object.hasOwn(ADVICE_BY_NAME, advice)) {
       throw new MmfError("EINVAL", `MemoryRegion.advise: advice must be one of ${Object.keys(ADVICE_BY_NAME).join(", ")}, got ${String(advice)}`);
     }
-    owner.checked(`MemoryRegion.advise(${advice})`, owner.adviseOf(this.#id, ADVICE_BY_NAME[advice]));
+    throwIfNegative(`MemoryRegion.advise(${advice})`, this.#exports.region_advise(this.#id, ADVICE_BY_NAME[advice]));
   }
 
   /**
@@ -115,8 +109,8 @@ export class MemoryRegion {
    * happens later, after close() unmapped the pages.
    */
   stream(options: RegionStreamOptions = {}): Readable {
-    const owner = this.#live("MemoryRegion.stream");
-    owner.checked("MemoryRegion.stream", owner.checkOf(this.#id));
+    this.#checkOpen("MemoryRegion.stream");
+    throwIfNegative("MemoryRegion.stream", this.#exports.region_check(this.#id));
     return regionStream(this, options);
   }
 
@@ -126,12 +120,12 @@ export class MemoryRegion {
    * written through data() may not have reached the file.
    */
   close(): void {
-    const owner = this.#owner;
-    if (!owner) return;
-    this.#owner = undefined;
+    const core = this.#core;
+    if (!core) return;
+    this.#core = undefined;
     this.#view = new Uint8Array(0);
     collector.unregister(this);
-    owner.checked("MemoryRegion.close", owner.closeOf(this.#id));
+    throwIfNegative("MemoryRegion.close", closeRegion({ core, id: this.#id }));
   }
 
   /** close(), for `using region = newMemoryRegion(...)`. */
@@ -141,8 +135,8 @@ export class MemoryRegion {
 
   /** @internal How many bytes of `length` at `offset` a read or write may touch (throws MmfError). */
   span(operation: string, offset: number | bigint, length: number, write: boolean): number {
-    const owner = this.#live(operation);
-    const n = owner.checked(operation, owner.spanOf(this.#id, toNumber(offset), length, write));
+    this.#checkOpen(operation);
+    const n = throwIfNegative(operation, this.#exports.region_span(this.#id, toNumber(offset), length, write ? 1 : 0));
     this.#epochAtSpan = this.#epoch[0];
     return n;
   }
@@ -153,16 +147,16 @@ export class MemoryRegion {
    * zeros the file does not hold). One load when nothing faulted.
    */
   copied(operation: string, n: number): number {
-    if (this.#epoch[0] !== this.#epochAtSpan && this.#owner) this.#owner.checked(operation, this.#owner.checkOf(this.#id));
+    if (this.#epoch[0] !== this.#epochAtSpan && this.#core) throwIfNegative(operation, this.#exports.region_check(this.#id));
     return n;
   }
 
   /** @internal Go's Seek arithmetic for a cursor at `position`. */
   seek(operation: string, position: number, offset: number | bigint, whence: number): number {
-    const owner = this.#live(operation);
+    this.#checkOpen(operation);
     // Checked here, not by the core module, which reads an i32: 2^32 would arrive as 0.
     if (whence !== 0 && whence !== 1 && whence !== 2) throw errorFromCode(operation, -1, `whence must be 0, 1 or 2, got ${describe(whence)}`);
-    return owner.checked(operation, owner.seekOf(this.#id, position, toNumber(offset), whence));
+    return throwIfNegative(operation, this.#exports.region_seek(this.#id, position, toNumber(offset), whence));
   }
 }
 

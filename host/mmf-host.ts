@@ -1,7 +1,7 @@
 // MmfHost: supplies the `mmf` import module to one Wasm instance (a guest) and carries out its
 // system calls on that guest's memory. The guest is untrusted: it reaches only the files the
 // host gave it (preopened folders, granted files), its handles index a table of its own, and
-// every address, length and offset is checked here before the native helper sees it.
+// every address, length and offset is checked here before the backend sees it.
 import { constants } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
@@ -50,8 +50,9 @@ export interface MmfHostOptions {
   backend?: BackendOption;
 }
 
-// Hosts on the emulated backend, whose writes reach the file only at flush or unmap: on a clean
-// exit each writes back what its live mappings changed (one exit listener for all).
+// Hosts whose backend writes shared mappings back only at flush or unmap (the emulated one,
+// Backend.needsWriteBackAtExit): on a clean exit each writes back what its live mappings changed
+// (one exit listener for all).
 const writeBackAtExit = new Set<WeakRef<MmfHost>>();
 let exitListener = false;
 
@@ -64,7 +65,7 @@ function writeBackAll(): void {
  * without close(), by the finalizer below. It must not reference the host itself.
  */
 interface Held {
-  native: Backend;
+  backend: Backend;
   memory: WebAssembly.Memory | undefined;
   /** The memory's base address when it was first seen (a moved memory is not unmapped into). */
   base: bigint | undefined;
@@ -80,14 +81,14 @@ function release(held: Held): void {
   try {
     view = held.memory ? new Uint8Array(held.memory.buffer) : undefined;
     // The memory moved: its old pages, our mappings with them, are gone.
-    if (view && held.base !== undefined && BigInt(held.native.memoryBase(view)) !== held.base) view = undefined;
+    if (view && held.base !== undefined && BigInt(held.backend.memoryBase(view)) !== held.base) view = undefined;
   } catch {
     view = undefined;
   }
-  for (const [addr, len] of held.mappings.drain()) if (view) held.native.unmap(view, addr, len);
-  for (const entry of held.handles.values()) if (entry.owned) held.native.closeFd(entry.fd);
+  for (const [addr, len] of held.mappings.drain()) if (view) held.backend.unmap(view, addr, len);
+  for (const entry of held.handles.values()) if (entry.owned) held.backend.closeFd(entry.fd);
   held.handles.clear();
-  for (const { dirfd } of held.preopens) held.native.closeFd(dirfd);
+  for (const { dirfd } of held.preopens) held.backend.closeFd(dirfd);
   held.preopens.length = 0;
   if (held.exitRef) writeBackAtExit.delete(held.exitRef);
 }
@@ -96,11 +97,22 @@ function release(held: Held): void {
 // give their descriptors and mappings back here; close() stays the rule.
 const dropped = new FinalizationRegistry<Held>(release);
 
+/**
+ * @internal The backend of a host, for this package's own modules (the CLI's copy asks it for
+ * SEEK_DATA); neither index.ts nor the shipped types export it. Set by MmfHost's static block, the
+ * one place that can read #backend.
+ */
+export let backendOf: (host: MmfHost) => Backend;
+
 export class MmfHost {
+  static {
+    backendOf = (host) => host.#backend;
+  }
+
   /** The import namespace for module "mmf". */
   readonly imports: MmfImports;
   readonly pageSize: number;
-  readonly #native: Backend;
+  readonly #backend: Backend;
   #memory: WebAssembly.Memory | undefined;
   #view: Uint8Array = new Uint8Array(0);
   #base: bigint | undefined;
@@ -118,14 +130,14 @@ export class MmfHost {
   #closed = false;
 
   constructor(options: MmfHostOptions = {}) {
-    this.#native = selectBackend(options.backend);
-    this.pageSize = this.#native.pageSize();
+    this.#backend = selectBackend(options.backend);
+    this.pageSize = this.#backend.pageSize();
     this.#maxHandles = options.maxHandles ?? DEFAULT_MAX_HANDLES;
     this.#maxMappings = options.maxMappings ?? DEFAULT_MAX_MAPPINGS;
     if (!(Number.isSafeInteger(this.#maxMappings) || this.#maxMappings === Infinity) || this.#maxMappings < 1) {
       throw new MmfError("EINVAL", `MmfHost: maxMappings must be a positive integer or Infinity, got ${String(options.maxMappings)}`);
     }
-    this.#held = { native: this.#native, memory: undefined, base: undefined, handles: new Map(), preopens: [], mappings: new MappingSet(), exitRef: undefined };
+    this.#held = { backend: this.#backend, memory: undefined, base: undefined, handles: new Map(), preopens: [], mappings: new MappingSet(), exitRef: undefined };
     this.#handles = this.#held.handles;
     this.#preopens = this.#held.preopens;
     this.#mappings = this.#held.mappings;
@@ -172,9 +184,9 @@ export class MmfHost {
     if (this.#closed) throw new MmfError("ECLOSED", `${operation}: the host is closed`);
     if (this.#handles.size >= this.#maxHandles) throw new MmfError("ENOMEM", `${operation}: too many open handles (maxHandles ${this.#maxHandles})`);
     const fd = openRegularFile(operation, path, flags);
-    const info = this.#native.fileInfo(fd);
+    const info = this.#backend.fileInfo(fd);
     if (typeof info === "number") {
-      this.#native.closeFd(fd);
+      this.#backend.closeFd(fd);
       throw errorFromCode(operation, codeFromErrno(info));
     }
     return this.#addHandle({ fd, writable: flags === "r+", owned: true });
@@ -198,12 +210,7 @@ export class MmfHost {
 
   /** Which backend carries out the system calls. */
   get backend(): BackendName {
-    return this.#native.name;
-  }
-
-  /** @internal SEEK_DATA through the backend, for copies that skip holes. */
-  nextData(fd: number, offset: number): number {
-    return this.#native.nextData(fd, offset);
+    return this.#backend.name;
   }
 
   /** Live mappings of the attached memory. */
@@ -232,7 +239,7 @@ export class MmfHost {
   writeBack(): void {
     if (this.#closed || !this.#memory) return;
     const view = this.#currentView();
-    for (const [addr, len] of this.#mappings.entries()) this.#native.sync(view, addr, len, true);
+    for (const [addr, len] of this.#mappings.entries()) this.#backend.sync(view, addr, len, true);
   }
 
   /** Unmaps everything the guest still has mapped and closes every handle and preopen. Idempotent. */
@@ -252,7 +259,7 @@ export class MmfHost {
     if (typeof guestPath !== "string" || !guestPath.startsWith("/") || typeof hostPath !== "string") {
       throw new MmfError("EINVAL", `MmfHost: a preopen maps an absolute guest path to a host folder, got ${guestPath} -> ${hostPath}`);
     }
-    const dirfd = this.#native.openDirectory(resolve(hostPath));
+    const dirfd = this.#backend.openDirectory(resolve(hostPath));
     if (dirfd < 0) throw errorFromCode(`MmfHost: preopen ${guestPath} -> ${hostPath}`, codeFromErrno(dirfd));
     this.#preopens.push({ guestPath: guestPath.replace(/\/+$/, "") || "/", dirfd });
   }
@@ -276,7 +283,7 @@ export class MmfHost {
     const buffer = memory.buffer;
     if (this.#view.buffer !== buffer || this.#view.byteLength !== buffer.byteLength) {
       const view = new Uint8Array(buffer);
-      const base = BigInt(this.#native.memoryBase(view));
+      const base = BigInt(this.#backend.memoryBase(view));
       if (this.#base !== undefined && base !== this.#base) throw new HostError(EIO);
       this.#base = base;
       this.#held.base = base;
@@ -292,7 +299,7 @@ export class MmfHost {
   }
 
   #fileInfo(fd: number): [number, number] {
-    const info = this.#native.fileInfo(fd);
+    const info = this.#backend.fileInfo(fd);
     if (typeof info === "number") throw new HostError(-codeFromErrno(info));
     return info;
   }
@@ -329,13 +336,13 @@ export class MmfHost {
       throw new HostError(ENOMEM);
     }
     // READ_ONLY is a promise the pages cannot hold here (see MAP_FLAG_READ_ONLY): the backends never see it.
-    const rc = this.#native.map(view, addr, len, entry.fd, Number(fileOffset), flags & ~MAP_FLAG_READ_ONLY, this.#epochAddr);
+    const rc = this.#backend.map(view, addr, len, entry.fd, Number(fileOffset), flags & ~MAP_FLAG_READ_ONLY, this.#epochAddr);
     if (rc < 0) {
-      this.#refusal = describeMapRefusal(this.#native, rc);
+      this.#refusal = describeMapRefusal(this.#backend, rc);
       return rc === -osConstants.errno.EDQUOT ? -ENOMEM : codeFromErrno(rc);
     }
     this.#mappings.add(addr, len);
-    if (shared && this.#native.name === "emulated" && !this.#held.exitRef) {
+    if (shared && this.#backend.needsWriteBackAtExit && !this.#held.exitRef) {
       this.#held.exitRef = new WeakRef(this);
       writeBackAtExit.add(this.#held.exitRef);
       if (!exitListener) {
@@ -349,14 +356,14 @@ export class MmfHost {
   #unmap(addr: number, len: number): number {
     const view = this.#checkedRange(addr, len);
     if (!this.#mappings.remove(addr, len)) throw new HostError(EINVAL);
-    const rc = this.#native.unmap(view, addr, len);
+    const rc = this.#backend.unmap(view, addr, len);
     return rc < 0 ? codeFromErrno(rc) : 0;
   }
 
   #sync(addr: number, len: number, async: number): number {
     const view = this.#checkedRange(addr, len);
     if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
-    const rc = this.#native.sync(view, addr, len, async !== 0);
+    const rc = this.#backend.sync(view, addr, len, async !== 0);
     return rc < 0 ? codeFromErrno(rc) : 0;
   }
 
@@ -374,7 +381,7 @@ export class MmfHost {
     const view = this.#checkedRange(addr, len);
     const start = this.#mappings.startOf(addr, len);
     if (start < 0) throw new HostError(EINVAL);
-    const rc = this.#native.truncated(view, start);
+    const rc = this.#backend.truncated(view, start);
     return rc < 0 ? codeFromErrno(rc) : rc;
   }
 
@@ -383,7 +390,7 @@ export class MmfHost {
     const view = this.#checkedRange(addr, len);
     if (advice < 0 || advice >= ADVICE_COUNT) throw new HostError(EINVAL);
     if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
-    const rc = this.#native.advise(view, addr, len, advice);
+    const rc = this.#backend.advise(view, addr, len, advice);
     return rc < 0 ? codeFromErrno(rc) : 0;
   }
 
@@ -403,7 +410,7 @@ export class MmfHost {
     if (!preopen) throw new HostError(ENOENT);
     const relative = beneathPreopen(path.slice(preopen.guestPath.length));
     if (this.#handles.size >= this.#maxHandles) throw new HostError(ENOMEM);
-    const fd = this.#native.openBeneath(preopen.dirfd, relative, mode);
+    const fd = this.#backend.openBeneath(preopen.dirfd, relative, mode);
     if (fd < 0) return codeFromErrno(fd);
     return this.#addHandle({ fd, writable: mode !== OpenModes.READ, owned: true });
   }
@@ -412,16 +419,16 @@ export class MmfHost {
     const entry = this.#entry(handle);
     if (!entry.owned) throw new HostError(EBADF); // lent by the host for one call, not the guest's to close
     this.#handles.delete(handle);
-    this.#native.closeFd(entry.fd);
+    this.#backend.closeFd(entry.fd);
     return 0;
   }
 }
 
 /** The limit behind a failed native map, for the message; undefined when it was none of them. */
-function describeMapRefusal(native: Backend, rc: number): string | undefined {
+function describeMapRefusal(backend: Backend, rc: number): string | undefined {
   const { EDQUOT, ENOMEM: SYS_ENOMEM } = osConstants.errno;
   if (rc !== -EDQUOT && rc !== -SYS_ENOMEM) return undefined;
-  const stats = native.guardStats?.();
+  const stats = backend.guardStats?.();
   if (!stats) return undefined;
   const kernel = `vm.max_map_count is ${stats.maxMapCount || "unknown"}`;
   return rc === -EDQUOT

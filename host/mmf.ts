@@ -1,8 +1,8 @@
 // Mmf: one independent instance of the region logic (its own Wasm instance, memory and host).
 import { fstatSync } from "node:fs";
-import { instantiateCore, type CoreExports } from "./core-module.js";
+import { instantiateCore, type CoreInstance } from "./core-module.js";
 import { errorFromCode, ErrorCodes, MmfError } from "./errors.js";
-import { MemoryRegion, type RegionOwner } from "./memory-region.js";
+import { MemoryRegion } from "./memory-region.js";
 import { checkedFd, type Mappable } from "./mapped-file.js";
 import type { MmfHost } from "./mmf-host.js";
 import type { BackendName, BackendOption } from "./backend.js";
@@ -51,31 +51,32 @@ export interface CreateMmfOptions {
   maxMappings?: number;
 }
 
-// A RegionOwner by shape only: the methods it needs are stripped from the shipped declarations
-// (stripInternal), where `implements RegionOwner` would fail (TS2420).
+/**
+ * @internal The core instance behind an Mmf, for this package's own modules (the CLI's copy) and
+ * its tests; neither index.ts nor the shipped types export it. Set by Mmf's static block, the one
+ * place that can read #core.
+ */
+export let coreOf: (mmf: Mmf) => CoreInstance;
+
 export class Mmf {
+  static {
+    coreOf = (mmf) => mmf.#core;
+  }
+
   /** The backend in use: "native" or "emulated". */
   readonly backend: BackendName;
   readonly pageSize: number;
   /** The Wasm memory every region of this instance lives in. */
   readonly memory: WasmMemory;
-  readonly #core: CoreExports;
-  readonly #host: MmfHost;
-  /** @internal The word the host bumps at every fault it absorbs in this memory (see MemoryRegion.copied). */
-  readonly epochWord: Int32Array;
-  /** Ids of the live regions, for close(). */
-  readonly #live = new Set<number>();
+  readonly #core: CoreInstance;
   #closed = false;
 
   /** @internal Use createMmf(). */
   constructor(options: CreateMmfOptions = {}) {
-    const { exports, memory, host } = instantiateCore({ backend: options.backend, maxMappings: options.maxMappings ?? Infinity });
-    this.backend = host.backend;
-    this.#core = exports;
-    this.memory = memory;
-    this.#host = host;
-    this.pageSize = host.pageSize;
-    this.epochWord = new Int32Array(memory.buffer, exports.epoch_address() >>> 0, 1);
+    this.#core = instantiateCore({ backend: options.backend, maxMappings: options.maxMappings ?? Infinity });
+    this.backend = this.#core.host.backend;
+    this.memory = this.#core.memory;
+    this.pageSize = this.#core.host.pageSize;
   }
 
   /**
@@ -91,19 +92,19 @@ export class Mmf {
     const fd = mappableFd(operation, object);
     const off = toI64(operation, "offset", offset);
     const len = toI64(operation, "size", size);
+    const { exports, host } = this.#core;
     // Lent as writable: the descriptor's own access mode is what the host checks at map time.
-    const handle = this.#host.addHandle(fd, true);
+    const handle = host.addHandle(fd, true);
     let id: number;
     try {
-      id = this.#core.region_open(handle, mode, off, len, options?.populate ? REGION_POPULATE : 0);
+      id = exports.region_open(handle, mode, off, len, options?.populate ? REGION_POPULATE : 0);
     } finally {
-      this.#host.removeHandle(handle);
+      host.removeHandle(handle);
     }
-    if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode, this.#host));
-    const size_ = this.#core.region_size(id) >>> 0;
-    const address = this.#core.region_address(id) >>> 0;
-    this.#live.add(id);
-    return new MemoryRegion(this, id, new Uint8Array(this.memory.buffer, address, size_), mode);
+    if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode, host));
+    const view = new Uint8Array(this.memory.buffer, exports.region_address(id) >>> 0, exports.region_size(id) >>> 0);
+    this.#core.live.add(id);
+    return new MemoryRegion(this.#core, id, view, mode);
   }
 
   /**
@@ -114,9 +115,10 @@ export class Mmf {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const id of this.#live) this.#core.region_close(id);
-    this.#live.clear();
-    this.#host.close();
+    const { exports, host, live } = this.#core;
+    for (const id of live) exports.region_close(id);
+    live.clear();
+    host.close();
   }
 
   /** close(), for `using mmf = createMmf()`. */
@@ -125,84 +127,12 @@ export class Mmf {
   }
 
   stats(): MmfStats {
+    const { exports } = this.#core;
     return {
-      regions: this.#core.stats_regions(),
-      mappedBytes: this.#core.stats_mapped_bytes(),
-      regionBytes: this.#core.stats_region_bytes(),
+      regions: exports.stats_regions(),
+      mappedBytes: exports.stats_mapped_bytes(),
+      regionBytes: exports.stats_region_bytes(),
     };
-  }
-
-  /**
-   * @internal Copies src's bytes into dst, which must hold zeros (a freshly sized file), in Wasm,
-   * skipping zero 4 KiB chunks so a sparse source stays sparse. Returns the bytes written.
-   */
-  copyIntoZeroed(dst: Uint8Array, src: Uint8Array): number {
-    // After a grow the memory's buffer is a new object, so views of it are checked by range.
-    const limit = this.memory.buffer.byteLength;
-    if (dst.byteLength < src.byteLength || dst.byteOffset + dst.byteLength > limit || src.byteOffset + src.byteLength > limit) {
-      throw new MmfError("EINVAL", "copyIntoZeroed: views of this instance's memory, dst at least as long as src");
-    }
-    return this.#core.copy_into_zeroed(dst.byteOffset, src.byteOffset, src.byteLength);
-  }
-
-  /** @internal The next offset of `fd` that holds data (for skipping holes), or a negated errno. */
-  nextData(fd: number, offset: number): number {
-    return this.#host.nextData(fd, offset);
-  }
-
-  /** @internal Test seam: the host that carries out this instance's system calls. */
-  get host(): MmfHost {
-    return this.#host;
-  }
-
-  /** @internal */
-  checked(operation: string, result: number): number {
-    if (result < 0) throw errorFromCode(operation, result);
-    return result;
-  }
-
-  /** @internal */
-  spanOf(id: number, offset: number, length: number, write: boolean): number {
-    if (this.#closed) return -ErrorCodes.ECLOSED;
-    return this.#core.region_span(id, offset, length, write ? 1 : 0);
-  }
-
-  /** @internal */
-  seekOf(id: number, position: number, offset: number, whence: number): number {
-    if (this.#closed) return -ErrorCodes.ECLOSED;
-    return this.#core.region_seek(id, position, offset, whence);
-  }
-
-  /** @internal */
-  flushOf(id: number, async: boolean): number {
-    if (this.#closed) return -ErrorCodes.ECLOSED;
-    return this.#core.region_flush(id, async ? 1 : 0);
-  }
-
-  /** @internal */
-  flushRangeOf(id: number, offset: number, length: number, async: boolean): number {
-    if (this.#closed) return -ErrorCodes.ECLOSED;
-    return this.#core.region_flush_range(id, offset, length, async ? 1 : 0);
-  }
-
-  /** @internal */
-  adviseOf(id: number, advice: number): number {
-    if (this.#closed) return -ErrorCodes.ECLOSED;
-    return this.#core.region_advise(id, advice);
-  }
-
-  /** @internal */
-  checkOf(id: number): number {
-    if (this.#closed) return -ErrorCodes.ECLOSED;
-    return this.#core.region_check(id);
-  }
-
-  /** @internal */
-  closeOf(id: number): number {
-    // After close() every region is unmapped already.
-    if (this.#closed) return 0;
-    this.#live.delete(id);
-    return this.#core.region_close(id);
   }
 }
 

@@ -26,13 +26,13 @@ export function nativeHelper(): NativeHelper {
   if (!loaded) {
     const require = createRequire(import.meta.url);
     const load = require("node-gyp-build") as (dir: string) => unknown;
-    const binding = load(packageRoot) as Omit<NativeHelper, "name">;
+    const binding = load(packageRoot) as Omit<NativeHelper, "name" | "needsWriteBackAtExit">;
     const budget = process.env.MMF_PROCESS_MAPPINGS;
     if (budget !== undefined && binding.setMappingLimit(Number(budget)) !== 0) {
       throw new MmfError("EINVAL", `MMF_PROCESS_MAPPINGS must be an integer from 1 to 1048576, got ${JSON.stringify(budget)}`);
     }
     keepGuardOnTop(binding);
-    loaded = { ...binding, name: "native" };
+    loaded = { ...binding, name: "native", needsWriteBackAtExit: false };
   }
   return loaded;
 }

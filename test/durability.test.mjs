@@ -49,26 +49,26 @@ async function trials(end, count, expectWrites = true) {
 }
 
 test("flush(false), then SIGKILL: every flushed byte is in the file", async () => {
-  const n = LONG ? 500 : 12;
+  const n = LONG ? 500 : 3;
   const bytes = await trials("flush", n);
   console.log(`  [${backend}] ${n} killed writers, ${bytes} flushed bytes, all in the file`);
 });
 
 test("close() without flush, then SIGKILL: the bytes are in the file", async () => {
-  const n = LONG ? 200 : 6;
+  const n = LONG ? 200 : 3;
   const bytes = await trials("close", n);
   console.log(`  [${backend}] ${n} killed writers after close, ${bytes} bytes, all in the file`);
 });
 
 test("a clean exit without flush or close: the bytes are in the file", async () => {
-  const n = LONG ? 200 : 6;
+  const n = LONG ? 200 : 3;
   const bytes = await trials("exit", n);
   console.log(`  [${backend}] ${n} writers exited without close, ${bytes} bytes, all in the file`);
 });
 
 test("no flush, no close, SIGKILL: native keeps the bytes (page cache), emulated loses them", async () => {
   const kept = backend === "native";
-  await trials("none", LONG ? 50 : 3, kept);
+  await trials("none", LONG ? 50 : 2, kept);
   console.log(`  [${backend}] killed without flush or close: the writes were ${kept ? "kept" : "lost, as documented"}`);
 });
 
@@ -110,13 +110,13 @@ async function workerTrial(t, end) {
 }
 
 test("a worker thread that ends by itself without flush or close: the bytes are in the file", async () => {
-  const n = LONG ? 100 : 4;
+  const n = LONG ? 100 : 2;
   for (let t = 0; t < n; t++) assert.ok(await workerTrial(t, "exit"), `trial ${t}: the writes were lost`);
   console.log(`  [${backend}] ${n} workers ended by themselves without close: the writes were kept`);
 });
 
 test("a worker thread stopped with terminate() without flush: native keeps the bytes, emulated loses them", async () => {
-  const n = LONG ? 100 : 4;
+  const n = LONG ? 100 : 2;
   const kept = backend === "native";
   for (let t = 0; t < n; t++) assert.is(await workerTrial(t, "terminate"), kept, `trial ${t}`);
   console.log(`  [${backend}] ${n} workers terminated without flush: the writes were ${kept ? "kept" : "lost, as documented"}`);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ErrorCodes, MmfHost, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { countLines } from "../examples/line-count/host.mjs";
-import { backend, loadGuest, mapsOf, openFds, pattern, readBytes, realMappingTest, sparseFile, tempDir, writeFile } from "./helpers.mjs";
+import { backend, reliabilityTest, loadGuest, mapsOf, openFds, pattern, readBytes, realMappingTest, sparseFile, tempDir, underQemu, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
 const data = join(dir, "data");
@@ -34,7 +34,22 @@ test("the line-count example agrees with Node on a multi-window file", async () 
   assert.is(handlesLeft, 0);
 });
 
-test("the line-count example maps a sparse file over 4 GiB in windows", async () => {
+test("a guest maps a window of a sparse file past 4 GiB: i64 offsets reach the host whole", async () => {
+  const size = 4 * 2 ** 30 + 3 * 4096;
+  const path = sparseFile(dir, "past-4g.bin", size, { [4 * 2 ** 30 + 5]: new Uint8Array([0x4b]), 5: new Uint8Array([0x4a]) });
+  const g = await loadGuest("api");
+  const handle = g.host.grant(path, "r");
+  const high = g.call("holdHandle", handle, MEM_READ_ONLY, BigInt(4 * 2 ** 30), 8192n);
+  assert.ok(high >= 0, `holdHandle: ${high}`);
+  assert.is(g.call("heldByte", high, 5n), 0x4b, "the byte at 4 GiB + 5, not the one at 5");
+  const low = g.call("holdHandle", handle, MEM_READ_ONLY, 0n, 8192n);
+  assert.is(g.call("heldByte", low, 5n), 0x4a);
+  assert.is(g.call("holdHandle", handle, MEM_READ_ONLY, BigInt(size - 100), 101n), -ERANGE, "one byte past the end");
+  g.call("closeHeld");
+  g.host.close();
+});
+
+reliabilityTest(test, "the line-count example maps a sparse file over 4 GiB in windows", async () => {
   const size = 4 * 2 ** 30 + 3 * 4096;
   const pieces = {};
   const newlineAt = [0, 123, 2 ** 30, 3 * 2 ** 30 + 7, 4 * 2 ** 30 + 5, size - 1];
@@ -45,7 +60,7 @@ test("the line-count example maps a sparse file over 4 GiB in windows", async ()
 });
 
 test("guest regions: every mode, unaligned offsets, writers, bounds and errors as values", async () => {
-  const { call, host } = await loadGuest("api", { preopens });
+  const { call, host, exports } = await loadGuest("api", { preopens });
   const guestPath = "/data/file.bin";
   for (const mode of [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE]) {
     for (const [offset, at] of [[0, 0], [67746, 0], [67746, 1000], [4095, 1]]) {
@@ -68,7 +83,8 @@ test("guest regions: every mode, unaligned offsets, writers, bounds and errors a
   writeFileSync(file, bytes);
 
   assert.is(call("lifecycle", guestPath), 0);
-  assert.is(call("errorNameOf", 2) !== 0, true);
+  assert.is(exports.__getString(call("errorNameOf", ERANGE)), "ERANGE");
+  assert.is(exports.__getString(call("errorNameOf", ENOENT)), "ENOENT");
   assert.is(host.mappingCount, 0);
   assert.is(host.handleCount, 0);
   host.close();
@@ -163,9 +179,8 @@ test("regions a guest's collector frees are unmapped; host.close() releases the 
   assert.ok(g.call("holdPath", "/data/file.bin", "r", MEM_READ_ONLY) >= 0);
   assert.is(g.host.mappingCount, 1);
   g.host.close();
-  assert.is(g.host.mappingCount, 0);
   assert.is(openFds(), fds);
-  assert.is(mapsOf(file).length, 0);
+  if (backend === "native") assert.is(mapsOf(file).length, 0, "host.close() unmapped the last region");
 });
 
 test("guests in worker_threads, each with its own MmfHost", async () => {

@@ -123,6 +123,33 @@ export const underQemu = /qemu/.test(testNode.file);
 export const backend = process.env.MMF_BACKEND || "native";
 
 /**
+ * Registers a long test whose subject does not depend on the backend (the core module's bounds
+ * and allocator, windows past 4 GiB): npm test runs it on the native backend, where it is faster,
+ * and MMF_RELIABILITY=1 (npm run test:reliability) on both. Skipped otherwise, the reason printed.
+ */
+export function longOnEmulatedTest(suite, name, fn) {
+  if (backend === "emulated" && process.env.MMF_RELIABILITY !== "1") {
+    console.log(`  skipped on the emulated backend (backend-independent and long there; MMF_RELIABILITY=1 runs it): ${name}`);
+    suite.skip(name, fn);
+  } else {
+    suite(name, fn);
+  }
+}
+
+/**
+ * Registers a long test that only MMF_RELIABILITY=1 (npm run test:reliability) runs; npm test
+ * skips it, says so, and runs a short version of its own.
+ */
+export function reliabilityTest(suite, name, fn) {
+  if (process.env.MMF_RELIABILITY !== "1") {
+    console.log(`  skipped (MMF_RELIABILITY=1 runs it): ${name}`);
+    suite.skip(name, fn);
+  } else {
+    suite(name, fn);
+  }
+}
+
+/**
  * Registers a test of what only real mapping gives (coherence with other writers, no copying):
  * on the emulated backend it is skipped, and the reason printed.
  */

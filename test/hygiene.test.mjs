@@ -7,6 +7,7 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, MapFlags, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
+import { coreOf } from "../dist/host/mmf.js";
 import { backend, collectGarbage, loadGuest, mapsOf, openFds, pattern, readBytes, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
 const dir = tempDir();
@@ -26,7 +27,7 @@ test("[Symbol.dispose] closes the host: descriptors back, then ECLOSED", () => {
   assert.is(openFds(), before + 2 + (backend === "native" ? 1 : 0));
   host[Symbol.dispose]();
   assert.is(openFds(), before, "descriptors");
-  assert.is(host.mappingCount, 0);
+  if (backend === "native") assert.is(mapsOf(shared).length, 0, "the mapping");
   host[Symbol.dispose](); // idempotent
   throwsCode(() => host.grant(shared), "ECLOSED");
 });
@@ -53,7 +54,7 @@ test("hosts dropped without close() release their descriptors and mappings at co
   const after = openFds();
   console.log(`  [${backend}] ${HOSTS} dropped hosts: descriptors ${before} before, ${held} while held, ${after} after the collector; mappings of the file ${mapped} -> ${mapsOf(path).length}`);
   assert.is(after, before, "descriptors leaked");
-  assert.is(mapsOf(path).length, 0, "mappings left");
+  if (backend === "native") assert.is(mapsOf(path).length, 0, "mappings left");
   // The shared mappings' changes reached the file (the emulated backend writes them back at unmap).
   const disk = readBytes(path);
   for (let i = 0; i < Math.min(HOSTS, 4096); i++) assert.is(disk[i], 0xc0 | (i & 15), `byte ${i}`);
@@ -72,7 +73,7 @@ test("a dropped guest with its host and memory: regions unmapped, handles closed
   await collectGarbage();
   console.log(`  [${backend}] 10 dropped guests: descriptors ${before} -> ${openFds()}, mappings ${mapped} -> ${mapsOf(shared).length}`);
   assert.is(openFds(), before);
-  assert.is(mapsOf(shared).length, 0);
+  if (backend === "native") assert.is(mapsOf(shared).length, 0);
 });
 
 test("a constructor that throws closes the preopens it opened", () => {
@@ -98,12 +99,12 @@ test("handle numbers wrap around at 2^31 - 1, skip live ones, and never run out"
   // Mmf lends a handle for every map: maps go on across the wrap-around.
   const mmf = createMmf();
   const file = openFile(shared, "r+");
-  mmf.host.nextHandle = 2 ** 31 - 5;
+  coreOf(mmf).host.nextHandle = 2 ** 31 - 5;
   const regions = [];
   for (let i = 0; i < 20; i++) regions.push(mmf.newMemoryRegion(file, MEM_READWRITE, i, 100));
   for (const [i, r] of regions.entries()) assert.is(r.data()[0], bytes[i]);
   for (const r of regions) r.close();
-  assert.is(mmf.host.handleCount, 0);
+  assert.is(coreOf(mmf).host.handleCount, 0);
   file.close();
 
   // A guest's handles across the wrap-around.

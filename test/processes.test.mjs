@@ -11,7 +11,7 @@ import { readBytes, realMappingTest, root, tempDir, testNode, writeFile } from "
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
-const EXCHANGES = LONG ? 1_000_000 : 100_000;
+const EXCHANGES = LONG ? 1_000_000 : 10_000;
 
 function side(path, role, impl) {
   return new Promise((resolve, reject) => {
@@ -43,7 +43,7 @@ test("worker_threads sharing one shared Wasm memory exchange messages through a 
   const mmf = createMmf();
   const file = openFile(path, "r+");
   const region = mmf.newMemoryRegion(file, MEM_READWRITE, 0, 4096);
-  const count = LONG ? 200_000 : 20_000;
+  const count = LONG ? 200_000 : 10_000;
   const script = `
     const { parentPort, workerData: { memory, address, role, count } } = require("node:worker_threads");
     const a = new Int32Array(memory.buffer, address, 16);

@@ -12,7 +12,7 @@ import { backend, pattern, realMappingTest, tempDir, writeFile } from "./helpers
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
-const ROUNDS = LONG ? 20_000 : 1000;
+const ROUNDS = LONG ? 20_000 : 500;
 const WORKERS = 2;
 const PAGE = 4096;
 const PAGES = 16;

@@ -1,13 +1,14 @@
 // Semantics of regions, readers and writers against real files (issue 2, points 1-5 and 7).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, openSync, writeSync, mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, useMemoryRegion, MmfError,
   MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, newMemoryRegion, stats,
 } from "../dist/host/index.js";
-import { pattern, readBytes, realMappingTest, tempDir, throwsCode, underQemu, writeFile, sparseFile } from "./helpers.mjs";
+import { coreOf } from "../dist/host/mmf.js";
+import { longOnEmulatedTest, pattern, readBytes, realMappingTest, tempDir, throwsCode, underQemu, writeFile, sparseFile } from "./helpers.mjs";
 
 const MODES = { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE };
 const dir = tempDir();
@@ -137,7 +138,7 @@ test("MEM_READ_PRIVATE and MEM_READ_ONLY: readable, writers refuse with EACCES",
 
 test("data().buffer is the Wasm memory's, and views stay valid while other regions map, grow and close", () => {
   const path = fresh();
-  const big = sparseFile(dir, "big.bin", 256 * 1024 * 1024, { [200 * 1024 * 1024]: new Uint8Array([42]) });
+  const big = sparseFile(dir, "big.bin", 64 * 1024 * 1024, { [50 * 1024 * 1024]: new Uint8Array([42]) });
   const file = openFile(path, "r");
   const bigFile = openFile(big, "r");
   const own = createMmf();
@@ -148,7 +149,7 @@ test("data().buffer is the Wasm memory's, and views stay valid while other regio
   const others = [];
   for (let i = 0; i < 3; i++) others.push(own.newMemoryRegion(bigFile, MEM_READ_ONLY, 0, 0));
   assert.ok(own.memory.buffer.byteLength > pagesBefore, "the memory grew");
-  assert.is(others[2].data()[200 * 1024 * 1024], 42);
+  assert.is(others[2].data()[50 * 1024 * 1024], 42);
   for (const o of others) o.close();
   own.newMemoryRegion(bigFile, MEM_READ_ONLY, 4096, 8192).close();
   assert.is(view.length, 1000);
@@ -350,6 +351,25 @@ test("bad input gets its MmfError and the instance keeps working", () => {
   rw.close();
 });
 
+test("maps the host refuses leave nothing behind: no pages, no record (1,000 EACCES maps of 1 MiB)", () => {
+  const path = fresh("refused.bin", pattern(2 ** 20, 3));
+  const file = openFile(path, "r");
+  const own = createMmf();
+  own.newMemoryRegion(file, MEM_READ_ONLY).close(); // the table and the first pages exist now
+  const before = own.memory.buffer.byteLength;
+  for (let i = 0; i < 1000; i++) throwsCode(() => own.newMemoryRegion(file, MEM_READWRITE, 0, 2 ** 20), "EACCES");
+  assert.is(own.memory.buffer.byteLength, before, "the refused maps' pages were not given back");
+  // The record of the first region is the one the next region gets: the refused ones took none for good.
+  const { exports, host } = coreOf(own);
+  const handle = host.addHandle(file.fd(), false);
+  const id = exports.region_open(handle, MEM_READ_ONLY, 0n, 10n, 0);
+  host.removeHandle(handle);
+  assert.is(id & 0xffffff, 1, `the region got record ${(id & 0xffffff) - 1}, not 0`);
+  assert.is(exports.region_close(id), 0);
+  own.close();
+  file.close();
+});
+
 test("a closed MappedFile is EBADF; regions mapped before stay valid", () => {
   const path = fresh();
   const file = openFile(path, "r");
@@ -362,7 +382,7 @@ test("a closed MappedFile is EBADF; regions mapped before stay valid", () => {
   region.close();
 });
 
-test("ENOMEM when the 4 GiB address space is full; the instance keeps working", () => {
+longOnEmulatedTest(test, "ENOMEM when the 4 GiB address space is full; the instance keeps working", () => {
   const own = createMmf();
   const big = openFile(sparseFile(dir, "sparse3g.bin", 1.5 * 2 ** 30), "r");
   const a = own.newMemoryRegion(big, MEM_READ_ONLY);
@@ -378,6 +398,27 @@ test("ENOMEM when the 4 GiB address space is full; the instance keeps working", 
   c.close();
   assert.is(own.stats().regions, 0);
   big.close();
+});
+
+test("a region larger than the address space is ENOMEM, also past 2^44 bytes, where its page count would wrap to 1", () => {
+  // A sparse file of 16 TiB + 4 KiB needs a file system that allows one: tmpfs (/dev/shm).
+  if (!existsSync("/dev/shm")) {
+    console.log("  no /dev/shm (tmpfs) here: the file over 16 TiB is not tried");
+    return;
+  }
+  const shm = mkdtempSync("/dev/shm/mmf-test-");
+  try {
+    const file = openFile(sparseFile(shm, "16t.bin", 2 ** 44 + 4096), "r");
+    const own = createMmf();
+    for (const size of [0, 2 ** 44 + 4096, 2 ** 32, 2 ** 32 - 4096]) {
+      throwsCode(() => own.newMemoryRegion(file, MEM_READ_ONLY, 0, size), "ENOMEM");
+    }
+    assert.equal(own.stats(), { regions: 0, mappedBytes: 0, regionBytes: 0 });
+    own.close();
+    file.close();
+  } finally {
+    rmSync(shm, { recursive: true, force: true });
+  }
 });
 
 test("module-level newMemoryRegion and stats use a default instance", () => {

@@ -2,12 +2,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createMmf, openFile, MemoryRegionReader, MEM_READ_ONLY } from "../dist/host/index.js";
-import { realMappingTest, rss, sparseFile, tempDir } from "./helpers.mjs";
+import { longOnEmulatedTest, realMappingTest, rss, sparseFile, tempDir } from "./helpers.mjs";
 
 const dir = tempDir();
 const GiB = 2 ** 30;
 
-test("one region of 2 GiB maps and reads its last byte", () => {
+longOnEmulatedTest(test, "one region of 2 GiB maps and reads its last byte", () => {
   const path = sparseFile(dir, "2g.bin", 2 * GiB, { [2 * GiB - 1]: new Uint8Array([0x7b]) });
   const file = openFile(path, "r");
   const mmf = createMmf();

@@ -67,7 +67,8 @@ realMappingTest(test, "JavaScript views: the faulting read gets zeros, then ever
     throwsCode(() => region.data(), "ETRUNCATED");
     throwsCode(() => region.flush(), "ETRUNCATED");
     throwsCode(() => new MemoryRegionReader(region).readAt(new Uint8Array(1), 0), "ETRUNCATED");
-    throwsCode(() => new MemoryRegionWriter(region).writeAt(new Uint8Array(1), 0), mode === MEM_READ_ONLY ? "ETRUNCATED" : "ETRUNCATED");
+    // The fault comes first: a read-only region's writer answers ETRUNCATED too, not EACCES.
+    throwsCode(() => new MemoryRegionWriter(region).writeAt(new Uint8Array(1), 0), "ETRUNCATED");
     throwsCode(() => new MemoryRegionReader(region).seek(0), "ETRUNCATED");
     assert.is(other.data()[0], 7, "a region that did not fault stays usable");
     throwsCode(() => region.close(), "ETRUNCATED");
@@ -171,10 +172,10 @@ realMappingTest(test, "a SIGBUS that is not ours keeps its old behaviour: the ea
   assert.is(withoutHandler.signal, "SIGBUS", "the default action still ends the process");
 });
 
-realMappingTest(test, `random page reads over a ${LONG ? "1 GiB" : "256 MiB"} region truncated to 0: one fault absorbed, the areas stay bounded`, () => {
-  const size = (LONG ? 1024 : 256) * MiB;
+realMappingTest(test, `random page reads over a ${LONG ? "1 GiB" : "64 MiB"} region truncated to 0: one fault absorbed, the areas stay bounded`, () => {
+  const size = (LONG ? 1024 : 64) * MiB;
   const path = sparseFile(dir, "random.bin", size, { 0: pattern(PAGE, 3) });
-  const reads = LONG ? 400_000 : 40_000;
+  const reads = LONG ? 400_000 : 10_000;
   const r = faultPattern(path, MEM_READ_ONLY, 0, scattered(size / PAGE, reads));
   assert.is(r.sum, 0, "every read past the end reads zero");
   assert.ok(r.faults >= 1 && r.faults <= 2, `faults absorbed: ${r.faults}`);
@@ -183,7 +184,7 @@ realMappingTest(test, `random page reads over a ${LONG ? "1 GiB" : "256 MiB"} re
 });
 
 realMappingTest(test, "descending reads and scattered writes past a new end in the middle: the pages before it keep the file's bytes", () => {
-  const pages = LONG ? 65536 : 8192;
+  const pages = LONG ? 65536 : 4096;
   const bytes = pattern(pages * PAGE, 4);
   for (const [label, mode, write] of [["reads", MEM_READ_ONLY, false], ["writes", MEM_READWRITE, true]]) {
     const path = writeFile(dir, `middle-${label}.bin`, bytes);

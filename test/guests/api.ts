@@ -3,6 +3,7 @@
 import {
   openFile, newMemoryRegion, fileFromHandle, useMemoryRegion, MemoryRegion, MemoryRegionReader, MemoryRegionWriter,
   MappedFile, MEM_READ_ONLY, MEM_READWRITE, ECLOSED, EINVAL, errorName, errorMessage,
+  ADVICE_NORMAL, ADVICE_RANDOM, ADVICE_SEQUENTIAL, ADVICE_WILLNEED, ADVICE_HUGEPAGE,
 } from "wasm-mmf/assembly";
 
 /** 0 when `path` opens with `flags`, else the error code. */
@@ -110,6 +111,22 @@ export function holdPath(path: string, flags: string, mode: i32): i32 {
   if (region == null) return -lastError;
   held.push(region);
   return held.length - 1;
+}
+
+/** The address of a held region's first byte in this module's memory. */
+export function heldAddress(index: i32): usize {
+  return held[index].data();
+}
+
+/** advise() on a held region with the ADVICE_* constant of that name; 0 or a negated error code. */
+export function adviseHeld(index: i32, name: string): i32 {
+  let advice = -1;
+  if (name == "normal") advice = ADVICE_NORMAL;
+  else if (name == "random") advice = ADVICE_RANDOM;
+  else if (name == "sequential") advice = ADVICE_SEQUENTIAL;
+  else if (name == "willneed") advice = ADVICE_WILLNEED;
+  else if (name == "hugepage") advice = ADVICE_HUGEPAGE;
+  return held[index].advise(advice);
 }
 
 export function heldByte(index: i32, at: i64): i32 {

@@ -38,6 +38,11 @@ export function lastRefusal(): i32 {
   return refusal;
 }
 
+/** The address of mapping `index` of mapEveryOtherPage. */
+export function mappedAt(index: i32): usize {
+  return base + <usize>index * 2 * <usize>page_size();
+}
+
 /** Unmaps mapping `index` of mapEveryOtherPage and maps it again: 0 or the first negated code. */
 export function remap(handle: i32, index: i32): i32 {
   const ps = <usize>page_size();
