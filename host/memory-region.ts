@@ -24,6 +24,9 @@ export interface RegionOwner {
 export type Advice = "normal" | "random" | "sequential" | "willneed" | "hugepage";
 const ADVICE: readonly Advice[] = ["normal", "random", "sequential", "willneed", "hugepage"];
 
+/** The view of a closed region (one for all: close() allocates nothing). */
+const EMPTY = new Uint8Array(0);
+
 interface Held {
   owner: RegionOwner;
   id: number;
@@ -129,7 +132,7 @@ export class MemoryRegion {
     const owner = this.#owner;
     if (!owner) return;
     this.#owner = undefined;
-    this.#view = new Uint8Array(0);
+    this.#view = EMPTY;
     collector.unregister(this);
     owner.checked("MemoryRegion.close", owner.closeOf(this.#id));
   }

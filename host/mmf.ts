@@ -43,6 +43,8 @@ export interface RegionOptions {
 
 /** Bits of the core module's `options` (assembly/modes.ts REGION_*). */
 const REGION_POPULATE = 0x1;
+/** The record index inside a region id (assembly/region-table.ts INDEX_BITS). */
+const REGION_INDEX_MASK = (1 << 24) - 1;
 
 export interface CreateMmfOptions {
   /** "native" (real mmap), "emulated" (copies), or "auto" (default: MMF_BACKEND, else native, else emulated with a warning). */
@@ -67,8 +69,11 @@ export class Mmf {
   readonly #host: MmfHost;
   /** @internal The word the host bumps at every fault it absorbs in this memory (see MemoryRegion.copied). */
   readonly epochWord: Int32Array;
-  /** Ids of the live regions, for close(). */
-  readonly #live = new Set<number>();
+  /**
+   * Ids of the live regions by their record index (0: none), for close(). An array, not a Set:
+   * ids change at every map, and a Set's add and delete would reallocate its table every few maps.
+   */
+  readonly #live: number[] = [];
   #closed = false;
 
   /** @internal Use createMmf(). */
@@ -96,17 +101,17 @@ export class Mmf {
     const off = toI64(operation, "offset", offset);
     const len = toI64(operation, "size", size);
     // Lent as writable: the descriptor's own access mode is what the host checks at map time.
-    const handle = this.#host.addHandle(fd, true);
+    const handle = this.#host.lend(fd);
     let id: number;
     try {
       id = this.#core.region_open(handle, mode, off, len, options?.populate ? REGION_POPULATE : 0);
     } finally {
-      this.#host.removeHandle(handle);
+      this.#host.endLoan();
     }
     if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode, this.#host));
     const size_ = this.#core.region_size(id) >>> 0;
     const address = this.#core.region_address(id) >>> 0;
-    this.#live.add(id);
+    this.#live[id & REGION_INDEX_MASK] = id;
     return new MemoryRegion(this, id, new Uint8Array(this.memory.buffer, address, size_), mode);
   }
 
@@ -118,8 +123,8 @@ export class Mmf {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const id of this.#live) this.#core.region_close(id);
-    this.#live.clear();
+    for (const id of this.#live) if (id) this.#core.region_close(id);
+    this.#live.length = 0;
     this.#host.close();
   }
 
@@ -205,7 +210,7 @@ export class Mmf {
   closeOf(id: number): number {
     // After close() every region is unmapped already.
     if (this.#closed) return 0;
-    this.#live.delete(id);
+    if (this.#live[id & REGION_INDEX_MASK] === id) this.#live[id & REGION_INDEX_MASK] = 0;
     return this.#core.region_close(id);
   }
 }
