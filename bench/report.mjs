@@ -36,8 +36,8 @@ const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;");
 export function chartSvg(targets, title, subtitle) {
   const rowH = 30;
   const left = 430;
-  const width = 1020;
-  const plot = width - left - 90;
+  const width = 1180;
+  const plot = width - left - 240;
   const top = 70;
   const height = top + rowH * targets.length + 40;
   const max = Math.min(4, Math.max(2, ...targets.map((t) => Math.max(t.ratio, t.target) * 1.1)));
