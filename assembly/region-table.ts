@@ -360,9 +360,19 @@ export function regionSpan(id: i32, offset: f64, length: f64, write: bool): f64 
  */
 // @ts-ignore: decorator
 @inline export function copyBytes(dst: usize, src: usize, n: usize): void {
-  // Whole 16-byte chunks from the start, and the last 16 bytes, which may overlap them. Unsigned
-  // differences test a range in one comparison.
-  if (ASC_FEATURE_SIMD && n - 49 <= 15) {
+  // One cache line (a common record) first: every address a constant offset. Then whole 16-byte
+  // chunks from the start and the last 16 bytes, which may overlap them. Unsigned differences test
+  // a range in one comparison.
+  if (ASC_FEATURE_SIMD && n == 64) {
+    const a = v128.load(src);
+    const b = v128.load(src, 16);
+    const c = v128.load(src, 32);
+    const d = v128.load(src, 48);
+    v128.store(dst, a);
+    v128.store(dst, b, 16);
+    v128.store(dst, c, 32);
+    v128.store(dst, d, 48);
+  } else if (ASC_FEATURE_SIMD && n - 49 <= 15) {
     const a = v128.load(src);
     const b = v128.load(src, 16);
     const c = v128.load(src, 32);

@@ -16,7 +16,7 @@ export function printTable(rows) {
 /** A target is met when the measure, as a ratio to its floor (or reference), is at most the target. */
 export const met = (t) => t.ratio <= t.target;
 
-const shown = (x) => (x < 0.01 ? x.toExponential(1) : x.toFixed(2));
+const shown = (x) => (Math.abs(x) < 0.01 && x !== 0 ? x.toExponential(1) : x.toFixed(2));
 
 export function printTargets(targets) {
   console.log("\nTargets: each measure as a ratio to its floor or reference, measured in this run (met at or below the target):");
