@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { closeSync, constants, openSync, readFileSync, renameSync, truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { constants as osConstants } from "node:os";
 import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
 import { backend, openFds, pattern, realMappingTest, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 
@@ -197,6 +198,31 @@ realMappingTest(test, "map + close at one place adds no area; unmerged ranges st
   assert.ok(scattered - start <= 2 * 4 + 2, `at most four unmerged ranges: ${start} -> ${scattered}`);
   assert.ok(overlapped - start <= 2 * 4 + 2, `${start} -> ${overlapped}`);
   assert.ok(closed <= start, `merged back at close: ${start} -> ${closed}`);
+});
+
+realMappingTest(test, "the helper's new calls refuse what is no descriptor, range or flag, and never wrap a value", () => {
+  const { EBADF, EINVAL, ERANGE } = osConstants.errno;
+  const path = writeFile(dir, "hostile.bin", new Uint8Array(2 * PAGE).fill(5));
+  const fd = openSync(path, "r");
+  const view = new Uint8Array(new WebAssembly.Memory({ initial: 2 }).buffer);
+  try {
+    for (const bad of [2 ** 32 + fd, -1, fd + 0.5, NaN, BigInt(fd), String(fd), undefined]) {
+      assert.is(native.forgetFile(bad), -EBADF, `forgetFile(${String(bad)})`);
+      assert.is(native.fileSize(bad), -EBADF, `fileSize(${String(bad)})`);
+    }
+    assert.is(native.fileSize(fd), 2 * PAGE);
+    for (const [addr, len, code] of [[1, PAGE, EINVAL], [0, 0, EINVAL], [0, 3 * 65536, ERANGE], [2 ** 32, PAGE, ERANGE], [NaN, PAGE, EINVAL]]) {
+      assert.is(native.merge(view, addr, len), -code, `merge(${addr}, ${len})`);
+    }
+    assert.is(native.merge(view, 0, PAGE), 0, "a range of the memory");
+    assert.is(native.trimIdleFiles("yes"), -EINVAL);
+    // The host-only bit passes; bit 2 (READ_ONLY, the host strips it) and others do not.
+    assert.is(native.map(view, 0, PAGE, fd, 0, 8, -1), 0);
+    assert.is(native.unmap(view, 0, PAGE), 0);
+    for (const flags of [4, 16, 2 ** 32 + 8]) assert.is(native.map(view, 0, PAGE, fd, 0, flags, -1), -EINVAL, `flags ${flags}`);
+  } finally {
+    closeSync(fd);
+  }
 });
 
 test("the descriptor is checked with the map's own stat: write-only and read-only descriptors, a range past the end", () => {
