@@ -19,10 +19,12 @@
 //     time it notes (page, table_gen) and returns, and the access is retried against whatever is
 //     mapped there now. A stale fault then simply completes; a real one faults again. Removals
 //     bump table_gen, so a slot found at the second sight is the mapping that faulted.
-//   - a remover puts anonymous memory back first (no new fault can come from it), unpublishes
-//     the slot, bumps table_gen, then waits until no handler is acting (in_flight) before the slot,
-//     its file descriptor and the address range can be reused. A handler counts itself in_flight
-//     before it reads the table (a Dekker pair with the remover's unpublish, both seq_cst).
+//   - a remover puts anonymous memory back first (no new fault can come from it), bumps table_gen
+//     and waits until no handler is acting (in_flight), so that a fault raised before the zero fill
+//     and handled after it counts as a first sight; then it unpublishes the slot, bumps table_gen
+//     and waits again before the slot, its file descriptor and the address range can be reused. A
+//     handler counts itself in_flight before it reads the table (a Dekker pair with the remover's
+//     unpublish, both seq_cst).
 //
 // The table is read inside a signal handler: fixed-size, lock-free for readers (atomics), changed
 // under a mutex by normal code. Slots and file entries are reused, so the high-water marks stay low.
@@ -587,6 +589,11 @@ static int remove_slot(uintptr_t start, bool merge) {
     if (!(merge ? guard_zero_fill(start, end) : zero_fill_unmerged(start, end))) {
       rc = -errno;
     } else {
+      // A fault the kernel raised before the zero fill may still be on its way to a handler. New
+      // generation first, and the handlers that saw the old one gone: a later sight of that fault
+      // is then a first one (retried: it completes against the zeroed pages), never a second sight
+      // that finds the slot unpublished and takes the fault for someone else's.
+      retire();
       unpublish((size_t)i);
       retire();
       free_slot((size_t)i);
