@@ -35,8 +35,25 @@ const MODE_MASK: u8 = 0x0f;
 const FAULT_SHIFT: u8 = 4;
 
 /** The host bumps this word when any mapping of this memory faults (a SIGBUS it absorbed). */
-const EPOCH: usize = memory.data(4, 4);
+const EPOCH: usize = memory.data(8, 8);
 let seenEpoch: i32 = 0;
+/**
+ * The word after EPOCH, bumped at every close: [EPOCH, STAMP] as one u64 is the state a reader's
+ * cached view of its region (see RegionCursor) was checked against.
+ */
+const STAMP: usize = EPOCH + 4;
+
+/** EPOCH and STAMP in one load (see STAMP); changes at every fault and every close. */
+// @ts-ignore: decorator
+@inline export function tableSnapshot(): u64 {
+  return load<u64>(EPOCH);
+}
+
+/** Whether the epoch is the one of `snapshot`: no fault came since it was taken. */
+// @ts-ignore: decorator
+@inline export function epochIs(snapshot: u64): bool {
+  return load<i32>(EPOCH) == <i32>snapshot;
+}
 
 const INDEX_BITS = 24;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
@@ -231,6 +248,8 @@ export function closeRegion(id: i32): i32 {
     // Pages whose mapping could not be dropped are never reused.
     if (result == 0) releasePages(addr, mapLen >> getPageShift());
   }
+  // Readers' cached views of this region are stale from here on.
+  store<u32>(STAMP, load<u32>(STAMP) + 1);
   liveRegions--;
   liveMapped -= mapLen;
   liveBytes -= <u64>rec.size;
@@ -306,28 +325,101 @@ export function regionSpan(id: i32, offset: f64, length: f64, write: bool): f64 
 
 /**
  * readAt/writeAt for Wasm callers in one pass: checks as regionSpan does, then copies between the
- * region at `offset` and [ptr, ptr+count). Returns the count or a negated error code. One lookup
- * and integer checks only: on a large region a random read is bound by the memory's latency, and
- * the fewer instructions between two reads, the more of them the processor overlaps. A fault during
- * the copy (the epoch moved) returns its code instead of the count: bytes written then may never
- * reach the file, bytes read are zeros the file does not hold.
+ * region at `offset` and [ptr, ptr+count). Returns the count or a negated error code. A fault
+ * during the copy (the epoch moved) returns its code instead of the count: bytes written then may
+ * never reach the file, bytes read are zeros the file does not hold.
+ * Inlined into every reader and writer, and lean: one load of the record gives its page offset,
+ * mode, fault and generation, so that a read costs little more than its memory.copy (on a large
+ * region a random read is bound by the memory's latency, and the fewer instructions between two
+ * reads, the more of them the processor overlaps). npm run bench holds it to the raw loads.
  */
-export function regionCopy(id: i32, offset: i64, ptr: usize, length: i32, write: bool): i32 {
-  const rec = usableRecord(id);
-  if (rec == null) return refusal;
-  if (write && !allowsWrites(<i32>(rec.mode & MODE_MASK))) return -EACCES;
+// @ts-ignore: decorator
+@inline export function regionCopy(id: i32, offset: i64, ptr: usize, length: i32, write: bool): i32 {
+  const index = <u32>(id & INDEX_MASK) - 1;
+  if (id <= 0 || index >= used) return -ECLOSED;
+  const rec = recordOf(index);
+  // pageOff (u16), mode and gen, little-endian in one word.
+  const metaAt = changetype<usize>(rec) + offsetof<RegionRecord>("pageOff");
+  let meta = load<u32>(metaAt);
+  if (((meta >>> 16) & 0xff) == 0 || (meta >>> 24) != <u32>(id >>> INDEX_BITS)) return -ECLOSED;
+  if (load<i32>(EPOCH) != seenEpoch) {
+    refreshFaults();
+    meta = load<u32>(metaAt);
+  }
+  const mode = (meta >>> 16) & 0xff;
+  if ((mode >> FAULT_SHIFT) != 0) return -<i32>(mode >> FAULT_SHIFT);
+  if (write && !allowsWrites(<i32>(mode & MODE_MASK))) return -EACCES;
   if (offset < 0 || length < 0) return -EINVAL;
   const size = <i64>rec.size;
   if (offset >= size) return 0;
   const n = <usize>min<i64>(<i64>length, size - offset);
-  const at = <usize>rec.mapAddr + <usize>rec.pageOff + <usize>offset;
-  if (write) memory.copy(at, ptr, n);
-  else memory.copy(ptr, at, n);
+  const at = <usize>rec.mapAddr + <usize>(meta & 0xffff) + <usize>offset;
+  if (write) copyBytes(at, ptr, n);
+  else copyBytes(ptr, at, n);
   if (load<i32>(EPOCH) != seenEpoch) {
     const fault = faultOf(rec);
     if (fault != 0) return fault;
   }
   return <i32>n;
+}
+
+/**
+ * memmove of `n` bytes. Up to 64 bytes (a typical record) by loads and then stores, inline: V8
+ * compiles memory.copy to a call, which costs more than such a copy itself. The ranges may
+ * overlap (a reader's buffer may lie in a region): every load comes before the first store.
+ */
+// @ts-ignore: decorator
+@inline export function copyBytes(dst: usize, src: usize, n: usize): void {
+  // One cache line (a common record) first: every address a constant offset. Then whole 16-byte
+  // chunks from the start and the last 16 bytes, which may overlap them. Unsigned differences test
+  // a range in one comparison.
+  if (ASC_FEATURE_SIMD && n == 64) {
+    const a = v128.load(src);
+    const b = v128.load(src, 16);
+    const c = v128.load(src, 32);
+    const d = v128.load(src, 48);
+    v128.store(dst, a);
+    v128.store(dst, b, 16);
+    v128.store(dst, c, 32);
+    v128.store(dst, d, 48);
+  } else if (ASC_FEATURE_SIMD && n - 49 <= 15) {
+    const a = v128.load(src);
+    const b = v128.load(src, 16);
+    const c = v128.load(src, 32);
+    const d = v128.load(src + n - 16);
+    v128.store(dst, a);
+    v128.store(dst, b, 16);
+    v128.store(dst, c, 32);
+    v128.store(dst + n - 16, d);
+  } else if (ASC_FEATURE_SIMD && n - 16 <= 32) {
+    const a = v128.load(src);
+    const d = v128.load(src + n - 16);
+    if (n > 32) {
+      const b = v128.load(src, 16);
+      v128.store(dst, b, 16);
+    }
+    v128.store(dst, a);
+    v128.store(dst + n - 16, d);
+  } else if (n >= 16) {
+    memory.copy(dst, src, n);
+  } else if (n >= 8) {
+    const head = load<u64>(src);
+    const tail = load<u64>(src + n - 8);
+    store<u64>(dst, head);
+    store<u64>(dst + n - 8, tail);
+  } else if (n >= 4) {
+    const head = load<u32>(src);
+    const tail = load<u32>(src + n - 4);
+    store<u32>(dst, head);
+    store<u32>(dst + n - 4, tail);
+  } else if (n > 0) {
+    const first = load<u8>(src);
+    const middle = load<u8>(src + (n >> 1));
+    const last = load<u8>(src + n - 1);
+    store<u8>(dst, first);
+    store<u8>(dst + (n >> 1), middle);
+    store<u8>(dst + n - 1, last);
+  }
 }
 
 /**

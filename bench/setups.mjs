@@ -18,7 +18,12 @@ export async function mmfGuest(path, backend) {
   const handle = host.grant(path, "r+");
   return {
     exports,
-    map: (size, writable = false) => exports.mapHandle(handle, writable, 0n, BigInt(size)) >>> 0,
+    handle,
+    map: (size, writable = false) => {
+      const addr = exports.mapHandle(handle, writable, 0n, BigInt(size)) >>> 0;
+      if (addr === 0) throw new Error(`the ${backend} guest could not map ${size} bytes of ${path}`);
+      return addr;
+    },
     unmap: () => exports.closeRegion(),
     dispose: () => host.close(),
   };

@@ -8,6 +8,13 @@ export type BackendName = "native" | "emulated";
 export type BackendOption = BackendName | "auto";
 
 /** What MmfHost needs from a backend. Failures are negated errno values, never exceptions. */
+/**
+ * Host to backend only, never from a guest (MAP_FLAGS_ALL leaves it out): the descriptor is the
+ * one fileSize() was just asked about, in the same operation (a loan of Mmf), so the backend may
+ * check it with that stat instead of taking another.
+ */
+export const MAP_FLAG_STAT_KNOWN = 8;
+
 export interface Backend {
   readonly name: BackendName;
   /**
@@ -21,9 +28,13 @@ export interface Backend {
   memoryBase(view: Uint8Array): bigint | number;
   /** [size, O_ACCMODE bits] of a regular file's descriptor, or a negated errno. */
   fileInfo(fd: number): [number, number] | number;
+  /** The size of a regular file's descriptor, or a negated errno (ENODEV: not a regular file). */
+  fileSize(fd: number): number;
   /**
    * Maps (or copies) file pages over a page-aligned range of the memory; 0 or a negated errno.
-   * `flags`: MAP_FLAG_* bits of abi.ts. A fault past the end of a truncated file bumps
+   * `flags`: MAP_FLAG_* bits of abi.ts (and MAP_FLAG_STAT_KNOWN, host to backend only). Checks the descriptor first: a regular file (ENODEV), the range
+   * reaching no whole page past its end (ERANGE), and its access mode (EACCES: readable, and
+   * read-write for a shared map). A fault past the end of a truncated file bumps
    * the i32 at `epochAddr` of the memory (-1: none).
    */
   map(view: Uint8Array, addr: number, len: number, fd: number, fileOffset: number, flags: number, epochAddr: number): number;
@@ -37,8 +48,13 @@ export interface Backend {
   truncated(view: Uint8Array, addr: number): number;
   /** The native helper's SIGBUS guard, for the whole process (absent on the emulated backend). */
   guardStats?(): GuardStats;
-  /** Drops a mapping and leaves zeroed memory; 0 or a negated errno. */
+  /**
+   * Drops a mapping and leaves zeroed memory; 0 or a negated errno. A backend with merge() leaves
+   * it as an area of its own, for the caller to merge back (or to map over again).
+   */
   unmap(view: Uint8Array, addr: number, len: number): number;
+  /** Merges the zeroed memory an unmap left over [addr, addr+len) back into the memory's area. */
+  merge?(view: Uint8Array, addr: number, len: number): number;
   /** Writes a shared mapping's changes to the file; 0 or a negated errno. */
   sync(view: Uint8Array, addr: number, len: number, async: boolean): number;
   /** The next offset holding data (SEEK_DATA), the file size if none, or a negated errno. */
@@ -59,8 +75,10 @@ export interface GuardStats {
   limit: number;
   /** vm.max_map_count as read when the helper started (0 if unreadable). */
   maxMapCount: number;
-  /** Descriptors the guard holds: one per mapped file. */
+  /** Descriptors the guard holds: one per mapped file, and the idle ones. */
   files: number;
+  /** Of which kept for files no mapping uses now, for their next map (closed after 2 s unused). */
+  idleFiles: number;
   /** Faults absorbed since the process started. */
   faults: number;
   /** SIGBUS deliveries sent back to retry the access (each absorbed fault is seen twice). */

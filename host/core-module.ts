@@ -45,8 +45,28 @@ export interface CoreInstance {
   host: MmfHost;
   /** The word of the memory that the host bumps at every fault it absorbs (see MemoryRegion.copied). */
   epochWord: Int32Array;
-  /** Ids of the live regions: Mmf.close() closes them; a region leaves the set when it closes. */
-  live: Set<number>;
+  /**
+   * Ids of the live regions by their record index (0: none): Mmf.close() closes them; a region
+   * leaves when it closes. An array, not a Set: ids change at every map, and a Set's add and
+   * delete would reallocate its table every few maps.
+   */
+  live: number[];
+}
+
+/** The record index inside a region id (assembly/region-table.ts INDEX_BITS). */
+const REGION_INDEX_MASK = (1 << 24) - 1;
+
+/** Counts region `id` among `core`'s live ones. */
+export function addLive(core: CoreInstance, id: number): void {
+  core.live[id & REGION_INDEX_MASK] = id;
+}
+
+/** Takes region `id` out of `core`'s live ones; false if it was not there (closed already). */
+export function takeLive(core: CoreInstance, id: number): boolean {
+  const index = id & REGION_INDEX_MASK;
+  if (core.live[index] !== id) return false;
+  core.live[index] = 0;
+  return true;
 }
 
 /**
@@ -70,7 +90,7 @@ export function instantiateCore(hostOptions: MmfHostOptions = {}): CoreInstance 
     host.attach(memory);
     if (exports.init() < 0) throw new MmfError("EINVAL", `createMmf: unsupported page size ${host.pageSize} (a power of two from 4 KiB to 64 KiB)`);
     const epochWord = new Int32Array(memory.buffer, exports.epoch_address() >>> 0, 1);
-    return { exports, memory, host, epochWord, live: new Set() };
+    return { exports, memory, host, epochWord, live: [] };
   } catch (err) {
     host.close();
     throw err instanceof MmfError ? err : new MmfError("EIO", `createMmf: cannot load the core module dist/mmf.wasm (${(err as Error).message})`);

@@ -134,7 +134,21 @@ export class EmulatedBackend implements Backend {
     });
   }
 
+  fileSize(fd: number): number {
+    return tryCall((): number => {
+      const st = fstatSync(fd);
+      return st.isFile() ? st.size : -osErrno.ENODEV;
+    });
+  }
+
   map(view: Uint8Array, addr: number, len: number, fd: number, fileOffset: number, flags: number): number {
+    const info = this.fileInfo(fd);
+    if (typeof info === "number") return info;
+    const [size, access] = info;
+    // What mmap refuses: a descriptor not open for reading, a shared map of one not open read-write.
+    if (access === O_WRONLY || ((flags & MAP_FLAG_SHARED) && access !== O_RDWR)) return -osErrno.EACCES;
+    // Pages wholly past the end of the file (which a real map would fault on).
+    if (fileOffset + len > Math.ceil(size / PAGE) * PAGE) return -osErrno.ERANGE;
     return tryCall((): number => {
       readInto(fd, view, addr, len, fileOffset); // a copy is populated anyway
       if (flags & MAP_FLAG_SHARED) {

@@ -1,6 +1,7 @@
 // MappedFile, Mappable and SizedObject: what a region maps.
 import { closeSync, constants, fstatSync, openSync, type Stats } from "node:fs";
 import { errorFromNodeError, MmfError } from "./errors.js";
+import { forgetFile } from "./native.js";
 
 /** Anything with an OS file descriptor can be mapped (Go's mmf.Mappable). */
 export interface Mappable {
@@ -94,6 +95,7 @@ export class MappedFile implements Mappable, SizedObject {
     if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
+    forgetFile(fd);
     closeSync(fd);
   }
 

@@ -31,16 +31,16 @@ export class MappingSet {
 
   add(addr: number, len: number): void {
     const i = this.#lowerBound(addr);
-    this.#starts.splice(i, 0, addr);
-    this.#lengths.splice(i, 0, len);
+    insertAt(this.#starts, i, addr);
+    insertAt(this.#lengths, i, len);
   }
 
   /** Removes the mapping that is exactly [addr, addr+len); false if there is none. */
   remove(addr: number, len: number): boolean {
     const i = this.#lowerBound(addr);
     if (this.#starts[i] !== addr || this.#lengths[i] !== len) return false;
-    this.#starts.splice(i, 1);
-    this.#lengths.splice(i, 1);
+    removeAt(this.#starts, i);
+    removeAt(this.#lengths, i);
     return true;
   }
 
@@ -67,4 +67,15 @@ export class MappingSet {
     this.#lengths = [];
     return all;
   }
+}
+
+// splice() without the array of removed elements it returns: these run at every map and unmap.
+export function insertAt(values: number[], i: number, value: number): void {
+  for (let j = values.length; j > i; j--) values[j] = values[j - 1];
+  values[i] = value;
+}
+
+export function removeAt(values: number[], i: number): void {
+  for (let j = i + 1; j < values.length; j++) values[j - 1] = values[j];
+  values.pop();
 }

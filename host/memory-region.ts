@@ -1,7 +1,7 @@
 // MemoryRegion: a window of a file mapped into a Wasm memory. The bounds, mode and position
 // logic is the core Wasm module's; this class holds the id it returned and a view of the bytes.
 import { ADVICE_BY_NAME, type Advice } from "./abi.js";
-import type { CoreExports, CoreInstance } from "./core-module.js";
+import { takeLive, type CoreExports, type CoreInstance } from "./core-module.js";
 import { errorFromCode, MmfError, throwIfNegative } from "./errors.js";
 import type { RegionMode } from "./mmf.js";
 import type { Readable } from "node:stream";
@@ -9,18 +9,21 @@ import { regionStream, type RegionStreamOptions } from "./region-stream.js";
 
 export type { Advice };
 
+/** The view of a closed region (one for all: close() allocates nothing). */
+const EMPTY = new Uint8Array(0);
+
 interface Held {
   core: CoreInstance;
   id: number;
 }
 
 /** Closes region `id` of `core` unless Mmf.close() closed it already; the core's answer, or 0. */
-function closeRegion({ core, id }: Held): number {
-  return core.live.delete(id) ? core.exports.region_close(id) : 0;
+function closeRegion(core: CoreInstance, id: number): number {
+  return takeLive(core, id) ? core.exports.region_close(id) : 0;
 }
 
 // Regions that become unreachable without close() are unmapped here; close() stays the rule.
-const collector = new FinalizationRegistry<Held>(closeRegion);
+const collector = new FinalizationRegistry<Held>(({ core, id }) => closeRegion(core, id));
 
 export class MemoryRegion {
   /** The core instance that mapped the region; undefined once closed. */
@@ -123,9 +126,9 @@ export class MemoryRegion {
     const core = this.#core;
     if (!core) return;
     this.#core = undefined;
-    this.#view = new Uint8Array(0);
+    this.#view = EMPTY;
     collector.unregister(this);
-    throwIfNegative("MemoryRegion.close", closeRegion({ core, id: this.#id }));
+    throwIfNegative("MemoryRegion.close", closeRegion(core, this.#id));
   }
 
   /** close(), for `using region = newMemoryRegion(...)`. */

@@ -5,16 +5,19 @@
 import { constants } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
-import { selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
+import { MAP_FLAG_STAT_KNOWN, selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
 import type { WasmInstance, WasmMemory } from "./wasm-types.js";
 import { codeFromErrno, errorFromCode, ErrorCodes, MmfError } from "./errors.js";
 import { MappingSet } from "./mapping-set.js";
+import { UnmergedRanges } from "./unmerged-ranges.js";
 import {
   ADVICE_COUNT, DEFAULT_MAX_HANDLES, DEFAULT_MAX_MAPPINGS, MAP_FLAG_READ_ONLY, MAP_FLAG_SHARED, MAP_FLAGS_ALL, MAX_PATH, OpenModes, type MmfImports,
 } from "./abi.js";
 import { checkedFd, openRegularFile } from "./mapped-file.js";
 
 const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM } = ErrorCodes;
+/** File offsets beyond this are past any file (and no double holds them exactly). */
+const MAX_FILE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 // Access modes as the backends' fileInfo reports them (F_GETFL & O_ACCMODE).
 const { O_WRONLY, O_RDWR } = constants;
 /** Handle numbers run from 1 to the largest i32, then wrap around past the live ones. */
@@ -72,6 +75,8 @@ interface Held {
   handles: Map<number, HandleEntry>;
   preopens: Preopen[];
   mappings: MappingSet;
+  /** Ranges unmapped and not merged back into the memory's area yet (backends with merge()). */
+  unmerged: UnmergedRanges;
   exitRef: WeakRef<MmfHost> | undefined;
 }
 
@@ -85,7 +90,13 @@ function release(held: Held): void {
   } catch {
     view = undefined;
   }
-  for (const [addr, len] of held.mappings.drain()) if (view) held.backend.unmap(view, addr, len);
+  const merge = (addr: number, len: number) => {
+    if (view) held.backend.merge?.(view, addr, len);
+  };
+  for (const [addr, len] of held.mappings.drain()) {
+    if (view && held.backend.unmap(view, addr, len) === 0) merge(addr, len);
+  }
+  held.unmerged.drain(merge);
   for (const entry of held.handles.values()) if (entry.owned) held.backend.closeFd(entry.fd);
   held.handles.clear();
   for (const { dirfd } of held.preopens) held.backend.closeFd(dirfd);
@@ -119,12 +130,22 @@ export class MmfHost {
   readonly #held: Held;
   readonly #handles: Map<number, HandleEntry>;
   #nextHandle = 1;
+  /** The handle lend() reuses, made at its first call. */
+  #loan: { handle: number; entry: HandleEntry } | undefined;
+  readonly #loanEntry: HandleEntry = { fd: -1, writable: true, owned: false };
+  /** Whether the backend was asked the size of the lent descriptor in this loan (MAP_FLAG_STAT_KNOWN). */
+  #loanSized = false;
   readonly #maxHandles: number;
   readonly #maxMappings: number;
   /** Why the last map answered ENOMEM, when a budget (not the address space) was the cause. */
   #refusal: string | undefined;
   readonly #preopens: Preopen[];
   readonly #mappings: MappingSet;
+  readonly #unmerged: UnmergedRanges;
+  /** The backend's merge() over the current view, made once (it runs on the path of every map). */
+  readonly #merge = (addr: number, len: number): void => {
+    this.#backend.merge?.(this.#view, addr, len);
+  };
   /** Where in the guest's memory the truncation epoch word lives (-1: the guest did not say). */
   #epochAddr = -1;
   #closed = false;
@@ -137,10 +158,14 @@ export class MmfHost {
     if (!(Number.isSafeInteger(this.#maxMappings) || this.#maxMappings === Infinity) || this.#maxMappings < 1) {
       throw new MmfError("EINVAL", `MmfHost: maxMappings must be a positive integer or Infinity, got ${String(options.maxMappings)}`);
     }
-    this.#held = { backend: this.#backend, memory: undefined, base: undefined, handles: new Map(), preopens: [], mappings: new MappingSet(), exitRef: undefined };
+    this.#held = {
+      backend: this.#backend, memory: undefined, base: undefined, handles: new Map(), preopens: [], mappings: new MappingSet(),
+      unmerged: new UnmergedRanges(), exitRef: undefined,
+    };
     this.#handles = this.#held.handles;
     this.#preopens = this.#held.preopens;
     this.#mappings = this.#held.mappings;
+    this.#unmerged = this.#held.unmerged;
     try {
       for (const [guestPath, hostPath] of Object.entries(options.preopens ?? {})) this.#preopen(guestPath, hostPath);
     } catch (err) {
@@ -197,6 +222,24 @@ export class MmfHost {
     return this.#addHandle({ fd: checkedFd(() => "MmfHost.addHandle", fd), writable, owned: false });
   }
 
+  /**
+   * @internal Lends `fd` (writable) for one call of the core module: the same handle every time,
+   * whose entry names no descriptor between loans (endLoan), so that a map adds and removes
+   * nothing in the handle table (a Map whose churn costs more than the rest of the call).
+   */
+  lend(fd: number): number {
+    this.#loan ??= { handle: this.#addHandle(this.#loanEntry), entry: this.#loanEntry };
+    this.#loan.entry.fd = checkedFd(() => "MmfHost.lend", fd);
+    this.#loanSized = false;
+    return this.#loan.handle;
+  }
+
+  /** @internal The end of a loan: its handle names no descriptor (EBADF) until the next one. */
+  endLoan(): void {
+    this.#loanEntry.fd = -1;
+    this.#loanSized = false;
+  }
+
   /** @internal Test seam: the handle number to try next (1 to 2^31 - 1). */
   set nextHandle(handle: number) {
     if (!Number.isInteger(handle) || handle < 1 || handle > MAX_HANDLE) throw new MmfError("EINVAL", `nextHandle: 1 to ${MAX_HANDLE}, got ${handle}`);
@@ -230,9 +273,9 @@ export class MmfHost {
     return refusal;
   }
 
-  /** Handles the guest holds. */
+  /** Handles the guest holds (lend()'s is the host's own). */
   get handleCount(): number {
-    return this.#handles.size;
+    return this.#handles.size - (this.#loan ? 1 : 0);
   }
 
   /** @internal Writes back every live mapping's changes (emulated backend; a no-op for real maps). */
@@ -298,14 +341,12 @@ export class MmfHost {
     return entry;
   }
 
-  #fileInfo(fd: number): [number, number] {
-    const info = this.#backend.fileInfo(fd);
-    if (typeof info === "number") throw new HostError(-codeFromErrno(info));
-    return info;
-  }
-
   #fileSize(handle: number): number {
-    return this.#fileInfo(this.#entry(handle).fd)[0];
+    const entry = this.#entry(handle);
+    const size = this.#backend.fileSize(entry.fd);
+    if (size < 0) throw new HostError(-codeFromErrno(size));
+    if (entry === this.#loanEntry) this.#loanSized = true;
+    return size;
   }
 
   /** Checks a page-aligned, non-empty range inside the memory and returns the current view. */
@@ -317,26 +358,41 @@ export class MmfHost {
     return view;
   }
 
+  /** The backend's checks of a map's descriptor (see Backend.map), for a map refused before it. */
+  #checkDescriptor(fd: number, offset: number, len: number, shared: boolean): void {
+    const info = this.#backend.fileInfo(fd);
+    if (typeof info === "number") throw new HostError(-codeFromErrno(info));
+    const [size, access] = info;
+    if (access === O_WRONLY || (shared && access !== O_RDWR)) throw new HostError(EACCES);
+    // Pages wholly past the end of the file would fault (SIGBUS) on first touch.
+    if (offset + len > Math.ceil(size / this.pageSize) * this.pageSize) throw new HostError(ERANGE);
+  }
+
   #map(handle: number, fileOffset: bigint, addr: number, len: number, flags: number): number {
     this.#refusal = undefined;
     const entry = this.#entry(handle);
     const view = this.#checkedRange(addr, len);
     if (typeof fileOffset !== "bigint" || (flags & ~MAP_FLAGS_ALL) !== 0 || this.#mappings.overlaps(addr, len)) throw new HostError(EINVAL);
     const shared = flags & MAP_FLAG_SHARED;
-    const [size, access] = this.#fileInfo(entry.fd);
-    if (shared && (!entry.writable || access !== O_RDWR)) throw new HostError(EACCES);
-    if (access === O_WRONLY) throw new HostError(EACCES);
-    const ps = BigInt(this.pageSize);
-    if (fileOffset < 0n || fileOffset % ps !== 0n) throw new HostError(EINVAL);
-    // Pages wholly past the end of the file would fault (SIGBUS) on first touch.
-    const fileEnd = ((BigInt(size) + ps - 1n) / ps) * ps;
-    if (fileOffset + BigInt(len) > fileEnd) throw new HostError(ERANGE);
+    // The descriptor (a regular file, its access mode, the range inside it) is the backend's to
+    // check, with the stat it maps with: one system call fewer on every map.
+    if (shared && !entry.writable) throw new HostError(EACCES);
+    if (fileOffset < 0n) throw new HostError(EINVAL);
+    if (fileOffset > MAX_FILE_OFFSET) throw new HostError(fileOffset % BigInt(this.pageSize) === 0n ? ERANGE : EINVAL);
+    const offset = Number(fileOffset);
+    if (offset % this.pageSize !== 0) throw new HostError(EINVAL);
     if (this.#mappings.size >= this.#maxMappings) {
+      // Rare, so it may cost a stat: the arguments' own faults answer first (docs/abi.md), as the backend would find them.
+      this.#checkDescriptor(entry.fd, offset, len, shared !== 0);
       this.#refusal = `this guest holds ${this.#mappings.size} live mappings, its budget (maxMappings ${this.#maxMappings})`;
       throw new HostError(ENOMEM);
     }
+    if (this.#unmerged.size > 0) this.#unmerged.take(addr, len, this.#merge);
     // READ_ONLY is a promise the pages cannot hold here (see MAP_FLAG_READ_ONLY): the backends never see it.
-    const rc = this.#backend.map(view, addr, len, entry.fd, Number(fileOffset), flags & ~MAP_FLAG_READ_ONLY, this.#epochAddr);
+    // Within a loan, the core module asked the size of the same descriptor just before.
+    const statKnown = entry === this.#loanEntry && this.#loanSized ? MAP_FLAG_STAT_KNOWN : 0;
+    this.#loanSized = false;
+    const rc = this.#backend.map(view, addr, len, entry.fd, offset, (flags & ~MAP_FLAG_READ_ONLY) | statKnown, this.#epochAddr);
     if (rc < 0) {
       this.#refusal = describeMapRefusal(this.#backend, rc);
       return rc === -osConstants.errno.EDQUOT ? -ENOMEM : codeFromErrno(rc);
@@ -357,7 +413,9 @@ export class MmfHost {
     const view = this.#checkedRange(addr, len);
     if (!this.#mappings.remove(addr, len)) throw new HostError(EINVAL);
     const rc = this.#backend.unmap(view, addr, len);
-    return rc < 0 ? codeFromErrno(rc) : 0;
+    if (rc < 0) return codeFromErrno(rc);
+    if (this.#backend.merge) this.#unmerged.add(addr, len, this.#merge);
+    return 0;
   }
 
   #sync(addr: number, len: number, async: number): number {

@@ -1,6 +1,6 @@
 // Mmf: one independent instance of the region logic (its own Wasm instance, memory and host).
 import { fstatSync } from "node:fs";
-import { instantiateCore, type CoreInstance } from "./core-module.js";
+import { addLive, instantiateCore, type CoreInstance } from "./core-module.js";
 import { errorFromCode, ErrorCodes, MmfError } from "./errors.js";
 import { MemoryRegion } from "./memory-region.js";
 import { checkedFd, type Mappable } from "./mapped-file.js";
@@ -94,16 +94,16 @@ export class Mmf {
     const len = toI64(operation, "size", size);
     const { exports, host } = this.#core;
     // Lent as writable: the descriptor's own access mode is what the host checks at map time.
-    const handle = host.addHandle(fd, true);
+    const handle = host.lend(fd);
     let id: number;
     try {
       id = exports.region_open(handle, mode, off, len, options?.populate ? REGION_POPULATE : 0);
     } finally {
-      host.removeHandle(handle);
+      host.endLoan();
     }
     if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode, host));
     const view = new Uint8Array(this.memory.buffer, exports.region_address(id) >>> 0, exports.region_size(id) >>> 0);
-    this.#core.live.add(id);
+    addLive(this.#core, id);
     return new MemoryRegion(this.#core, id, view, mode);
   }
 
@@ -116,8 +116,8 @@ export class Mmf {
     if (this.#closed) return;
     this.#closed = true;
     const { exports, host, live } = this.#core;
-    for (const id of live) exports.region_close(id);
-    live.clear();
+    for (const id of live) if (id) exports.region_close(id);
+    live.length = 0;
     host.close();
   }
 

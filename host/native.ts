@@ -14,6 +14,11 @@ export interface NativeHelper extends Backend {
   setMappingLimit(limit: number): number;
   /** Puts the SIGBUS handler back on top if something replaced it; 0 or a negated errno. */
   installGuard(): number;
+  merge(view: Uint8Array, addr: number, len: number): number;
+  /** Closes the guard's idle descriptor of the file open as `fd`, before the file's own is closed. */
+  forgetFile(fd: number): number;
+  /** Closes the guard's idle descriptors unused for 2 s (all with `all`); the number still idle. */
+  trimIdleFiles(all: boolean): number;
 }
 
 /** The package root: dist/host/ is two levels down. */
@@ -32,10 +37,37 @@ export function nativeHelper(): NativeHelper {
       throw new MmfError("EINVAL", `MMF_PROCESS_MAPPINGS must be an integer from 1 to 1048576, got ${JSON.stringify(budget)}`);
     }
     keepGuardOnTop(binding);
-    loaded = { ...binding, name: "native", needsWriteBackAtExit: false };
+    loaded = { ...binding, name: "native", needsWriteBackAtExit: false, unmap: trimmingLater(binding) };
   }
   return loaded;
 }
+
+/**
+ * Before the last descriptor of a file is closed (MappedFile.close): the guard may keep one of its
+ * own for the file's next map, which would keep the file (and its file system) busy a while.
+ */
+export function forgetFile(fd: number): void {
+  loaded?.forgetFile(fd);
+}
+
+/**
+ * The helper's unmap, which also has the guard's idle descriptors (kept for the next map of the
+ * same file) closed once unused for 2 s, by a timer that keeps no process alive.
+ */
+function trimmingLater(binding: Pick<NativeHelper, "unmap" | "trimIdleFiles">): NativeHelper["unmap"] {
+  let timer: NodeJS.Timeout | undefined;
+  const trim = () => {
+    timer = binding.trimIdleFiles(false) > 0 ? setTimeout(trim, IDLE_CHECK_MS).unref() : undefined;
+  };
+  return (view, addr, len) => {
+    const rc = binding.unmap(view, addr, len);
+    timer ??= setTimeout(trim, IDLE_CHECK_MS).unref();
+    return rc;
+  };
+}
+
+/** How often idle descriptors are looked at (they go after 2 s unused: host/native/truncation_guard.c). */
+const IDLE_CHECK_MS = 1000;
 
 /**
  * A process.on("SIGBUS") listener makes libuv install its own handler over ours, and removing the

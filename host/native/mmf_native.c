@@ -98,6 +98,14 @@ static int restore_anonymous(uint8_t* p, size_t len) {
   return guard_zero_fill((uintptr_t)p, (uintptr_t)p + len) ? 0 : -errno;
 }
 
+// Idle descriptors the guard keeps for files mapped again soon (see guard_set_idle_files).
+#define IDLE_FILES 16
+
+// map()'s flags: the ABI's MMF_MAP_SHARED and MMF_MAP_POPULATE (MMF_MAP_READ_ONLY never reaches
+// the helper), and the host's own MAP_STAT_KNOWN (host/backend.ts), which no guest can send.
+enum { MAP_STAT_KNOWN = 8, MAP_ALL = MMF_MAP_SHARED | MMF_MAP_POPULATE | MAP_STAT_KNOWN };
+_Static_assert((MAP_STAT_KNOWN & MMF_MAP_FLAGS_ALL) == 0, "MAP_STAT_KNOWN is not a guest's flag");
+
 // pageSize(): the OS page size.
 static napi_value js_page_size(napi_env env, napi_callback_info info) {
   (void)info;
@@ -115,6 +123,28 @@ static napi_value js_memory_base(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)base, &out);
   return out;
+}
+
+// The stat fileSize took last on this thread, for a map of the same descriptor right after it
+// (flag MAP_STAT_KNOWN: the host's own pairing of the two within one operation). fd -1: none.
+static __thread struct {
+  int fd;
+  struct stat st;
+} known_stat = {.fd = -1};
+
+// fileSize(fd): the size of a regular file's descriptor, or -errno (-ENODEV: not a regular file).
+static napi_value js_file_size(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int fd = -1;
+  if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
+  if (fstat(fd, &known_stat.st) != 0) {
+    known_stat.fd = -1;
+    return make_int(env, -errno);
+  }
+  known_stat.fd = fd;
+  return make_int(env, S_ISREG(known_stat.st.st_mode) ? (int64_t)known_stat.st.st_size : -ENODEV);
 }
 
 // fileInfo(fd): [size, accessMode] of a mappable descriptor, or -errno.
@@ -147,7 +177,12 @@ static const void* env_tag(napi_env env) {
 // of the memory, read-write, MAP_SHARED or MAP_PRIVATE. Never PROT_READ alone: V8 re-protects the
 // whole memory read-write on every grow, which fails (and aborts) on a read-only shared map.
 // flags: MMF_MAP_SHARED (else MAP_PRIVATE), MMF_MAP_POPULATE: fault every page in now, for
-// reading (MADV_POPULATE_READ; MAP_POPULATE would copy every page of a private writable map).
+// reading (MADV_POPULATE_READ; MAP_POPULATE would copy every page of a private writable map);
+// MAP_STAT_KNOWN (host to helper only): fileSize was just asked about this descriptor, in the same operation.
+// The descriptor is checked with the one fstat the guard needs too (fileSize's, with MAP_STAT_KNOWN): a
+// regular file (-ENODEV), the range not reaching a whole page past its end (-ERANGE; such pages
+// fault on first touch); its access mode is mmap's to check (-EACCES: any map needs it readable,
+// a shared one read-write).
 // The mapping is guarded against SIGBUS; a fault bumps the i32 at epochAddr (-1: none; any other
 // value is an unsigned offset into the memory). -EDQUOT: the process's mapping budget is used up.
 static napi_value js_map(napi_env env, napi_callback_info info) {
@@ -164,7 +199,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len) || get_u64(env, argv[4], &offset))
     return make_int(env, -EINVAL);
   if (get_fd(env, argv[3], &fd) != 0) return make_int(env, -EBADF);
-  if (get_int_in(env, argv[5], 0, MMF_MAP_SHARED | MMF_MAP_POPULATE, &flags) != 0) return make_int(env, -EINVAL);
+  if (get_int_in(env, argv[5], 0, MAP_ALL, &flags) != 0 || (flags & ~MAP_ALL) != 0) return make_int(env, -EINVAL);
   double epoch_at = -1;
   if (napi_get_value_double(env, argv[6], &epoch_at) != napi_ok) return make_int(env, -EINVAL);
   int rc = check_range(base, mem_len, addr, len);
@@ -176,11 +211,19 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     if (get_u64(env, argv[6], &e) != 0 || e % 4 != 0 || e > mem_len || mem_len - e < 4) return make_int(env, -EINVAL);
     epoch = (int32_t*)(base + e);
   }
-  rc = guard_install();  // also puts the handler back if a SIGBUS listener replaced it
+  struct stat st;
+  if ((flags & MAP_STAT_KNOWN) && known_stat.fd == fd) st = known_stat.st;
+  else if (fstat(fd, &st) != 0) return make_int(env, -errno);
+  known_stat.fd = -1;  // used once
+  if (!S_ISREG(st.st_mode)) return make_int(env, -ENODEV);
+  uint64_t ps = (uint64_t)page_size();
+  uint64_t file_end = ((uint64_t)st.st_size + ps - 1) & ~(ps - 1);
+  if (offset > file_end || len > file_end - offset) return make_int(env, -ERANGE);
+  rc = guard_install_lazily();  // also puts the handler back if something native replaced it
   if (rc != 0) return make_int(env, rc);
   uint8_t* at = base + addr;
   // Watched before it exists: a fault on another thread the moment it is mapped is absorbed too.
-  rc = guard_add((uintptr_t)at, len, fd, offset, epoch, env_tag(env));
+  rc = guard_add_stat((uintptr_t)at, len, fd, &st, offset, epoch, env_tag(env));
   if (rc != 0) return make_int(env, rc);
   void* r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | ((flags & MMF_MAP_SHARED) ? MAP_SHARED : MAP_PRIVATE), fd, (off_t)offset);
   if (r == MAP_FAILED) {
@@ -207,7 +250,9 @@ static int range_args(napi_env env, napi_value* argv, uint8_t** at, uint64_t* le
   return rc;
 }
 
-// unmap(view, addr, len): replaces a mapping with zeroed anonymous pages.
+// unmap(view, addr, len): replaces a mapping with zeroed anonymous pages. They are not merged
+// back into the memory's area (one madvise fewer; the caller merges them later with merge(), or
+// maps over them again: a map + unmap at the same place then never splits the memory's area).
 static napi_value js_unmap(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -219,8 +264,22 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   // The guard restores anonymous memory before it lets go of the slot, so that a fault on another
   // thread in the meantime is still absorbed. A range it does not know (its entry was dropped as
   // stale) is restored here.
-  rc = guard_remove((uintptr_t)at);
+  rc = guard_remove_unmerged((uintptr_t)at);
   return make_int(env, rc == -EINVAL ? restore_anonymous(at, len) : rc);
+}
+
+// merge(view, addr, len): lets the zeroed pages that unmap left over [addr, addr+len) merge back
+// into the memory's area (MADV_DONTFORK, the flag V8 gives a Wasm memory's pages); 0 or -errno.
+static napi_value js_merge(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t* at;
+  uint64_t len;
+  int rc = argc < 3 ? -EINVAL : range_args(env, argv, &at, &len);
+  if (rc != 0) return make_int(env, rc);
+  guard_merge((uintptr_t)at, (uintptr_t)at + len);
+  return make_int(env, 0);
 }
 
 // advise(view, addr, len, advice): madvise over a page-aligned range; 0 or -errno. Only advice
@@ -410,14 +469,42 @@ static napi_value js_open_directory(napi_env env, napi_callback_info info) {
   return make_int(env, fd < 0 ? -errno : fd);
 }
 
-// closeFd(fd): close(2) for descriptors the helper opened; 0 or -errno.
+// closeFd(fd): close(2) for descriptors the helper opened, and the guard's idle one of the same
+// file (see forgetFile); 0 or -errno.
 static napi_value js_close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd = -1;
   if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
+  guard_forget_file(fd);
+  if (known_stat.fd == fd) known_stat.fd = -1;
   return make_int(env, close(fd) == 0 ? 0 : -errno);
+}
+
+// forgetFile(fd): closes the descriptor the guard keeps idle for the file open as `fd` (if any):
+// called before the file's own descriptor is closed, so that nothing of ours keeps it (or its file
+// system: an unmount) busy. 0, or -EBADF for a value that is no descriptor.
+static napi_value js_forget_file(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int fd = -1;
+  if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
+  guard_forget_file(fd);
+  if (known_stat.fd == fd) known_stat.fd = -1;
+  return make_int(env, 0);
+}
+
+// trimIdleFiles(all): closes the idle descriptors unused for 2 s (every one when `all`); the number
+// still idle.
+static napi_value js_trim_idle_files(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool all = false;
+  if (argc >= 1 && napi_get_value_bool(env, argv[0], &all) != napi_ok) return make_int(env, -EINVAL);
+  return make_int(env, (int64_t)guard_trim_idle_files(all));
 }
 
 static void set_number(napi_env env, napi_value obj, const char* name, double v) {
@@ -426,7 +513,7 @@ static void set_number(napi_env env, napi_value obj, const char* name, double v)
   napi_set_named_property(env, obj, name, value);
 }
 
-// guardStats(): { live, limit, maxMapCount, files, faults, retried, reinstalled } of the SIGBUS
+// guardStats(): { live, limit, maxMapCount, files, idleFiles, faults, retried, reinstalled } of the SIGBUS
 // guard, for the process (see truncation_guard.h).
 static napi_value js_guard_stats(napi_env env, napi_callback_info info) {
   (void)info;
@@ -438,6 +525,7 @@ static napi_value js_guard_stats(napi_env env, napi_callback_info info) {
   set_number(env, out, "limit", (double)st.limit);
   set_number(env, out, "maxMapCount", (double)st.max_map_count);
   set_number(env, out, "files", (double)st.files);
+  set_number(env, out, "idleFiles", (double)st.idle_files);
   set_number(env, out, "faults", (double)st.faults);
   set_number(env, out, "retried", (double)st.retried);
   set_number(env, out, "reinstalled", (double)st.reinstalled);
@@ -478,12 +566,15 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_throw_error(env, "ENOMEM", "mmf native: cannot register the environment");
     return NULL;
   }
+  guard_set_idle_files(IDLE_FILES);
   napi_property_descriptor props[] = {
       {"pageSize", NULL, js_page_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"memoryBase", NULL, js_memory_base, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fileSize", NULL, js_file_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fileInfo", NULL, js_file_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"map", NULL, js_map, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"merge", NULL, js_merge, NULL, NULL, NULL, napi_enumerable, NULL},
       {"truncated", NULL, js_truncated, NULL, NULL, NULL, napi_enumerable, NULL},
       {"advise", NULL, js_advise, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sync", NULL, js_sync, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -492,6 +583,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"openBeneathWalk", NULL, js_open_beneath_walk, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openDirectory", NULL, js_open_directory, NULL, NULL, NULL, napi_enumerable, NULL},
       {"closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"forgetFile", NULL, js_forget_file, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trimIdleFiles", NULL, js_trim_idle_files, NULL, NULL, NULL, napi_enumerable, NULL},
       {"guardStats", NULL, js_guard_stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMappingLimit", NULL, js_set_mapping_limit, NULL, NULL, NULL, napi_enumerable, NULL},
       {"installGuard", NULL, js_install_guard, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -19,10 +19,12 @@
 //     time it notes (page, table_gen) and returns, and the access is retried against whatever is
 //     mapped there now. A stale fault then simply completes; a real one faults again. Removals
 //     bump table_gen, so a slot found at the second sight is the mapping that faulted.
-//   - a remover puts anonymous memory back first (no new fault can come from it), unpublishes
-//     the slot, bumps table_gen, then waits until no handler is acting (in_flight) before the slot,
-//     its file descriptor and the address range can be reused. A handler counts itself in_flight
-//     before it reads the table (a Dekker pair with the remover's unpublish, both seq_cst).
+//   - a remover puts anonymous memory back first (no new fault can come from it), bumps table_gen
+//     and waits until no handler is acting (in_flight), so that a fault raised before the zero fill
+//     and handled after it counts as a first sight; then it unpublishes the slot, bumps table_gen
+//     and waits again before the slot, its file descriptor and the address range can be reused. A
+//     handler counts itself in_flight before it reads the table (a Dekker pair with the remover's
+//     unpublish, both seq_cst).
 //
 // The table is read inside a signal handler: fixed-size, lock-free for readers (atomics), changed
 // under a mutex by normal code. Slots and file entries are reused, so the high-water marks stay low.
@@ -43,11 +45,18 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SLOTS (1 << 20)
 #define MAX_FILES (1 << 16)
 #define BUCKETS (1 << 16)
+// Most descriptors of files no mapping uses that are kept for the next map of the same file (see
+// guard_set_idle_files), and how long one is kept unused.
+#define MAX_IDLE_FILES 64
+#define IDLE_NS (2 * 1000000000ull)
+// guard_install_lazily checks that the handler is on top at one call in this many.
+#define RECHECK_EVERY 64
 // Copies of the displaced handler: a re-install writes the next one, never the one a handler in
 // flight may be reading (unless 16 re-installs happen during one handler run).
 #define PREVIOUS_COPIES 16
@@ -70,8 +79,10 @@ struct file_ref {
   atomic_int fd;  // an O_PATH descriptor of our own (see file_acquire)
   dev_t dev;
   ino_t ino;
-  int refs;
+  int refs;       // 0: idle (in idle_list), kept for the next map of the file
   uint32_t next;  // 1-based: next file in its bucket, or in the free list
+  uint64_t idle_since;
+  bool forgotten;  // a descriptor of the file was closed (guard_forget_file): never kept idle
 };
 
 static struct slot slots[MAX_SLOTS];
@@ -84,9 +95,13 @@ static size_t max_map_count;
 
 static struct file_ref files[MAX_FILES];
 static size_t files_high;
-static uint32_t file_free;
+static uint32_t file_free_list;
 static uint32_t file_buckets[BUCKETS];
 static size_t files_open;
+// Files no mapping uses whose descriptor is kept (refs 0), oldest first; at most idle_limit.
+static uint32_t idle_list[MAX_IDLE_FILES];
+static size_t idle_count;
+static size_t idle_limit;
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -94,6 +109,7 @@ static _Atomic uint64_t table_gen = 1;  // bumped by every removal (never 0: see
 static atomic_int in_flight;            // handlers that may be acting on a slot
 static _Atomic uint64_t faults, retried, reinstalled;
 static atomic_int installed;
+static atomic_uint lazy_calls;
 static struct sigaction previous[PREVIOUS_COPIES];
 static atomic_uint previous_index;
 static uintptr_t page_mask;
@@ -145,13 +161,21 @@ static long lookup(uintptr_t at) {
   return -1;
 }
 
+// Zeroed read-write pages over [from, to), without swap reservation (as V8 maps a Wasm memory's).
+static bool zero_fill_unmerged(uintptr_t from, uintptr_t to) {
+  return mmap((void*)from, to - from, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) != MAP_FAILED;
+}
+
+void guard_merge(uintptr_t from, uintptr_t to) {
+  madvise((void*)from, to - from, MADV_DONTFORK);
+}
+
 bool guard_zero_fill(uintptr_t from, uintptr_t to) {
   // With the flags V8 gives a Wasm memory's pages (no swap reservation, not inherited by a fork):
   // then the kernel merges the range back into its neighbours, and mapping and unmapping at
   // scattered addresses does not leave an area behind for every mapping there ever was.
-  if (mmap((void*)from, to - from, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED)
-    return false;
-  madvise((void*)from, to - from, MADV_DONTFORK);
+  if (!zero_fill_unmerged(from, to)) return false;
+  guard_merge(from, to);
   return true;
 }
 
@@ -306,32 +330,100 @@ int guard_install(void) {
   return rc;
 }
 
+int guard_install_lazily(void) {
+  if (atomic_load(&installed) && (atomic_fetch_add(&lazy_calls, 1) % RECHECK_EVERY) != 0) return 0;
+  return guard_install();
+}
+
 static uint32_t bucket_of(uint64_t a, uint64_t b) {
   uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x632BE59BD9B4E019ull + (a << 6));
   h ^= h >> 29;
   return (uint32_t)(h & (BUCKETS - 1));
 }
 
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &t);  // the vDSO's: no system call
+  return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+// Closes a file entry's descriptor and frees the entry (refs 0, not in idle_list).
+static void file_free(uint32_t index) {
+  struct file_ref* f = &files[index];
+  uint32_t b = bucket_of((uint64_t)f->dev, (uint64_t)f->ino);
+  for (uint32_t* link = &file_buckets[b]; *link != 0; link = &files[*link - 1].next) {
+    if (*link == index + 1) {
+      *link = f->next;
+      break;
+    }
+  }
+  int fd = atomic_exchange(&f->fd, -1);
+  if (fd >= 0) close(fd);
+  f->next = file_free_list;
+  file_free_list = index + 1;
+  files_open--;
+}
+
+// Takes file `index` out of idle_list, if it is there.
+static void idle_take(uint32_t index) {
+  for (size_t i = 0; i < idle_count; i++) {
+    if (idle_list[i] == index) {
+      memmove(&idle_list[i], &idle_list[i + 1], (idle_count - i - 1) * sizeof idle_list[0]);
+      idle_count--;
+      return;
+    }
+  }
+}
+
+// Frees the idle entry unused longest.
+static void free_oldest_idle(void) {
+  uint32_t index = idle_list[0];
+  idle_take(index);
+  file_free(index);
+}
+
+// Frees the idle entries that have been unused since `before` (every one for UINT64_MAX), oldest
+// first; the number still idle.
+static size_t trim_idle(uint64_t before) {
+  size_t kept = 0;
+  for (size_t i = 0; i < idle_count; i++) {
+    uint32_t index = idle_list[i];
+    if (files[index].idle_since < before) file_free(index);
+    else idle_list[kept++] = index;
+  }
+  idle_count = kept;
+  return kept;
+}
+
 // A file entry for the file open as `fd`, shared by all its mappings. The descriptor is an O_PATH
 // one opened anew through /proc: closing it later cannot drop the process's POSIX record locks
 // on the file (closing any other descriptor of it would: SQLite-style locking would break).
+// Entries are found by device and inode: a file replaced under its name (a new inode) gets an entry
+// of its own; one renamed keeps its own, which still names it. An entry no mapping uses stays,
+// idle, for the next map of the file (opening through /proc is the dearest step of a map), for
+// IDLE_NS at most (a deleted file's blocks are not freed while a descriptor of it is open).
 static int file_acquire(int fd, const struct stat* st) {
   uint32_t b = bucket_of((uint64_t)st->st_dev, (uint64_t)st->st_ino);
   for (uint32_t f = file_buckets[b]; f != 0; f = files[f - 1].next) {
     if (files[f - 1].dev == st->st_dev && files[f - 1].ino == st->st_ino) {
-      files[f - 1].refs++;
+      if (files[f - 1].refs++ == 0) idle_take(f - 1);
+      files[f - 1].forgotten = false;  // open and mapped again
       return (int)(f - 1);
     }
   }
   char path[64];
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
   int own = open(path, O_PATH | O_CLOEXEC);
+  if (own < 0 && (errno == EMFILE || errno == ENFILE) && idle_count > 0) {
+    trim_idle(UINT64_MAX);  // our idle descriptors are the first to give back
+    own = open(path, O_PATH | O_CLOEXEC);
+  }
   if (own < 0 && errno != EMFILE && errno != ENFILE) own = fcntl(fd, F_DUPFD_CLOEXEC, 0);  // no /proc
   if (own < 0) return -errno;
   uint32_t index;
-  if (file_free != 0) {
-    index = file_free - 1;
-    file_free = files[index].next;
+  if (file_free_list != 0) {
+    index = file_free_list - 1;
+    file_free_list = files[index].next;
   } else if (files_high < MAX_FILES) {
     index = (uint32_t)files_high++;
   } else {
@@ -341,6 +433,7 @@ static int file_acquire(int fd, const struct stat* st) {
   files[index].dev = st->st_dev;
   files[index].ino = st->st_ino;
   files[index].refs = 1;
+  files[index].forgotten = false;
   atomic_store(&files[index].fd, own);
   files[index].next = file_buckets[b];
   file_buckets[b] = index + 1;
@@ -351,18 +444,13 @@ static int file_acquire(int fd, const struct stat* st) {
 static void file_release(int index) {
   struct file_ref* f = &files[index];
   if (--f->refs > 0) return;
-  uint32_t b = bucket_of((uint64_t)f->dev, (uint64_t)f->ino);
-  for (uint32_t* link = &file_buckets[b]; *link != 0; link = &files[*link - 1].next) {
-    if (*link == (uint32_t)index + 1) {
-      *link = f->next;
-      break;
-    }
+  if (idle_limit == 0 || f->forgotten) {
+    file_free((uint32_t)index);
+    return;
   }
-  int fd = atomic_exchange(&f->fd, -1);
-  if (fd >= 0) close(fd);
-  f->next = file_free;
-  file_free = (uint32_t)index + 1;
-  files_open--;
+  if (idle_count == idle_limit) free_oldest_idle();
+  f->idle_since = now_ns();
+  idle_list[idle_count++] = (uint32_t)index;
 }
 
 static long find(uintptr_t start) {
@@ -430,10 +518,15 @@ static bool owned_by(const struct slot* s, const void* owner) {
 }
 
 int guard_add(uintptr_t start, size_t len, int fd, uint64_t file_offset, int32_t* epoch, const void* owner) {
-  ensure_init();
   struct stat st;
   if (fstat(fd, &st) != 0) return -errno;
+  return guard_add_stat(start, len, fd, &st, file_offset, epoch, owner);
+}
+
+int guard_add_stat(uintptr_t start, size_t len, int fd, const struct stat* st, uint64_t file_offset, int32_t* epoch, const void* owner) {
+  ensure_init();
   pthread_mutex_lock(&table_lock);
+  if (idle_count > 0) trim_idle(now_ns() - IDLE_NS);
   // A slot that overlaps the new mapping is stale: its memory was freed and the range reused (a
   // worker's memory dropped with live mappings, say). Its epoch pointer may point into freed memory.
   struct range r = {start, start + len};
@@ -442,7 +535,7 @@ int guard_add(uintptr_t start, size_t len, int fd, uint64_t file_offset, int32_t
   if (live >= limit) {
     rc = -EDQUOT;
   } else {
-    int file = file_acquire(fd, &st);
+    int file = file_acquire(fd, st);
     if (file < 0) {
       rc = file;
     } else {
@@ -474,7 +567,17 @@ int guard_add(uintptr_t start, size_t len, int fd, uint64_t file_offset, int32_t
   return rc;
 }
 
+static int remove_slot(uintptr_t start, bool merge);
+
 int guard_remove(uintptr_t start) {
+  return remove_slot(start, true);
+}
+
+int guard_remove_unmerged(uintptr_t start) {
+  return remove_slot(start, false);
+}
+
+static int remove_slot(uintptr_t start, bool merge) {
   pthread_mutex_lock(&table_lock);
   long i = find(start);
   int rc = 0;
@@ -483,9 +586,14 @@ int guard_remove(uintptr_t start) {
   } else {
     // Anonymous memory first: from then on no new fault can come from this range.
     uintptr_t end = atomic_load(&slots[i].end);
-    if (!guard_zero_fill(start, end)) {
+    if (!(merge ? guard_zero_fill(start, end) : zero_fill_unmerged(start, end))) {
       rc = -errno;
     } else {
+      // A fault the kernel raised before the zero fill may still be on its way to a handler. New
+      // generation first, and the handlers that saw the old one gone: a later sight of that fault
+      // is then a first one (retried: it completes against the zeroed pages), never a second sight
+      // that finds the slot unpublished and takes the fault for someone else's.
+      retire();
       unpublish((size_t)i);
       retire();
       free_slot((size_t)i);
@@ -498,7 +606,41 @@ int guard_remove(uintptr_t start) {
 void guard_drop_owner(const void* owner) {
   pthread_mutex_lock(&table_lock);
   drop_where(owned_by, owner);
+  trim_idle(UINT64_MAX);  // an environment ends: its files' descriptors go with it, idle or not
   pthread_mutex_unlock(&table_lock);
+}
+
+void guard_set_idle_files(size_t count) {
+  pthread_mutex_lock(&table_lock);
+  idle_limit = count > MAX_IDLE_FILES ? MAX_IDLE_FILES : count;
+  while (idle_count > idle_limit) free_oldest_idle();
+  pthread_mutex_unlock(&table_lock);
+}
+
+void guard_forget_file(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return;
+  pthread_mutex_lock(&table_lock);
+  uint32_t b = bucket_of((uint64_t)st.st_dev, (uint64_t)st.st_ino);
+  for (uint32_t f = file_buckets[b]; f != 0; f = files[f - 1].next) {
+    if (files[f - 1].dev == st.st_dev && files[f - 1].ino == st.st_ino) {
+      if (files[f - 1].refs == 0) {
+        idle_take(f - 1);
+        file_free(f - 1);
+      } else {
+        files[f - 1].forgotten = true;  // closed when its last mapping goes
+      }
+      break;
+    }
+  }
+  pthread_mutex_unlock(&table_lock);
+}
+
+size_t guard_trim_idle_files(bool all) {
+  pthread_mutex_lock(&table_lock);
+  size_t kept = trim_idle(all ? UINT64_MAX : now_ns() - IDLE_NS);
+  pthread_mutex_unlock(&table_lock);
+  return kept;
 }
 
 int guard_fault_cause(uintptr_t start) {
@@ -523,6 +665,7 @@ void guard_get_stats(struct guard_stats* out) {
   out->limit = limit;
   out->max_map_count = max_map_count;
   out->files = files_open;
+  out->idle_files = idle_count;
   out->faults = atomic_load(&faults);
   out->retried = atomic_load(&retried);
   out->reinstalled = atomic_load(&reinstalled);
