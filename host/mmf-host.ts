@@ -511,8 +511,11 @@ export class MmfHost {
     return this.#addHandle({ fd, writable: mode !== OpenModes.READ, owned: true });
   }
 
-  /** The bare name of a memory object the guest names at [namePtr, namePtr + nameLen), if the host allows it. */
-  #objectName(namePtr: number, nameLen: number): string {
+  /**
+   * The bare name of a memory object the guest names at [namePtr, namePtr + nameLen), if the host
+   * allows it: the range and the bytes are checked first, then `valid` (the mode), then the prefix.
+   */
+  #objectName(namePtr: number, nameLen: number, valid = true): string {
     const view = this.#currentView();
     if (nameLen === 0 || nameLen >= MAX_PATH) throw new HostError(EINVAL);
     if (namePtr + nameLen > view.byteLength) throw new HostError(ERANGE);
@@ -522,14 +525,14 @@ export class MmfHost {
     } catch {
       throw new HostError(EINVAL);
     }
+    if (!valid) throw new HostError(EINVAL);
     if (this.#objectPrefix === undefined || !name.startsWith(this.#objectPrefix)) throw new HostError(EACCES);
     return name;
   }
 
   #openObject(namePtr: number, nameLen: number, mode: number): number {
     const flags = OBJECT_FLAGS[mode];
-    const name = this.#objectName(namePtr, nameLen);
-    if (flags === undefined) throw new HostError(EINVAL);
+    const name = this.#objectName(namePtr, nameLen, flags !== undefined);
     if (this.#handles.size >= this.#maxHandles) throw new HostError(ENOMEM);
     let fd: number;
     try {

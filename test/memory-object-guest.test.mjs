@@ -155,6 +155,13 @@ raw("open_object and destroy_object check the range, the bytes and the mode befo
   assert.is(openObject(ptr, len, OpenModes.CREATE_NEW), -EEXIST);
   assert.is(host.imports.open(ptr, len, OpenModes.CREATE_NEW), -EINVAL, "open knows no CREATE_NEW");
   assert.is(destroyObject(ptr, len), 1);
+  // The order: a bad mode is EINVAL before the prefix is asked, also on a host that allows no name.
+  const closed = await guest();
+  const [p2, l2] = place(closed.instance, name);
+  assert.is(closed.host.imports.open_object(p2, l2, 4), -EINVAL);
+  assert.is(closed.host.imports.open_object(p2, l2, OpenModes.CREATE), -EACCES);
+  assert.is(closed.host.imports.open_object(p2, 0, OpenModes.CREATE), -EINVAL);
+  assert.is(closed.host.imports.destroy_object(closed.instance.exports.memory.buffer.byteLength, 1), -ERANGE);
 });
 
 raw("truncate: a read-write handle only, sizes as i64 (no wrap), every other value a code", async () => {

@@ -131,6 +131,14 @@ class Raw(ObjectTest):
         self.assertEqual(g.call("file_size", handle), 2**32 + 4096, "unchanged")
         self.assertEqual(g.call("destroy_object", at, len(n)), 1)
         g.host.close()
+        # The order: a bad mode is EINVAL before the prefix is asked, also on a host that allows no name.
+        closed = h.RawGuest()
+        at = closed.call("grow", 1) * 65536
+        closed.write(n, at)
+        self.assertEqual(closed.call("open_object", at, len(n), 4), -h.EINVAL)
+        self.assertEqual(closed.call("open_object", at, len(n), OPEN_CREATE), -h.EACCES)
+        self.assertEqual(closed.call("destroy_object", closed.memory_size(), 1), -h.ERANGE)
+        closed.host.close()
 
 
 @unittest.skipUnless(shutil.which("node"), "no node on PATH")

@@ -380,8 +380,9 @@ class MmfHost:
             return code_from_errno(-fd)
         return self._add_handle(_Handle(fd, mode != OPEN_READ))
 
-    def _object_name(self, name_ptr: int, name_len: int) -> str:
-        """The bare name of a memory object the guest names, if the host allows it."""
+    def _object_name(self, name_ptr: int, name_len: int, valid: bool = True) -> str:
+        """The bare name of a memory object the guest names, if the host allows it: the range and
+        the bytes are checked first, then `valid` (the mode), then the prefix."""
         base, size = self._current()
         if name_len == 0 or name_len >= MAX_PATH:
             raise GuestError("EINVAL")
@@ -391,15 +392,15 @@ class MmfHost:
             name = memory_objects.checked_name("open_object", ctypes.string_at(base + name_ptr, name_len).decode("utf-8", errors="strict"))
         except (UnicodeDecodeError, MmfError):
             raise GuestError("EINVAL") from None
+        if not valid:
+            raise GuestError("EINVAL")
         if self._object_prefix is None or not name.startswith(self._object_prefix):
             raise GuestError("EACCES")
         return name
 
     def _open_object(self, name_ptr: int, name_len: int, mode: int) -> int:
-        name = self._object_name(name_ptr, name_len)
         flags = _OBJECT_FLAGS.get(mode)
-        if flags is None:
-            raise GuestError("EINVAL")
+        name = self._object_name(name_ptr, name_len, flags is not None)
         if len(self._handles) >= self._max_handles:
             raise GuestError("ENOMEM")
         try:
