@@ -1,8 +1,8 @@
 // Named shared memory objects (go-ipc's shm.NewMemoryObject / DestroyMemoryObject): files in
 // /dev/shm, as shm_open(3) makes them on Linux, that several processes open by name and map.
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, statSync, unlinkSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, statSync, unlinkSync } from "node:fs";
 import { errorFromNodeError, MmfError } from "./errors.js";
-import type { Mappable, SizedObject } from "./mapped-file.js";
+import { regularOrClosed, type Mappable, type SizedObject } from "./mapped-file.js";
 import { forgetFile } from "./native.js";
 
 /**
@@ -39,15 +39,6 @@ export function checkedObjectName(operation: string, name: unknown): string {
   return bare;
 }
 
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isSocket()) return "a socket";
-  if (st.isCharacterDevice()) return "a character device";
-  if (st.isBlockDevice()) return "a block device";
-  return "not a regular file";
-}
-
 /** The MmfError for a failed open of `path`, in the words of memory objects. */
 function openError(operation: string, path: string, err: unknown): MmfError {
   const code = (err as NodeJS.ErrnoException)?.code;
@@ -79,18 +70,7 @@ function openObject(operation: string, path: string, flags: MemoryObjectFlags, p
   } catch (err) {
     throw openError(operation, path, err);
   }
-  let st: Stats;
-  try {
-    st = fstatSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    throw errorFromNodeError(operation, err);
-  }
-  if (!st.isFile()) {
-    closeSync(fd);
-    throw new MmfError("EINVAL", `${operation}: ${path} is ${kindOf(st)}, not a memory object (a regular file)`);
-  }
-  return fd;
+  return regularOrClosed(operation, path, fd, "a memory object (a regular file)");
 }
 
 /** A size for truncate: a number or bigint from 0 to 2^53 - 1, never read modulo anything. */
