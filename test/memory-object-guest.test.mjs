@@ -6,10 +6,10 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createMmf, newMemoryObject, MmfHost, ErrorCodes, OpenModes, MEM_READWRITE } from "../dist/host/index.js";
-import { backend, loadGuest, throwsCode } from "./helpers.mjs";
+import { backend, loadGuest, openFds, throwsCode } from "./helpers.mjs";
 import { leftovers, objectName, objectPrefix, removeObjects } from "./memory-object-names.mjs";
 
-const { EINVAL, ERANGE, EACCES, EBADF, ENOENT, EEXIST } = ErrorCodes;
+const { EINVAL, ERANGE, EACCES, EBADF, ENOENT, EEXIST, ENOMEM } = ErrorCodes;
 const shm = (name) => `/dev/shm/${name}`;
 const live = [];
 async function guest(options = {}) {
@@ -75,6 +75,22 @@ grants("grants by name; an \"r\" grant never maps MEM_READWRITE; bad grants are 
   throwsCode(() => host.grantMemoryObject(sized, "r"), "ECLOSED");
   assert.ok(handles >= 2);
   sized.close();
+});
+
+grants("at maxHandles a grant or an open_object is ENOMEM, with no descriptor left behind", async () => {
+  const { host, call } = await guest({ maxHandles: 2, memoryObjectPrefix: objectPrefix });
+  const name = objectName();
+  const object = newMemoryObject(name, "wx+");
+  host.grantMemoryObject(object, "r");
+  host.grantMemoryObject(name, "r+");
+  const fds = openFds();
+  throwsCode(() => host.grantMemoryObject(object, "r"), "ENOMEM");
+  throwsCode(() => host.grantMemoryObject(name, "r"), "ENOMEM");
+  assert.is(call("openObjectError", name, "r"), ENOMEM);
+  assert.is(call("openObjectError", objectName(), "wx+"), ENOMEM);
+  assert.is(openFds(), fds);
+  assert.equal(leftovers(), [name], "no object created by a refused open");
+  object.close();
 });
 
 const named = suite("guests opening objects by name");

@@ -10,7 +10,8 @@ import {
   createMmf, destroyMemoryObject, newMemoryObject, MemoryObject, MemoryRegionWriter, MAX_OBJECT_NAME, SHM_DIR,
   MEM_COPY_ON_WRITE, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE,
 } from "../dist/host/index.js";
-import { backend, openFds, root, tempDir, testNode, throwsCode } from "./helpers.mjs";
+import { spawn } from "node:child_process";
+import { backend, openFds, realMappingTest, root, tempDir, testNode, throwsCode } from "./helpers.mjs";
 import { leftovers, objectName, objectPrefix, removeObjects } from "./memory-object-names.mjs";
 
 const dir = tempDir();
@@ -276,6 +277,43 @@ regions("a read-only (\"r\") object maps every mode but MEM_READWRITE (EACCES)",
   mmf.close();
 });
 
+realMappingTest(regions, "another process shrinks the object under a live region: zeros past the end, ETRUNCATED, this process lives", () => {
+  const name = objectName();
+  const object = open(name, "wx+");
+  object.truncate(4 * 4096);
+  const mmf = createMmf();
+  const region = mmf.newMemoryRegion(object, MEM_READWRITE, 0, 4 * 4096);
+  const view = region.data();
+  view.fill(9);
+  const script = `import { newMemoryObject } from ${JSON.stringify(join(root, "dist/host/index.js"))};
+    newMemoryObject(${JSON.stringify(name)}, "r+").truncate(4096);`;
+  const child = spawnSync(testNode.file, [...testNode.args, "--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.is(child.status, 0, child.stderr);
+  assert.is(view[0], 9, "the page still in the object keeps its bytes");
+  assert.is(view[3 * 4096], 0, "a page past the new end reads zero (the guard absorbed the SIGBUS)");
+  throwsCode(() => region.data(), "ETRUNCATED");
+  throwsCode(() => region.close(), "ETRUNCATED");
+  mmf.close();
+});
+
+const races = suite("memory objects raced by processes");
+races.after.each(cleanup);
+
+races("processes racing to create one name with \"wx+\": exactly one wins, the others get EEXIST", async () => {
+  const name = objectName();
+  const script = `import { newMemoryObject } from ${JSON.stringify(join(root, "dist/host/index.js"))};
+    try { newMemoryObject(${JSON.stringify(name)}, "wx+").close(); console.log("created"); } catch (err) { console.log(err.code); }`;
+  const racer = () => new Promise((resolve, reject) => {
+    const child = spawn(testNode.file, [...testNode.args, "--input-type=module", "-e", script]);
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("exit", () => resolve(out.trim()));
+  });
+  const answers = (await Promise.all([racer(), racer(), racer(), racer()])).sort();
+  assert.equal(answers, ["EEXIST", "EEXIST", "EEXIST", "created"]);
+});
+
 const last = suite("cleanup");
 last("every object made by these suites is gone", () => {
   cleanup();
@@ -286,4 +324,5 @@ last("every object made by these suites is gone", () => {
 names.run();
 objects.run();
 regions.run();
+races.run();
 last.run();
