@@ -1,12 +1,13 @@
 // One side of a single-producer single-consumer ring in a shared memory object, in Wasm: the
 // Node side is test/fixtures/ring.mjs (same layout). Word 0 is the head (messages written), word
-// 16 the tail (messages read), and SLOTS slots of 4 words from byte 128: sequence and 3 payload
+// 16 the tail (messages read), word 8 the sides ready, and SLOTS slots of 4 words from byte 128: sequence and 3 payload
 // words, each a function of the sequence, so that every message is checked.
 import { memoryObjectFromHandle, newMemoryObject, newMemoryRegion, destroyMemoryObject, MemoryObject, MEM_READWRITE } from "wasm-mmf/assembly";
 
 const SLOTS: u32 = 2048;
 const BYTES: i64 = 65536; // the object's size, mapped whole
 const TAIL: usize = 64;
+const READY: usize = 32; // sides that have mapped the ring: both meet there before the first message
 const SLOT0: usize = 128;
 const SPIN_LIMIT: i64 = 20_000_000_000; // a peer that never answers fails the run instead of hanging it
 
@@ -20,6 +21,8 @@ export function run(handle: i32, role: i32, count: u32): i32 {
   if (!mapped.ok) return -mapped.error;
   const region = mapped.value!;
   const base = region.data();
+  atomic.add<u32>(base + READY, 1);
+  for (let spins: i64 = 0; atomic.load<u32>(base + READY) < 2; spins++) if (spins > SPIN_LIMIT) return -1;
   let bad = 0;
   let other: u32 = 0; // the peer's word as last read: read again only when the ring looks full (or empty)
   for (let i: u32 = 0; i < count; i++) {

@@ -38,6 +38,8 @@ class Grants(ObjectTest):
         guest = h.Guest(RING)
         with open(f"/dev/shm/{n}", "wb") as f:
             f.truncate(65536)
+            f.seek(32)
+            f.write((1).to_bytes(4, "little"))  # the ring's ready word: the other side is there
         handle = guest.host.grant_memory_object(n, "r+")
         self.assertEqual(guest.call("run", handle, 0, 1), 0)
         data = open(f"/dev/shm/{n}", "rb").read(160)
