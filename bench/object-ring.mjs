@@ -1,7 +1,8 @@
 // Messages through a named shared memory object against the in-process floor: the ring of
 // test/fixtures/ring.mjs (single producer, single consumer, every message checked) between two
 // Node processes over a memory object, between two worker threads over a memory object, and
-// between two worker threads over a SharedArrayBuffer (no mapping, no process boundary), in turns.
+// between two worker threads over a SharedArrayBuffer (no mapping, no process boundary), in turns;
+// and the processes once more with sides that spin without ever sleeping (MMF_RING_PURE_SPIN).
 //   node bench/object-ring.mjs [--messages N] [--runs N]
 // Prints each variant's median exchange time, messages/s, and its ratio to the floor.
 import { spawn } from "node:child_process";
@@ -33,9 +34,10 @@ function inProcess(role, name, sab) {
   });
 }
 
-function inChild(role, name) {
+function inChild(role, name, pureSpin) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RING, name, String(role), String(MESSAGES), "js"], { stdio: ["ignore", "pipe", "inherit"] });
+    const env = { ...process.env, MMF_RING_PURE_SPIN: pureSpin ? "1" : "0" };
+    const child = spawn(process.execPath, [RING, name, String(role), String(MESSAGES), "js"], { stdio: ["ignore", "pipe", "inherit"], env });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.once("error", reject);
@@ -52,14 +54,14 @@ async function once(variant) {
   const object = newMemoryObject(`mmf-bench-ring-${process.pid}`, "wx+");
   try {
     object.truncate(BYTES);
-    const side = variant === "processes, memory object" ? inChild : (role, name) => inProcess(role, name);
+    const side = variant.startsWith("processes") ? (role, name) => inChild(role, name, variant.endsWith("pure spin")) : (role, name) => inProcess(role, name);
     return (await Promise.all([side(0, object.name()), side(1, object.name())]))[1];
   } finally {
     object.destroy();
   }
 }
 
-const variants = ["processes, memory object", "workers, memory object", "workers, SharedArrayBuffer"];
+const variants = ["processes, memory object", "processes, pure spin", "workers, memory object", "workers, SharedArrayBuffer"];
 const times = Object.fromEntries(variants.map((v) => [v, []]));
 for (let run = 0; run < RUNS; run++) for (const variant of variants) times[variant].push(await once(variant));
 destroyMemoryObject(`mmf-bench-ring-${process.pid}`);
