@@ -4,7 +4,8 @@
 // /dev/shm. `truncate` sizes what it created. The raw imports get hostile values.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createMmf, newMemoryObject, MmfHost, ErrorCodes, OpenModes, MEM_READWRITE } from "../dist/host/index.js";
 import { backend, loadGuest, openFds, throwsCode } from "./helpers.mjs";
 import { leftovers, objectName, objectPrefix, removeObjects } from "./memory-object-names.mjs";
@@ -140,6 +141,37 @@ named("with a prefix, every name outside it is EACCES, every bad name EINVAL", a
     assert.is(call("openObjectError", name, "w+"), EINVAL, JSON.stringify(name));
   }
   assert.equal(leftovers(), [outside.slice(1)], "nothing created");
+});
+
+named("under the prefix: READ_WRITE, CREATE keeping the contents, a planted symlink, FIFO or folder", async () => {
+  const { host, instance, call } = await guest({ memoryObjectPrefix: objectPrefix });
+  const { open_object: openObject, file_size: fileSize } = host.imports;
+  const name = objectName();
+  const [ptr, len] = place(instance, name);
+  assert.is(openObject(ptr, len, OpenModes.READ_WRITE), -ENOENT, "READ_WRITE of a missing object");
+  writeFileSync(shm(name), "kept");
+  assert.ok(openObject(ptr, len, OpenModes.READ_WRITE) > 0);
+  const created = openObject(ptr, len, OpenModes.CREATE);
+  assert.ok(created > 0);
+  assert.is(fileSize(created), 4n, "CREATE of an existing object keeps its contents");
+  assert.is(readFileSync(shm(name), "utf8"), "kept");
+  const target = shm(objectName("target"));
+  writeFileSync(target, "target");
+  const link = objectName("link");
+  symlinkSync(target, shm(link));
+  for (const flags of ["r", "r+", "w+"]) assert.is(call("openObjectError", link, flags), EACCES, `symlink, ${flags}`);
+  assert.is(call("openObjectError", link, "wx+"), EEXIST);
+  assert.is(readFileSync(target, "utf8"), "target", "never followed");
+  const fifo = objectName("fifo");
+  assert.is(spawnSync("mkfifo", [shm(fifo)]).status, 0);
+  const folder = objectName("dir");
+  mkdirSync(shm(folder));
+  for (const flags of ["r", "r+", "w+"]) {
+    assert.is(call("openObjectError", fifo, flags), EINVAL, `FIFO, ${flags}`);
+    assert.is(call("openObjectError", folder, flags), EINVAL, `folder, ${flags}`);
+  }
+  assert.is(call("destroyObject", folder), -EINVAL, "a folder is not destroyed");
+  assert.ok(existsSync(shm(folder)));
 });
 
 named("memoryObjectPrefix must be a name itself", () => {

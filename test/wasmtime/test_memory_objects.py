@@ -9,7 +9,7 @@ import unittest
 
 import harness as h
 from mmf_wasmtime import MmfError, MmfHost
-from mmf_wasmtime.abi import OPEN_CREATE, OPEN_CREATE_NEW, OPEN_READ
+from mmf_wasmtime.abi import OPEN_CREATE, OPEN_CREATE_NEW, OPEN_READ, OPEN_READ_WRITE
 
 PREFIX = f"mmft-py-{os.getpid()}-"
 RING = "dist/test-guests/ring.wasm"
@@ -28,8 +28,12 @@ def leftovers() -> list[str]:
 
 class ObjectTest(unittest.TestCase):
     def tearDown(self):
-        for left in leftovers():
-            os.unlink(f"/dev/shm/{left}")
+        for left in leftovers():  # objects, and the links, FIFOs and folders a test planted
+            path = f"/dev/shm/{left}"
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
 
 
 class Grants(ObjectTest):
@@ -91,6 +95,36 @@ class ByName(ObjectTest):
         self.assertEqual(guest.call("destroyObject", n), 1)
         self.assertEqual(guest.call("destroyObject", n), 0)
         self.assertEqual(leftovers(), [])
+        guest.host.close()
+
+    def test_read_write_create_and_things_planted_under_the_prefix(self):
+        g = h.RawGuest(memory_object_prefix=PREFIX)
+        n = name()
+        at = g.call("grow", 1) * 65536
+        g.write(n.encode(), at)
+        self.assertEqual(g.call("open_object", at, len(n), OPEN_READ_WRITE), -h.ENOENT)
+        with open(f"/dev/shm/{n}", "w") as f:
+            f.write("kept")
+        self.assertGreater(g.call("open_object", at, len(n), OPEN_READ_WRITE), 0)
+        created = g.call("open_object", at, len(n), OPEN_CREATE)
+        self.assertEqual(g.call("file_size", created), 4, "CREATE keeps an existing object's contents")
+        g.host.close()
+        guest = h.Guest(RING, memory_object_prefix=PREFIX)
+        target = f"/dev/shm/{name()}"
+        with open(target, "w") as f:
+            f.write("target")
+        link, fifo, folder = name(), name(), name()
+        os.symlink(target, f"/dev/shm/{link}")
+        os.mkfifo(f"/dev/shm/{fifo}")
+        os.mkdir(f"/dev/shm/{folder}")
+        for flags in ("r", "r+", "w+"):
+            self.assertEqual(guest.call("openObjectError", link, flags), h.EACCES)
+            self.assertEqual(guest.call("openObjectError", fifo, flags), h.EINVAL)
+            self.assertEqual(guest.call("openObjectError", folder, flags), h.EINVAL)
+        self.assertEqual(guest.call("openObjectError", link, "wx+"), EEXIST)
+        self.assertEqual(open(target).read(), "target")
+        self.assertEqual(guest.call("destroyObject", folder), -h.EINVAL)
+        self.assertTrue(os.path.isdir(f"/dev/shm/{folder}"), "a folder is not destroyed")
         guest.host.close()
 
     def test_the_prefix_must_be_a_name(self):
