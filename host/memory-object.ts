@@ -157,7 +157,8 @@ export class MemoryObject implements Mappable, SizedObject {
 
   /**
    * close(), then removes the name (destroyMemoryObject): processes that have it open or mapped keep
-   * their pages; a later open of the name finds nothing, or a new object.
+   * their pages; a later open of the name finds nothing, or a new object. As with shm_unlink, it is
+   * the name that goes: if another process replaced the object under it, the newcomer's name goes.
    */
   destroy(): void {
     this.close();
