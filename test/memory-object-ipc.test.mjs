@@ -66,9 +66,10 @@ realMappingTest(ipc, `a Node process and a guest in another process (granted the
   await exchange("wasm", "js", LONG ? 1_000_000 : 100_000);
 });
 
-realMappingTest(ipc, "two worker threads, each opening the object by name in its own Mmf, exchange 100,000 messages", async () => {
+const WORKER_MESSAGES = LONG ? 1_000_000 : 100_000;
+realMappingTest(ipc, `two worker threads, each opening the object by name in its own Mmf, exchange ${WORKER_MESSAGES.toLocaleString("en")} messages`, async () => {
   const name = ringObject();
-  const count = LONG ? 1_000_000 : 100_000;
+  const count = WORKER_MESSAGES;
   const run = (role) => new Promise((resolve, reject) => {
     const worker = new Worker(RING, { argv: [name, String(role), String(count), "js"], stdout: true });
     let out = "";
