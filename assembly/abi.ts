@@ -2,7 +2,7 @@
 // The numbers of the `mmf` ABI (docs/abi.md) other than the error codes (errors.ts).
 
 /** The version of the `mmf` ABI this library speaks. */
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 // Bits of the `flags` argument of `map`.
 /** Writes reach the file (MAP_SHARED; the guest library's MEM_READWRITE); without it the mapping is private copy-on-write. */
@@ -19,8 +19,10 @@ export const MAP_FLAGS_ALL: i32 = 7;
 export const OPEN_READ: i32 = 0;
 /** read-write; the file must exist. */
 export const OPEN_READ_WRITE: i32 = 1;
-/** read-write, created if missing and truncated to 0 bytes. */
+/** read-write, created if missing and truncated to 0 bytes (open_object: created if missing, an existing object keeps its contents). */
 export const OPEN_CREATE: i32 = 2;
+/** (open_object only; open answers EINVAL) read-write, created; EEXIST if the object exists. */
+export const OPEN_CREATE_NEW: i32 = 3;
 
 // Advice of `advise` (madvise); none of them changes the contents.
 /** MADV_NORMAL: no special treatment. */

@@ -5,6 +5,7 @@
 // map/unmap/sync take page-aligned ranges.
 
 import { MAP_SHARED } from "./abi";
+import { EACCES } from "./errors";
 import { wasiClose, wasiFileSize, wasiMap, wasiOpen, wasiPageSize, wasiSync, wasiUnmap } from "./wasi-backend";
 
 @external("mmf", "page_size") declare function mmf_page_size(): i32;
@@ -17,6 +18,9 @@ import { wasiClose, wasiFileSize, wasiMap, wasiOpen, wasiPageSize, wasiSync, was
 @external("mmf", "watch") declare function mmf_watch(epochAddr: usize): i32;
 @external("mmf", "fault_cause") declare function mmf_fault_cause(addr: usize, len: usize): i32;
 @external("mmf", "advise") declare function mmf_advise(addr: usize, len: usize, advice: i32): i32;
+@external("mmf", "open_object") declare function mmf_open_object(namePtr: usize, nameLen: usize, mode: i32): i32;
+@external("mmf", "destroy_object") declare function mmf_destroy_object(namePtr: usize, nameLen: usize): i32;
+@external("mmf", "truncate") declare function mmf_truncate(handle: i32, size: i64): i32;
 
 /** The page size in bytes. */
 export function host_page_size(): i32 {
@@ -90,4 +94,26 @@ export function host_watch(epochAddr: usize): i32 {
 export function host_fault_cause(addr: usize, len: usize): i32 {
   if (isDefined(MMF_WASI_BACKEND)) return 0;
   return mmf_fault_cause(addr, len);
+}
+
+/**
+ * Opens the shared memory object named by the UTF-8 bytes [namePtr, namePtr+nameLen) with an OPEN_*
+ * mode, if the host allows the name (ABI version 3). Returns a handle or a negated error code.
+ * (WASI build: no named objects, EACCES.)
+ */
+export function host_open_object(namePtr: usize, nameLen: usize, mode: i32): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return -EACCES;
+  return mmf_open_object(namePtr, nameLen, mode);
+}
+
+/** Removes a shared memory object's name: 1 if it existed, 0 if not, or a negated error code (WASI build: EACCES). */
+export function host_destroy_object(namePtr: usize, nameLen: usize): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return -EACCES;
+  return mmf_destroy_object(namePtr, nameLen);
+}
+
+/** Sets the size of a read-write handle's file (ABI version 3; WASI build: EACCES). */
+export function host_truncate(handle: i32, size: i64): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return -EACCES;
+  return mmf_truncate(handle, size);
 }

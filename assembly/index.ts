@@ -3,6 +3,7 @@
 
 import { OBJECT, TOTAL_OVERHEAD } from "rt/common";
 import { MappedFile } from "./mapped-file";
+import { MemoryObject } from "./memory-object";
 import { MemoryRegion } from "./memory-region";
 import { finalizeMappedFile } from "./mapped-file";
 import { finalizeMemoryRegion } from "./memory-region";
@@ -11,10 +12,11 @@ export {
   MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, REGION_POPULATE,
   ADVICE_NORMAL, ADVICE_RANDOM, ADVICE_SEQUENTIAL, ADVICE_WILLNEED, ADVICE_HUGEPAGE,
 } from "./modes";
-export { OK, EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT, ENOSPC, errorName, errorMessage } from "./errors";
+export { OK, EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT, ENOSPC, EEXIST, errorName, errorMessage } from "./errors";
 export { Result } from "./result";
 export { Mappable, MappedFile, openFile, fileFromHandle } from "./mapped-file";
 export { MemoryRegion, newMemoryRegion, useMemoryRegion } from "./memory-region";
+export { MemoryObject, newMemoryObject, destroyMemoryObject, memoryObjectFromHandle } from "./memory-object";
 export { MemoryRegionReader, MemoryRegionWriter } from "./region-cursor";
 
 /**
@@ -24,7 +26,7 @@ export { MemoryRegionReader, MemoryRegionWriter } from "./region-cursor";
 export function mmfFinalize(ptr: usize): void {
   const id = changetype<OBJECT>(ptr - TOTAL_OVERHEAD).rtId;
   if (id == idof<MemoryRegion>()) finalizeMemoryRegion(changetype<MemoryRegion>(ptr));
-  else if (id == idof<MappedFile>()) finalizeMappedFile(changetype<MappedFile>(ptr));
+  else if (id == idof<MappedFile>() || id == idof<MemoryObject>()) finalizeMappedFile(changetype<MappedFile>(ptr));
 }
 
 // @ts-ignore: decorator

@@ -3,7 +3,7 @@
 
 import { OPEN_CREATE, OPEN_READ, OPEN_READ_WRITE } from "./abi";
 import { EINVAL } from "./errors";
-import { host_close, host_file_size, host_open } from "./imports";
+import { host_close, host_file_size, host_open, host_truncate } from "./imports";
 import { Result } from "./result";
 
 /** Anything that names a file handle can be mapped (Go's mmf.Mappable). */
@@ -22,6 +22,11 @@ export class MappedFile implements Mappable {
   /** The file's size in bytes, or a negated error code. */
   size(): i64 {
     return host_file_size(this.handle);
+  }
+
+  /** Sets the file's size (a read-write handle; ABI version 3): 0 or a negated error code. */
+  truncate(size: i64): i32 {
+    return host_truncate(this.handle, size);
   }
 
   /** Closes the handle (regions mapped from it stay valid). Idempotent; 0 or a negated error code. */

@@ -2,13 +2,13 @@
 // The numbers of the `mmf` ABI (docs/abi.md) for the Node host and the JavaScript API.
 
 /** The version of the `mmf` ABI this host speaks. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** The name of an error code (MmfError.code). */
-export type MmfErrorCode = "EINVAL" | "ERANGE" | "EACCES" | "EBADF" | "ECLOSED" | "ENOMEM" | "EIO" | "ETRUNCATED" | "ENOENT" | "ENOSPC";
+export type MmfErrorCode = "EINVAL" | "ERANGE" | "EACCES" | "EBADF" | "ECLOSED" | "ENOMEM" | "EIO" | "ETRUNCATED" | "ENOENT" | "ENOSPC" | "EEXIST";
 
 /** Code numbers as the `mmf` imports return them (negated on failure), by name. */
-export const ErrorCodes = Object.freeze({ EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9, ENOSPC: 10 } as const);
+export const ErrorCodes = Object.freeze({ EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9, ENOSPC: 10, EEXIST: 11 } as const);
 
 /** The one-line text of each code. */
 export const ErrorTexts: Readonly<Record<MmfErrorCode, string>> = Object.freeze({
@@ -22,6 +22,7 @@ export const ErrorTexts: Readonly<Record<MmfErrorCode, string>> = Object.freeze(
   ETRUNCATED: "the file was truncated under the region",
   ENOENT: "no such file",
   ENOSPC: "no space left on the file's device: bytes written through the region may not have reached the file",
+  EEXIST: "the object already exists",
 });
 
 /** @internal The errno names (node:os constants.errno) a host turns into each code; any other errno is EIO. */
@@ -36,6 +37,7 @@ export const ERRNOS_OF_CODE: Readonly<Record<MmfErrorCode, readonly string[]>> =
   ETRUNCATED: [],
   ENOENT: ["ENOENT", "ENOTDIR"],
   ENOSPC: ["ENOSPC", "EDQUOT"],
+  EEXIST: ["EEXIST"],
 });
 
 /** Bits of the `flags` argument of `map`. */
@@ -50,7 +52,7 @@ export const MAP_FLAG_READ_ONLY = 4;
 export const MAP_FLAGS_ALL = 7;
 
 /** Modes of `open`. */
-export const OpenModes = Object.freeze({ READ: 0, READ_WRITE: 1, CREATE: 2 } as const);
+export const OpenModes = Object.freeze({ READ: 0, READ_WRITE: 1, CREATE: 2, CREATE_NEW: 3 } as const);
 
 /** Advice values of `advise` (madvise), by name; none of them changes the contents. */
 export const AdviceCodes = Object.freeze({ NORMAL: 0, RANDOM: 1, SEQUENTIAL: 2, WILLNEED: 3, HUGEPAGE: 4 } as const);
@@ -104,6 +106,12 @@ export interface MmfImports {
   watch(epochAddr: number): number;
   /** 0, or why the mapping that holds [addr, addr + len) faulted: ETRUNCATED, ENOSPC, EIO (ABI version 2) */
   fault_cause(addr: number, len: number): number;
+  /** opens a named shared memory object the host allows; a handle, or a negated code (ABI version 3) */
+  open_object(namePtr: number, nameLen: number, mode: number): number;
+  /** removes a named shared memory object the host allows; 1 if it existed, 0 if not (ABI version 3) */
+  destroy_object(namePtr: number, nameLen: number): number;
+  /** sets the size of a read-write handle's file or memory object (ABI version 3) */
+  truncate(handle: number, size: bigint): number;
   /** 1 if the mapping that holds [addr, addr + len) faulted, for any cause (version 1) */
   truncated(addr: number, len: number): number;
   [name: string]: (...args: never[]) => unknown;

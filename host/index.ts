@@ -11,6 +11,8 @@ export type { RegionStreamOptions } from "./region-stream.js";
 export { MemoryRegionReader, MemoryRegionWriter } from "./region-cursor.js";
 export { openFile, MappedFile } from "./mapped-file.js";
 export type { Mappable, SizedObject, OpenFlags } from "./mapped-file.js";
+export { newMemoryObject, destroyMemoryObject, MemoryObject, SHM_DIR, MAX_OBJECT_NAME } from "./memory-object.js";
+export type { MemoryObjectFlags } from "./memory-object.js";
 export { MmfError } from "./errors.js";
 export { ABI_VERSION, ErrorCodes, ErrorTexts, MapFlags, OpenModes, AdviceCodes } from "./abi.js";
 export type { MmfErrorCode } from "./abi.js";

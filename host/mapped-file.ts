@@ -34,7 +34,8 @@ export function checkedFd(operation: () => string, fd: unknown): number {
   return fd;
 }
 
-function kindOf(st: Stats): string {
+/** What a file that is not a regular one is, for a message. */
+export function kindOf(st: Stats): string {
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a FIFO";
   if (st.isSocket()) return "a socket";
@@ -57,6 +58,11 @@ export function openRegularFile(operation: string, path: string, flags: OpenFlag
     if ((err as NodeJS.ErrnoException)?.code === "ENXIO") throw new MmfError("EINVAL", `${operation}: ${path} is not a regular file (a socket or a device: ENXIO)`);
     throw errorFromNodeError(operation, err);
   }
+  return regularOrClosed(operation, path, fd, "a regular file");
+}
+
+/** `fd` if it is a regular file's; else it is closed and the error (EINVAL: "PATH is a FIFO, not WHAT") thrown. */
+export function regularOrClosed(operation: string, path: string, fd: number, what: string): number {
   let st: Stats;
   try {
     st = fstatSync(fd);
@@ -66,7 +72,7 @@ export function openRegularFile(operation: string, path: string, flags: OpenFlag
   }
   if (!st.isFile()) {
     closeSync(fd);
-    throw new MmfError("EINVAL", `${operation}: ${path} is ${kindOf(st)}, not a regular file`);
+    throw new MmfError("EINVAL", `${operation}: ${path} is ${kindOf(st)}, not ${what}`);
   }
   return fd;
 }

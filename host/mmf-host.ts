@@ -2,7 +2,7 @@
 // system calls on that guest's memory. The guest is untrusted: it reaches only the files the
 // host gave it (preopened folders, granted files), its handles index a table of its own, and
 // every address, length and offset is checked here before the backend sees it.
-import { constants } from "node:fs";
+import { constants, ftruncateSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
 import { MAP_FLAG_STAT_KNOWN, selectBackend, type Backend, type BackendName, type BackendOption } from "./backend.js";
@@ -14,6 +14,7 @@ import {
   ADVICE_COUNT, DEFAULT_MAX_HANDLES, DEFAULT_MAX_MAPPINGS, MAP_FLAG_READ_ONLY, MAP_FLAG_SHARED, MAP_FLAGS_ALL, MAX_PATH, OpenModes, type MmfImports,
 } from "./abi.js";
 import { checkedFd, openRegularFile } from "./mapped-file.js";
+import { checkedObjectName, destroyMemoryObject, MemoryObject, newMemoryObject, type MemoryObjectFlags } from "./memory-object.js";
 
 const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM } = ErrorCodes;
 /** File offsets beyond this are past any file (and no double holds them exactly). */
@@ -51,6 +52,12 @@ export interface MmfHostOptions {
   maxMappings?: number;
   /** "native" (real mmap), "emulated" (copies), or "auto" (default: MMF_BACKEND, else native, else emulated). */
   backend?: BackendOption;
+  /**
+   * Lets the guest open and destroy the shared memory objects (/dev/shm) whose names start with
+   * this prefix (`open_object`, `destroy_object`); without it the guest reaches none by name, only
+   * the ones granted (grantMemoryObject). A name itself ("app." allows "app.jobs"), at least 1 byte.
+   */
+  memoryObjectPrefix?: string;
 }
 
 // Hosts whose backend writes shared mappings back only at flush or unmap (the emulated one,
@@ -146,6 +153,8 @@ export class MmfHost {
   readonly #merge = (addr: number, len: number): void => {
     this.#backend.merge?.(this.#view, addr, len);
   };
+  /** The names of memory objects the guest may open start with this (undefined: none). */
+  readonly #objectPrefix: string | undefined;
   /** Where in the guest's memory the truncation epoch word lives (-1: the guest did not say). */
   #epochAddr = -1;
   #closed = false;
@@ -158,6 +167,7 @@ export class MmfHost {
     if (!(Number.isSafeInteger(this.#maxMappings) || this.#maxMappings === Infinity) || this.#maxMappings < 1) {
       throw new MmfError("EINVAL", `MmfHost: maxMappings must be a positive integer or Infinity, got ${String(options.maxMappings)}`);
     }
+    if (options.memoryObjectPrefix !== undefined) this.#objectPrefix = checkedObjectName("MmfHost: memoryObjectPrefix", options.memoryObjectPrefix);
     this.#held = {
       backend: this.#backend, memory: undefined, base: undefined, handles: new Map(), preopens: [], mappings: new MappingSet(),
       unmerged: new UnmergedRanges(), exitRef: undefined,
@@ -188,6 +198,9 @@ export class MmfHost {
       truncated: (addr, len) => guarded(() => Math.min(this.#faultCause(u32(addr), u32(len)), 1)),
       fault_cause: (addr, len) => guarded(() => this.#faultCause(u32(addr), u32(len))),
       advise: (addr, len, advice) => guarded(() => this.#advise(u32(addr), u32(len), i32(advice))),
+      open_object: (namePtr, nameLen, mode) => guarded(() => this.#openObject(u32(namePtr), u32(nameLen), i32(mode))),
+      destroy_object: (namePtr, nameLen) => guarded(() => this.#destroyObject(u32(namePtr), u32(nameLen))),
+      truncate: (handle, size) => guarded(() => this.#truncate(handle, size)),
     };
   }
 
@@ -215,6 +228,31 @@ export class MmfHost {
       throw errorFromCode(operation, codeFromErrno(info));
     }
     return this.#addHandle({ fd, writable: flags === "r+", owned: true });
+  }
+
+  /**
+   * Grants the guest a shared memory object as a handle: a MemoryObject (opened again through
+   * /proc/self/fd, so the guest's handle outlives the caller's close(); flags "r" or "r+", and "r+"
+   * needs a read-write object), or a name (opened as newMemoryObject(name, flags) opens it). An "r"
+   * grant can never be mapped MEM_READWRITE.
+   */
+  grantMemoryObject(object: MemoryObject | string, flags: MemoryObjectFlags = "r"): number {
+    const named = typeof object === "string";
+    const operation = `MmfHost.grantMemoryObject(${named ? object : object instanceof MemoryObject ? object.name() : typeof object}, ${String(flags)})`;
+    if (!named && !(object instanceof MemoryObject)) throw new MmfError("EINVAL", `${operation}: a MemoryObject or a name, got ${object === null ? "null" : typeof object}`);
+    if (!named && flags !== "r" && flags !== "r+") throw new MmfError("EINVAL", `${operation}: flags of a granted MemoryObject must be "r" or "r+"`);
+    if (this.#closed) throw new MmfError("ECLOSED", `${operation}: the host is closed`);
+    if (this.#handles.size >= this.#maxHandles) throw new MmfError("ENOMEM", `${operation}: too many open handles (maxHandles ${this.#maxHandles})`);
+    let fd: number;
+    if (named) {
+      fd = newMemoryObject(object, flags).fd(); // the handle owns the descriptor from here on
+    } else {
+      const held = object.fd();
+      if (held < 0) throw new MmfError("ECLOSED", `${operation}: the object is closed`);
+      if (flags === "r+" && !object.writable) throw new MmfError("EACCES", `${operation}: the object was opened read-only ("r")`);
+      fd = openRegularFile(operation, `/proc/self/fd/${held}`, flags as "r" | "r+");
+    }
+    return this.#addHandle({ fd, writable: flags !== "r", owned: true });
   }
 
   /** @internal Lends an open descriptor to the guest as a handle; the caller keeps owning the fd. */
@@ -473,6 +511,62 @@ export class MmfHost {
     return this.#addHandle({ fd, writable: mode !== OpenModes.READ, owned: true });
   }
 
+  /**
+   * The bare name of a memory object the guest names at [namePtr, namePtr + nameLen), if the host
+   * allows it: the range and the bytes are checked first, then `valid` (the mode), then the prefix.
+   */
+  #objectName(namePtr: number, nameLen: number, valid = true): string {
+    const view = this.#currentView();
+    if (nameLen === 0 || nameLen >= MAX_PATH) throw new HostError(EINVAL);
+    if (namePtr + nameLen > view.byteLength) throw new HostError(ERANGE);
+    let name: string;
+    try {
+      name = checkedObjectName("open_object", new TextDecoder("utf-8", { fatal: true }).decode(view.slice(namePtr, namePtr + nameLen)));
+    } catch {
+      throw new HostError(EINVAL);
+    }
+    if (!valid) throw new HostError(EINVAL);
+    if (this.#objectPrefix === undefined || !name.startsWith(this.#objectPrefix)) throw new HostError(EACCES);
+    return name;
+  }
+
+  #openObject(namePtr: number, nameLen: number, mode: number): number {
+    const flags = OBJECT_FLAGS[mode];
+    const name = this.#objectName(namePtr, nameLen, flags !== undefined);
+    if (this.#handles.size >= this.#maxHandles) throw new HostError(ENOMEM);
+    let fd: number;
+    try {
+      fd = newMemoryObject(name, flags).fd();
+    } catch (err) {
+      throw new HostError(err instanceof MmfError ? ErrorCodes[err.code] : EIO);
+    }
+    return this.#addHandle({ fd, writable: mode !== OpenModes.READ, owned: true });
+  }
+
+  #destroyObject(namePtr: number, nameLen: number): number {
+    const name = this.#objectName(namePtr, nameLen);
+    try {
+      return destroyMemoryObject(name) ? 1 : 0;
+    } catch (err) {
+      throw new HostError(err instanceof MmfError ? ErrorCodes[err.code] : EIO);
+    }
+  }
+
+  #truncate(handle: number, size: bigint): number {
+    const entry = this.#entry(handle);
+    if (typeof size !== "bigint" || size < 0n) throw new HostError(EINVAL);
+    if (!entry.owned) throw new HostError(EBADF);
+    if (!entry.writable) throw new HostError(EACCES);
+    if (size > MAX_FILE_OFFSET) throw new HostError(ERANGE);
+    try {
+      ftruncateSync(entry.fd, Number(size));
+    } catch (err) {
+      const errno = (osConstants.errno as Record<string, number>)[(err as NodeJS.ErrnoException)?.code ?? ""] ?? 0;
+      throw new HostError(-codeFromErrno(-errno));
+    }
+    return 0;
+  }
+
   #closeHandle(handle: number): number {
     const entry = this.#entry(handle);
     if (!entry.owned) throw new HostError(EBADF); // lent by the host for one call, not the guest's to close
@@ -481,6 +575,16 @@ export class MmfHost {
     return 0;
   }
 }
+
+/** The flags of newMemoryObject for each open mode of `open_object`. */
+const OBJECT_FLAGS: readonly MemoryObjectFlags[] = (() => {
+  const flags: MemoryObjectFlags[] = [];
+  flags[OpenModes.READ] = "r";
+  flags[OpenModes.READ_WRITE] = "r+";
+  flags[OpenModes.CREATE] = "w+";
+  flags[OpenModes.CREATE_NEW] = "wx+";
+  return flags;
+})();
 
 /** The limit behind a failed native map, for the message; undefined when it was none of them. */
 function describeMapRefusal(backend: Backend, rc: number): string | undefined {

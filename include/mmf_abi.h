@@ -4,7 +4,7 @@
 #ifndef MMF_ABI_H
 #define MMF_ABI_H
 
-#define MMF_ABI_VERSION          2
+#define MMF_ABI_VERSION          3
 
 // Error codes: an import that fails returns the negated code.
 #define MMF_EINVAL               1    // invalid argument
@@ -17,6 +17,7 @@
 #define MMF_ETRUNCATED           8    // the file was truncated under the region
 #define MMF_ENOENT               9    // no such file
 #define MMF_ENOSPC               10   // no space left on the file's device: bytes written through the region may not have reached the file (ABI version 2)
+#define MMF_EEXIST               11   // the object already exists (ABI version 3)
 
 // Bits of the flags of mmf_map.
 #define MMF_MAP_SHARED           1    // writes reach the file (else private copy-on-write)
@@ -27,7 +28,8 @@
 // Modes of mmf_open.
 #define MMF_OPEN_READ            0    // read-only (a shared map of it is EACCES)
 #define MMF_OPEN_READ_WRITE      1    // read-write; the file must exist
-#define MMF_OPEN_CREATE          2    // read-write, created if missing and truncated to 0 bytes
+#define MMF_OPEN_CREATE          2    // read-write, created if missing and truncated to 0 bytes (open_object: created if missing, an existing object keeps its contents)
+#define MMF_OPEN_CREATE_NEW      3    // (open_object only; open answers EINVAL) read-write, created; EEXIST if the object exists
 
 // Advice of mmf_advise, 0 to MMF_ADVICE_COUNT - 1.
 #define MMF_ADVICE_NORMAL        0    // MADV_NORMAL
@@ -72,6 +74,12 @@ MMF_IMPORT("advise") int32_t mmf_advise(void* addr, size_t len, int32_t advice);
 MMF_IMPORT("watch") int32_t mmf_watch(volatile int32_t* epoch);
 // 0, or why the mapping that holds [addr, addr + len) faulted: ETRUNCATED, ENOSPC, EIO (ABI version 2)
 MMF_IMPORT("fault_cause") int32_t mmf_fault_cause(void* addr, size_t len);
+// opens a named shared memory object the host allows; a handle, or a negated code (ABI version 3)
+MMF_IMPORT("open_object") int32_t mmf_open_object(const char* name, size_t name_len, int32_t mode);
+// removes a named shared memory object the host allows; 1 if it existed, 0 if not (ABI version 3)
+MMF_IMPORT("destroy_object") int32_t mmf_destroy_object(const char* name, size_t name_len);
+// sets the size of a read-write handle's file or memory object (ABI version 3)
+MMF_IMPORT("truncate") int32_t mmf_truncate(int32_t handle, int64_t size);
 // 1 if the mapping that holds [addr, addr + len) faulted, for any cause (version 1)
 MMF_IMPORT("truncated") int32_t mmf_truncated(void* addr, size_t len);
 #undef MMF_IMPORT
@@ -90,6 +98,7 @@ static inline const char* mmf_error_name(int32_t code) {
     case MMF_ETRUNCATED: return "ETRUNCATED";
     case MMF_ENOENT: return "ENOENT";
     case MMF_ENOSPC: return "ENOSPC";
+    case MMF_EEXIST: return "EEXIST";
   }
   return "EUNKNOWN";
 }

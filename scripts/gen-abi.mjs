@@ -150,6 +150,7 @@ function cHeader() {
     if (type === "i64") return `int64_t ${name}`;
     if (type === "i32") return `int32_t ${name}`;
     if (name === "path_ptr") return "const char* path";
+    if (name === "name_ptr") return "const char* name";
     if (name === "epoch_addr") return "volatile int32_t* epoch";
     if (name === "addr") return "void* addr";
     return `size_t ${name}`;

@@ -3,7 +3,7 @@
 // data.bin (200,000 pattern bytes), rw.bin (20,000 pattern bytes) and empty.bin. Prints its own
 // "N passed, N failed" line and exits non-zero on failure.
 import {
-  openFile, newMemoryRegion, MappedFile, MemoryRegion, MemoryRegionReader, MemoryRegionWriter, useMemoryRegion,
+  openFile, newMemoryRegion, newMemoryObject, destroyMemoryObject, MappedFile, MemoryRegion, MemoryRegionReader, MemoryRegionWriter, useMemoryRegion,
   MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE,
   EINVAL, ERANGE, EACCES, ECLOSED, ENOENT, errorName,
 } from "../../assembly/index";
@@ -206,11 +206,25 @@ function testPaths(): void {
   check("error names", errorName(ERANGE) == "ERANGE");
 }
 
+/** The pure-WASI build has no named memory objects (docs/abi.md, "Memory objects"): EACCES for each of their calls. */
+function testMemoryObjects(): void {
+  checkEq("newMemoryObject", newMemoryObject("mmf-wasi", "w+").error, EACCES);
+  checkEq("destroyMemoryObject", destroyMemoryObject("mmf-wasi"), -EACCES);
+  const opened = openFile("/fixtures/rw.bin", "r+");
+  check("rw.bin opens", opened.ok);
+  if (opened.ok) {
+    checkEq("truncate", opened.value!.truncate(0), -EACCES);
+    checkEq("rw.bin keeps its size", opened.value!.size(), 20000);
+    opened.value!.close();
+  }
+}
+
 testEveryModeAndOffset();
 testBounds();
 testReaders();
 testWriters();
 testLifecycle();
 testPaths();
+testMemoryObjects();
 console.log(passed.toString() + " passed, " + failed.toString() + " failed");
 process.exit(failed > 0 ? 1 : 0);

@@ -1,7 +1,7 @@
 """Generated from abi/abi.json by scripts/gen-abi.mjs: do not edit (npm run build rewrites it).
 The numbers of the `mmf` ABI (docs/abi.md) for the Wasmtime host."""
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 # Code numbers as the imports return them (negated on failure), by name, and their one-line texts.
 CODES = {
@@ -15,6 +15,7 @@ CODES = {
     "ETRUNCATED": 8,
     "ENOENT": 9,
     "ENOSPC": 10,
+    "EEXIST": 11,
 }
 TEXTS = {
     "EINVAL": "invalid argument",
@@ -27,6 +28,7 @@ TEXTS = {
     "ETRUNCATED": "the file was truncated under the region",
     "ENOENT": "no such file",
     "ENOSPC": "no space left on the file's device: bytes written through the region may not have reached the file",
+    "EEXIST": "the object already exists",
 }
 # The errno names a host turns into each code; any errno not listed is EIO.
 ERRNOS = {
@@ -37,6 +39,7 @@ ERRNOS = {
     "ENOMEM": ("ENOMEM", "EAGAIN", "EMFILE", "ENFILE"),
     "ENOENT": ("ENOENT", "ENOTDIR"),
     "ENOSPC": ("ENOSPC", "EDQUOT"),
+    "EEXIST": ("EEXIST",),
 }
 
 # Bits of the `flags` argument of `map`.
@@ -48,7 +51,8 @@ MAP_FLAGS_ALL = 7
 # Modes of `open`.
 OPEN_READ = 0  # read-only (a shared map of it is EACCES)
 OPEN_READ_WRITE = 1  # read-write; the file must exist
-OPEN_CREATE = 2  # read-write, created if missing and truncated to 0 bytes
+OPEN_CREATE = 2  # read-write, created if missing and truncated to 0 bytes (open_object: created if missing, an existing object keeps its contents)
+OPEN_CREATE_NEW = 3  # (open_object only; open answers EINVAL) read-write, created; EEXIST if the object exists
 
 # Advice of `advise`, 0 to ADVICE_COUNT - 1.
 ADVICE_NORMAL = 0  # MADV_NORMAL
@@ -82,5 +86,8 @@ IMPORTS = {
     "advise": (("u32", "u32", "i32"), "i32"),
     "watch": (("u32",), "i32"),
     "fault_cause": (("u32", "u32"), "i32"),
+    "open_object": (("u32", "u32", "i32"), "i32"),
+    "destroy_object": (("u32", "u32"), "i32"),
+    "truncate": (("i32", "i64"), "i32"),
     "truncated": (("u32", "u32"), "i32"),
 }

@@ -15,8 +15,11 @@ from typing import Callable, Optional, Union
 
 import wasmtime
 
-from . import native, paths
-from .abi import ADVICE_COUNT, DEFAULT_MAX_HANDLES, DEFAULT_MAX_MAPPINGS, IMPORTS, MAP_FLAGS_ALL, MAP_READ_ONLY, MAP_SHARED, MAX_PATH, OPEN_READ
+from . import memory_objects, native, paths
+from .abi import (
+    ADVICE_COUNT, DEFAULT_MAX_HANDLES, DEFAULT_MAX_MAPPINGS, IMPORTS, MAP_FLAGS_ALL, MAP_READ_ONLY, MAP_SHARED, MAX_PATH, OPEN_CREATE, OPEN_CREATE_NEW,
+    OPEN_READ, OPEN_READ_WRITE,
+)
 from .errors import CODES, GuestError, MmfError, code_from_errno, error_from_code
 from .mappings import MappingSet
 from .memory import GuestMemory, GuestMemoryLike, store_id, store_id_of
@@ -28,6 +31,10 @@ U32 = 0xFFFFFFFF
 
 _VALTYPES = {"i32": wasmtime.ValType.i32, "u32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 _EIO = -GuestError("EIO").code
+# The flags of a memory object for each open mode of `open_object`.
+_OBJECT_FLAGS = {OPEN_READ: "r", OPEN_READ_WRITE: "r+", OPEN_CREATE: "w+", OPEN_CREATE_NEW: "wx+"}
+# Sizes past this are ERANGE, as under the Node host (no double holds them exactly).
+_MAX_FILE_OFFSET = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -49,12 +56,15 @@ class MmfHost:
     it may hold at once (a positive integer or math.inf). Each mapping is an area of the process,
     and at vm.max_map_count the next allocation anywhere fails (Wasmtime then aborts); the guard
     also keeps a budget for the whole process (a quarter of vm.max_map_count, MMF_PROCESS_MAPPINGS).
-    Past either, `map` answers ENOMEM and take_refusal() says which limit it was."""
+    Past either, `map` answers ENOMEM and take_refusal() says which limit it was.
+    memory_object_prefix: the guest may open and destroy the shared memory objects (/dev/shm) whose
+    names start with it (`open_object`, `destroy_object`); without it, none by name."""
 
     def __init__(self, store: wasmtime.Store, preopens: Optional[dict[str, str]] = None, max_handles: int = DEFAULT_MAX_HANDLES,
-                 max_mappings: Union[int, float] = DEFAULT_MAX_MAPPINGS):
+                 max_mappings: Union[int, float] = DEFAULT_MAX_MAPPINGS, memory_object_prefix: Optional[str] = None):
         if not (max_mappings == math.inf or (type(max_mappings) is int and max_mappings >= 1)):
             raise MmfError("EINVAL", f"MmfHost: max_mappings must be a positive integer or math.inf, got {max_mappings!r}")
+        self._object_prefix = None if memory_object_prefix is None else memory_objects.checked_name("MmfHost: memory_object_prefix", memory_object_prefix)
         self._native = native.load()
         self.page_size: int = self._native.page_size
         self._store = store
@@ -117,6 +127,17 @@ class MmfHost:
             os.close(fd)
             raise MmfError("ENOMEM" if regular else "EINVAL", f"{operation}: {'too many open handles' if regular else 'not a regular file'}")
         return self._add_handle(_Handle(fd, mode == "r+"))
+
+    def grant_memory_object(self, name: str, mode: str = "r") -> int:
+        """Opens the shared memory object `name` ("r", "r+", "w+", "wx+", as the Node host's
+        newMemoryObject) for the guest and returns its handle; an "r" grant can never be mapped shared."""
+        operation = f"MmfHost.grant_memory_object({name!r}, {mode!r})"
+        if self._closed:
+            raise MmfError("ECLOSED", f"{operation}: the host is closed")
+        if len(self._handles) >= self._max_handles:
+            raise MmfError("ENOMEM", f"{operation}: too many open handles")
+        fd = memory_objects.open_object(operation, name, mode)
+        return self._add_handle(_Handle(fd, mode != "r"))
 
     @property
     def mapping_count(self) -> int:
@@ -358,6 +379,56 @@ class MmfHost:
         if fd < 0:
             return code_from_errno(-fd)
         return self._add_handle(_Handle(fd, mode != OPEN_READ))
+
+    def _object_name(self, name_ptr: int, name_len: int, valid: bool = True) -> str:
+        """The bare name of a memory object the guest names, if the host allows it: the range and
+        the bytes are checked first, then `valid` (the mode), then the prefix."""
+        base, size = self._current()
+        if name_len == 0 or name_len >= MAX_PATH:
+            raise GuestError("EINVAL")
+        if name_ptr + name_len > size:
+            raise GuestError("ERANGE")
+        try:
+            name = memory_objects.checked_name("open_object", ctypes.string_at(base + name_ptr, name_len).decode("utf-8", errors="strict"))
+        except (UnicodeDecodeError, MmfError):
+            raise GuestError("EINVAL") from None
+        if not valid:
+            raise GuestError("EINVAL")
+        if self._object_prefix is None or not name.startswith(self._object_prefix):
+            raise GuestError("EACCES")
+        return name
+
+    def _open_object(self, name_ptr: int, name_len: int, mode: int) -> int:
+        flags = _OBJECT_FLAGS.get(mode)
+        name = self._object_name(name_ptr, name_len, flags is not None)
+        if len(self._handles) >= self._max_handles:
+            raise GuestError("ENOMEM")
+        try:
+            fd = memory_objects.open_object("open_object", name, flags)
+        except MmfError as err:
+            raise GuestError(err.code) from None
+        return self._add_handle(_Handle(fd, mode != OPEN_READ))
+
+    def _destroy_object(self, name_ptr: int, name_len: int) -> int:
+        name = self._object_name(name_ptr, name_len)
+        try:
+            return 1 if memory_objects.destroy_object("destroy_object", name) else 0
+        except MmfError as err:
+            raise GuestError(err.code) from None
+
+    def _truncate(self, handle: int, size: int) -> int:
+        entry = self._entry(handle)
+        if size < 0:
+            raise GuestError("EINVAL")
+        if not entry.writable:
+            raise GuestError("EACCES")
+        if size > _MAX_FILE_OFFSET:
+            raise GuestError("ERANGE")
+        try:
+            os.ftruncate(entry.fd, size)
+        except OSError as err:
+            raise GuestError.from_errno(err.errno) from None
+        return 0
 
     def _close(self, handle: int) -> int:
         entry = self._entry(handle)
