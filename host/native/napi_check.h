@@ -40,12 +40,12 @@ static inline bool napi_status_is_wrong_type(napi_status status) {
 
 // Runs an N-API call; when it fails, throws N-API's message and returns `failed` from the calling
 // function (NAPI_CALL_VOID: from a function that returns nothing).
-#define NAPI_CALL_OR_RETURN(env, call, failed)   \
-  do {                                           \
-    if ((call) != napi_ok) {                     \
-      napi_throw_last_error(env);                \
-      return failed;                             \
-    }                                            \
+#define NAPI_CALL_OR_RETURN(env, call, failed) \
+  do {                                         \
+    if ((call) != napi_ok) {                   \
+      napi_throw_last_error(env);              \
+      return failed;                           \
+    }                                          \
   } while (0)
 #define NAPI_CALL(env, call) NAPI_CALL_OR_RETURN(env, call, NULL)
 #define NAPI_CALL_VOID(env, call) NAPI_CALL_OR_RETURN(env, call, )
@@ -53,11 +53,11 @@ static inline bool napi_status_is_wrong_type(napi_status status) {
 // Reads an argument: when the value has the wrong type, returns `refusal` (a negated ABI code)
 // from the calling function; when N-API fails otherwise, throws its message and returns `refusal`
 // too (the pending exception is what JavaScript sees).
-#define NAPI_ARG(env, call, refusal)                                         \
-  do {                                                                       \
-    napi_status napi_arg_status_ = (call);                                   \
-    if (napi_arg_status_ != napi_ok) {                                       \
+#define NAPI_ARG(env, call, refusal)                                                \
+  do {                                                                              \
+    napi_status napi_arg_status_ = (call);                                          \
+    if (napi_arg_status_ != napi_ok) {                                              \
       if (!napi_status_is_wrong_type(napi_arg_status_)) napi_throw_last_error(env); \
-      return refusal;                                                        \
-    }                                                                        \
+      return refusal;                                                               \
+    }                                                                               \
   } while (0)
