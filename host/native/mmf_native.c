@@ -592,7 +592,8 @@ static napi_value init(napi_env env, napi_value exports) {
   // A tag of this environment's own (its address is all that matters).
   void* tag = malloc(1);
   if (tag == NULL) {
-    napi_throw_error(env, "ENOMEM", "mmf native: no memory for the environment's tag");
+    // Nothing more to do if even the throw fails: the module then fails to load without a message.
+    (void)napi_throw_error(env, "ENOMEM", "mmf native: no memory for the environment's tag");
     return NULL;
   }
   if (napi_add_env_cleanup_hook(env, drop_environment, tag) != napi_ok) {
