@@ -28,7 +28,8 @@ static inline void napi_throw_last_error(napi_env env) {
   const char* message = napi_get_last_error_info(env, &info) == napi_ok && info != NULL && info->error_message != NULL
                             ? info->error_message
                             : "an N-API call failed";
-  if (napi_is_exception_pending(env, &pending) == napi_ok && !pending) napi_throw_error(env, NULL, message);
+  if (napi_is_exception_pending(env, &pending) == napi_ok && !pending)
+    (void)napi_throw_error(env, NULL, message);  // nothing more to do if it fails
 }
 
 // Whether a status says that a JavaScript value has the wrong type: the caller's value is wrong,
