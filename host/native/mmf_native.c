@@ -597,7 +597,7 @@ static napi_value init(napi_env env, napi_value exports) {
     return NULL;
   }
   if (napi_add_env_cleanup_hook(env, drop_environment, tag) != napi_ok) {
-    napi_throw_last_error(env);
+    mmf_throw_napi_error(env);
     free(tag);
     return NULL;
   }

@@ -21,7 +21,7 @@
 
 // Throws N-API's message for the call that just failed, unless a JavaScript exception is pending
 // already (a getter that threw, say): that one says more, and a second throw would fail.
-static inline void napi_throw_last_error(napi_env env) {
+static inline void mmf_throw_napi_error(napi_env env) {
   const napi_extended_error_info* info = NULL;
   bool pending = false;
   // Read first: any later N-API call overwrites the last error.
@@ -34,7 +34,7 @@ static inline void napi_throw_last_error(napi_env env) {
 
 // Whether a status says that a JavaScript value has the wrong type: the caller's value is wrong,
 // N-API did not fail.
-static inline bool napi_status_is_wrong_type(napi_status status) {
+static inline bool mmf_napi_wrong_type(napi_status status) {
   return status == napi_number_expected || status == napi_boolean_expected || status == napi_string_expected ||
          status == napi_bigint_expected || status == napi_object_expected;
 }
@@ -44,7 +44,7 @@ static inline bool napi_status_is_wrong_type(napi_status status) {
 #define NAPI_CALL_OR_RETURN(env, call, failed) \
   do {                                         \
     if ((call) != napi_ok) {                   \
-      napi_throw_last_error(env);              \
+      mmf_throw_napi_error(env);               \
       return failed;                           \
     }                                          \
   } while (0)
@@ -54,11 +54,11 @@ static inline bool napi_status_is_wrong_type(napi_status status) {
 // Reads an argument: when the value has the wrong type, returns `refusal` (a negated ABI code)
 // from the calling function; when N-API fails otherwise, throws its message and returns `refusal`
 // too (the pending exception is what JavaScript sees).
-#define NAPI_ARG(env, call, refusal)                                                \
-  do {                                                                              \
-    napi_status napi_arg_status_ = (call);                                          \
-    if (napi_arg_status_ != napi_ok) {                                              \
-      if (!napi_status_is_wrong_type(napi_arg_status_)) napi_throw_last_error(env); \
-      return refusal;                                                               \
-    }                                                                               \
+#define NAPI_ARG(env, call, refusal)                                         \
+  do {                                                                       \
+    napi_status napi_arg_status_ = (call);                                   \
+    if (napi_arg_status_ != napi_ok) {                                       \
+      if (!mmf_napi_wrong_type(napi_arg_status_)) mmf_throw_napi_error(env); \
+      return refusal;                                                        \
+    }                                                                        \
   } while (0)
