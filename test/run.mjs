@@ -11,6 +11,9 @@
 // is the command that runs the suites instead of this Node (the arm64 prebuild's tests use it).
 // MMF_NODE_ONLY=1 leaves out what does not depend on the Node version (the Wasmtime runs): the
 // Node-version matrix sets it, since npm test already ran them once.
+// A build older than its sources is refused (scripts/stale-build.mjs names what to rebuild), so
+// that no run tests code that is not the tree's; MMF_ALLOW_STALE_BUILD=1 lets it through (the
+// mutation runner rebuilds only what a mutant's file feeds).
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -19,12 +22,20 @@ import { parseArgs } from "node:util";
 import { wasmtimeLibraryBuilt, wasmtimePython } from "./wasmtime-python.mjs";
 import { wasiGuardFlags } from "../scripts/wasi-guard.mjs";
 import { testNode } from "./helpers.mjs";
+import { staleBuild } from "../scripts/stale-build.mjs";
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const { values: options, positionals: filters } = parseArgs({
   allowPositionals: true,
   options: { long: { type: "boolean", default: false }, jobs: { type: "string", default: process.env.MMF_TEST_JOBS || "2" } },
 });
+const stale = process.env.MMF_ALLOW_STALE_BUILD === "1" ? [] : staleBuild(join(dir, ".."));
+if (stale.length > 0) {
+  const more = stale.length > 10 ? `\n  ... and ${stale.length - 10} more` : "";
+  console.log(`The build is older than its sources: run \`npm run build\` first.\n  ${stale.slice(0, 10).join("\n  ")}${more}`);
+  console.log("\n0 passed, 1 failed");
+  process.exit(1);
+}
 const long = options.long;
 const jobs = Number(options.jobs);
 if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs (MMF_TEST_JOBS) must be a positive integer, got ${options.jobs}`);
@@ -37,7 +48,7 @@ const files = readdirSync(dir)
 const backends = (process.env.MMF_BACKENDS || "native,emulated").split(",");
 // Suites that do not depend on the backend, or test the native helper itself, run in the first pass only.
 const oncePerRun = new Set([
-  "install.test.mjs", "package.test.mjs", "cli-usage.test.mjs", "copy-sources.test.mjs", "create-mmf.test.mjs", "native-backstop.test.mjs", "advice.test.mjs", "abi.test.mjs", CANARY,
+  "install.test.mjs", "package.test.mjs", "cli-usage.test.mjs", "copy-sources.test.mjs", "create-mmf.test.mjs", "native-backstop.test.mjs", "native-restore.test.mjs", "stale-build.test.mjs", "advice.test.mjs", "abi.test.mjs", CANARY,
 ]);
 const reliability = long ? { MMF_RELIABILITY: "1" } : {};
 

@@ -1,7 +1,9 @@
 // Native helper: the system calls behind the `mmf` Wasm imports.
 // Every function re-checks its arguments against the Wasm memory it is given, because the
-// values come from Wasm code the host does not trust. Failures return -errno, never throw
-// for a system error: the TypeScript host maps errno values to MmfError codes.
+// values come from Wasm code the host does not trust. Failures are answered as napi_check.h
+// says: a failed N-API call throws N-API's message; an argument of the wrong type or out of range
+// is the ABI's code of the refusal, negated (-EINVAL, -ERANGE, -EBADF); a failed system call is
+// -errno, never an exception: the TypeScript host maps those values to MmfError codes.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -16,29 +18,39 @@
 #include <node_api.h>
 
 #include "mmf_abi.h"
+#include "napi_check.h"
 #include "truncation_guard.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
 #endif
 
-#define CHECK(call)                                                   \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, "EINVAL", "mmf native: bad argument");   \
-      return NULL;                                                    \
-    }                                                                 \
-  } while (0)
-
-static long page_size(void) {
-  static long cached = 0;
-  if (cached == 0) cached = sysconf(_SC_PAGESIZE);
-  return cached;
+// The OS page size, read once when the library is loaded: before any environment (main thread or
+// worker) can call in, so every thread reads a value that never changes.
+static uint64_t page_bytes;
+__attribute__((constructor)) static void read_page_size(void) {
+  page_bytes = (uint64_t)sysconf(_SC_PAGESIZE);
 }
+
+static bool page_aligned(uint64_t value) {
+  return value % page_bytes == 0;
+}
+
+// `value` rounded up to a whole number of pages (the end of a file's last page).
+static uint64_t round_up_to_page(uint64_t value) {
+  return (value + page_bytes - 1) / page_bytes * page_bytes;
+}
+
+// map()'s epochAddr when the mapping has no watch word.
+#define NO_EPOCH (-1)
+// Descriptors and small integer arguments are read as doubles and must be at most this.
+#define INT_ARG_MAX 2147483647.0
+// 2^53: the largest range in which a double holds every integer.
+#define DOUBLE_INTEGER_MAX 9007199254740992.0
 
 static napi_value make_int(napi_env env, int64_t v) {
   napi_value out;
-  napi_create_int64(env, v, &out);
+  NAPI_CALL(env, napi_create_int64(env, v, &out));
   return out;
 }
 
@@ -46,23 +58,33 @@ static napi_value make_int(napi_env env, int64_t v) {
 // because napi_get_arraybuffer_info refuses the SharedArrayBuffer of a shared Wasm memory.
 static int memory_of(napi_env env, napi_value view, uint8_t** base, size_t* length) {
   bool is_typed = false;
-  if (napi_is_typedarray(env, view, &is_typed) != napi_ok || !is_typed) return -EINVAL;
+  NAPI_ARG(env, napi_is_typedarray(env, view, &is_typed), -EINVAL);
+  if (!is_typed) return -EINVAL;
   napi_typedarray_type type;
   void* data = NULL;
   size_t byte_offset = 0;
   napi_value buffer;
-  if (napi_get_typedarray_info(env, view, &type, length, &data, &buffer, &byte_offset) != napi_ok)
-    return -EINVAL;
+  NAPI_ARG(env, napi_get_typedarray_info(env, view, &type, length, &data, &buffer, &byte_offset), -EINVAL);
   if (type != napi_uint8_array || byte_offset != 0) return -EINVAL;
   *base = data;
   return 0;
 }
 
+// A number argument, or `refusal` when it is not a number.
+static int get_double(napi_env env, napi_value v, double* out, int refusal) {
+  NAPI_ARG(env, napi_get_value_double(env, v, out), refusal);
+  return 0;
+}
+
+static int get_bool(napi_env env, napi_value v, bool* out) {
+  NAPI_ARG(env, napi_get_value_bool(env, v, out), -EINVAL);
+  return 0;
+}
+
 static int get_u64(napi_env env, napi_value v, uint64_t* out) {
   double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) return -EINVAL;
-  // 2^53: the largest range in which a double holds every integer.
-  if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d) return -EINVAL;
+  if (get_double(env, v, &d, -EINVAL) != 0) return -EINVAL;
+  if (!(d >= 0 && d <= DOUBLE_INTEGER_MAX) || d != (double)(uint64_t)d) return -EINVAL;
   *out = (uint64_t)d;
   return 0;
 }
@@ -71,7 +93,7 @@ static int get_u64(napi_env env, napi_value v, uint64_t* out) {
 // modulo 2^32 (napi_get_value_int32 would turn 2^32 + n into n, another process's file or ours).
 static int get_fd(napi_env env, napi_value v, int* out) {
   double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d <= 2147483647.0) || d != (double)(int)d) return -EBADF;
+  if (get_double(env, v, &d, -EBADF) != 0 || !(d >= 0 && d <= INT_ARG_MAX) || d != (double)(int)d) return -EBADF;
   *out = (int)d;
   return 0;
 }
@@ -79,17 +101,25 @@ static int get_fd(napi_env env, napi_value v, int* out) {
 // A small integer argument (mode, flags, advice) in [lo, hi], read without wrap-around.
 static int get_int_in(napi_env env, napi_value v, int lo, int hi, int* out) {
   double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= lo && d <= hi) || d != (double)(int)d) return -EINVAL;
+  if (get_double(env, v, &d, -EINVAL) != 0 || !(d >= lo && d <= hi) || d != (double)(int)d) return -EINVAL;
   *out = (int)d;
+  return 0;
+}
+
+// A path argument into buf (cap bytes): a non-empty string with no NUL inside that fits whole.
+static int get_path(napi_env env, napi_value v, char* buf, size_t cap) {
+  size_t len = 0;
+  NAPI_ARG(env, napi_get_value_string_utf8(env, v, buf, cap, &len), -EINVAL);
+  // len == cap - 1: it may have been cut short.
+  if (len == 0 || len >= cap - 1 || strlen(buf) != len) return -EINVAL;
   return 0;
 }
 
 // Checks that [addr, addr+len) is a non-empty page-aligned range inside the memory.
 static int check_range(uint8_t* base, size_t mem_len, uint64_t addr, uint64_t len) {
-  uint64_t ps = (uint64_t)page_size();
-  if (len == 0 || addr % ps != 0 || len % ps != 0) return -EINVAL;
+  if (len == 0 || !page_aligned(addr) || !page_aligned(len)) return -EINVAL;
   if (addr > mem_len || len > mem_len - addr) return -ERANGE;
-  if (((uintptr_t)base) % ps != 0) return -EINVAL;
+  if (!page_aligned((uintptr_t)base)) return -EINVAL;
   return 0;
 }
 
@@ -109,19 +139,19 @@ _Static_assert((MAP_STAT_KNOWN & MMF_MAP_FLAGS_ALL) == 0, "MAP_STAT_KNOWN is not
 // pageSize(): the OS page size.
 static napi_value js_page_size(napi_env env, napi_callback_info info) {
   (void)info;
-  return make_int(env, page_size());
+  return make_int(env, (int64_t)page_bytes);
 }
 
 // memoryBase(view): the base address of the memory, to detect a memory that moved.
 static napi_value js_memory_base(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint8_t* base;
   size_t len;
   if (argc < 1 || memory_of(env, argv[0], &base, &len) != 0) return make_int(env, -EINVAL);
   napi_value out;
-  napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)base, &out);
+  NAPI_CALL(env, napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)base, &out));
   return out;
 }
 
@@ -136,7 +166,7 @@ static __thread struct {
 static napi_value js_file_size(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd = -1;
   if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
   if (fstat(fd, &known_stat.st) != 0) {
@@ -151,7 +181,7 @@ static napi_value js_file_size(napi_env env, napi_callback_info info) {
 static napi_value js_file_info(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd = -1;
   if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
   struct stat st;
@@ -159,18 +189,13 @@ static napi_value js_file_info(napi_env env, napi_callback_info info) {
   if (!S_ISREG(st.st_mode)) return make_int(env, -ENODEV);
   int fl = fcntl(fd, F_GETFL);
   if (fl < 0) return make_int(env, -errno);
-  napi_value out;
-  napi_create_array_with_length(env, 2, &out);
-  napi_set_element(env, out, 0, make_int(env, (int64_t)st.st_size));
-  napi_set_element(env, out, 1, make_int(env, fl & O_ACCMODE));
+  napi_value out, size, mode;
+  NAPI_CALL(env, napi_create_array_with_length(env, 2, &out));
+  NAPI_CALL(env, napi_create_int64(env, (int64_t)st.st_size, &size));
+  NAPI_CALL(env, napi_create_int64(env, fl & O_ACCMODE, &mode));
+  NAPI_CALL(env, napi_set_element(env, out, 0, size));
+  NAPI_CALL(env, napi_set_element(env, out, 1, mode));
   return out;
-}
-
-// The environment a call comes from: guard entries are tagged with it, and dropped when it ends.
-static const void* env_tag(napi_env env) {
-  void* tag = NULL;
-  napi_get_instance_data(env, &tag);
-  return tag;
 }
 
 // map(view, addr, len, fd, fileOffset, flags, epochAddr): maps file pages over [addr, addr+len)
@@ -188,7 +213,7 @@ static const void* env_tag(napi_env env) {
 static napi_value js_map(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 7) return make_int(env, -EINVAL);
   uint8_t* base;
   size_t mem_len;
@@ -200,40 +225,46 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     return make_int(env, -EINVAL);
   if (get_fd(env, argv[3], &fd) != 0) return make_int(env, -EBADF);
   if (get_int_in(env, argv[5], 0, MAP_ALL, &flags) != 0 || (flags & ~MAP_ALL) != 0) return make_int(env, -EINVAL);
-  double epoch_at = -1;
-  if (napi_get_value_double(env, argv[6], &epoch_at) != napi_ok) return make_int(env, -EINVAL);
+  double epoch_at = NO_EPOCH;
+  if (get_double(env, argv[6], &epoch_at, -EINVAL) != 0) return make_int(env, -EINVAL);
   int rc = check_range(base, mem_len, addr, len);
   if (rc != 0) return make_int(env, rc);
-  if (offset % (uint64_t)page_size() != 0) return make_int(env, -EINVAL);
+  if (!page_aligned(offset)) return make_int(env, -EINVAL);
   int32_t* epoch = NULL;
-  if (epoch_at != -1) {
+  if (epoch_at != NO_EPOCH) {
     uint64_t e;
-    if (get_u64(env, argv[6], &e) != 0 || e % 4 != 0 || e > mem_len || mem_len - e < 4) return make_int(env, -EINVAL);
+    if (get_u64(env, argv[6], &e) != 0 || e % sizeof *epoch != 0 || e > mem_len || mem_len - e < sizeof *epoch)
+      return make_int(env, -EINVAL);
     epoch = (int32_t*)(base + e);
   }
+  // The environment the call comes from: guard entries are tagged with it, dropped when it ends.
+  void* owner = NULL;
+  NAPI_CALL(env, napi_get_instance_data(env, &owner));
   struct stat st;
   if ((flags & MAP_STAT_KNOWN) && known_stat.fd == fd) st = known_stat.st;
   else if (fstat(fd, &st) != 0) return make_int(env, -errno);
   known_stat.fd = -1;  // used once
   if (!S_ISREG(st.st_mode)) return make_int(env, -ENODEV);
-  uint64_t ps = (uint64_t)page_size();
-  uint64_t file_end = ((uint64_t)st.st_size + ps - 1) & ~(ps - 1);
+  uint64_t file_end = round_up_to_page((uint64_t)st.st_size);
   if (offset > file_end || len > file_end - offset) return make_int(env, -ERANGE);
   rc = guard_install_lazily();  // also puts the handler back if something native replaced it
   if (rc != 0) return make_int(env, rc);
   uint8_t* at = base + addr;
   // Watched before it exists: a fault on another thread the moment it is mapped is absorbed too.
-  rc = guard_add_stat((uintptr_t)at, len, fd, &st, offset, epoch, env_tag(env));
+  rc = guard_add_stat((uintptr_t)at, len, fd, &st, offset, epoch, owner);
   if (rc != 0) return make_int(env, rc);
   void* r = mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | ((flags & MMF_MAP_SHARED) ? MAP_SHARED : MAP_PRIVATE), fd, (off_t)offset);
   if (r == MAP_FAILED) {
     int err = errno;
     // A failed MAP_FIXED may already have dropped the old pages: never leave a hole in the memory.
-    if (guard_remove((uintptr_t)at) != 0) restore_anonymous(at, len);
-    return make_int(env, -err);
+    // When zeroed memory cannot be put back either, that failure is the answer: the range is not
+    // what it was (the guard still watches it), which matters more than why the map failed.
+    if (guard_remove((uintptr_t)at) == 0) return make_int(env, -err);
+    rc = restore_anonymous(at, len);
+    return make_int(env, rc != 0 ? rc : -err);
   }
   // Advisory: a kernel before 5.14 has no MADV_POPULATE_READ, and the pages then fault in on touch.
-  if (flags & MMF_MAP_POPULATE) madvise(at, len, MADV_POPULATE_READ);
+  if (flags & MMF_MAP_POPULATE) (void)madvise(at, len, MADV_POPULATE_READ);
   return make_int(env, 0);
 }
 
@@ -256,7 +287,7 @@ static int range_args(napi_env env, napi_value* argv, uint8_t** at, uint64_t* le
 static napi_value js_unmap(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint8_t* at;
   uint64_t len;
   int rc = argc < 3 ? -EINVAL : range_args(env, argv, &at, &len);
@@ -273,13 +304,12 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
 static napi_value js_merge(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint8_t* at;
   uint64_t len;
   int rc = argc < 3 ? -EINVAL : range_args(env, argv, &at, &len);
   if (rc != 0) return make_int(env, rc);
-  guard_merge((uintptr_t)at, (uintptr_t)at + len);
-  return make_int(env, 0);
+  return make_int(env, guard_merge((uintptr_t)at, (uintptr_t)at + len));
 }
 
 // advise(view, addr, len, advice): madvise over a page-aligned range; 0 or -errno. Only advice
@@ -287,7 +317,7 @@ static napi_value js_merge(napi_env env, napi_callback_info info) {
 static napi_value js_advise(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint8_t* at;
   uint64_t len;
   int advice = -1;
@@ -303,7 +333,7 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
 static napi_value js_truncated(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint8_t* base;
   size_t mem_len;
   uint64_t addr;
@@ -316,13 +346,13 @@ static napi_value js_truncated(napi_env env, napi_callback_info info) {
 static napi_value js_sync(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint8_t* at;
   uint64_t len;
   bool async = false;
   int rc = argc < 4 ? -EINVAL : range_args(env, argv, &at, &len);
   if (rc != 0) return make_int(env, rc);
-  if (napi_get_value_bool(env, argv[3], &async) != napi_ok) return make_int(env, -EINVAL);
+  if (get_bool(env, argv[3], &async) != 0) return make_int(env, -EINVAL);
   return make_int(env, msync(at, len, async ? MS_ASYNC : MS_SYNC) == 0 ? 0 : -errno);
 }
 
@@ -331,7 +361,7 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
 static napi_value js_next_data(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd = -1;
   uint64_t offset;
   if (argc < 2 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
@@ -401,11 +431,10 @@ static int open_args(napi_env env, napi_callback_info info, int* dirfd, char* pa
   size_t argc = 3;
   napi_value argv[3];
   int mode = -1;
-  size_t len = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return -EINVAL;
+  NAPI_ARG(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), -EINVAL);
+  if (argc < 3) return -EINVAL;
   if (get_fd(env, argv[0], dirfd) != 0) return -EBADF;
-  if (napi_get_value_string_utf8(env, argv[1], path, cap, &len) != napi_ok || len == 0 || len >= cap - 1) return -EINVAL;
-  if (strlen(path) != len) return -EINVAL;  // an embedded NUL
+  if (get_path(env, argv[1], path, cap) != 0) return -EINVAL;
   if (get_int_in(env, argv[2], 0, MMF_OPEN_CREATE, &mode) != 0 || (*flags = open_flags(mode)) < 0) return -EINVAL;
   return 0;
 }
@@ -459,12 +488,9 @@ static napi_value js_open_beneath_walk(napi_env env, napi_callback_info info) {
 static napi_value js_open_directory(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char path[4096];
-  size_t len = 0;
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len == 0 ||
-      len >= sizeof path - 1 || strlen(path) != len)
-    return make_int(env, -EINVAL);
+  if (argc < 1 || get_path(env, argv[0], path, sizeof path) != 0) return make_int(env, -EINVAL);
   int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   return make_int(env, fd < 0 ? -errno : fd);
 }
@@ -474,7 +500,7 @@ static napi_value js_open_directory(napi_env env, napi_callback_info info) {
 static napi_value js_close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd = -1;
   if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
   guard_forget_file(fd);
@@ -488,7 +514,7 @@ static napi_value js_close_fd(napi_env env, napi_callback_info info) {
 static napi_value js_forget_file(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd = -1;
   if (argc < 1 || get_fd(env, argv[0], &fd) != 0) return make_int(env, -EBADF);
   guard_forget_file(fd);
@@ -501,17 +527,12 @@ static napi_value js_forget_file(napi_env env, napi_callback_info info) {
 static napi_value js_trim_idle_files(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   bool all = false;
-  if (argc >= 1 && napi_get_value_bool(env, argv[0], &all) != napi_ok) return make_int(env, -EINVAL);
+  if (argc >= 1 && get_bool(env, argv[0], &all) != 0) return make_int(env, -EINVAL);
   return make_int(env, (int64_t)guard_trim_idle_files(all));
 }
 
-static void set_number(napi_env env, napi_value obj, const char* name, double v) {
-  napi_value value;
-  napi_create_double(env, v, &value);
-  napi_set_named_property(env, obj, name, value);
-}
 
 // guardStats(): { live, limit, maxMapCount, files, idleFiles, faults, retried, reinstalled } of the SIGBUS
 // guard, for the process (see truncation_guard.h).
@@ -519,16 +540,26 @@ static napi_value js_guard_stats(napi_env env, napi_callback_info info) {
   (void)info;
   struct guard_stats st;
   guard_get_stats(&st);
+  const struct {
+    const char* name;
+    double value;
+  } fields[] = {
+      {"live", (double)st.live},
+      {"limit", (double)st.limit},
+      {"maxMapCount", (double)st.max_map_count},
+      {"files", (double)st.files},
+      {"idleFiles", (double)st.idle_files},
+      {"faults", (double)st.faults},
+      {"retried", (double)st.retried},
+      {"reinstalled", (double)st.reinstalled},
+  };
   napi_value out;
-  napi_create_object(env, &out);
-  set_number(env, out, "live", (double)st.live);
-  set_number(env, out, "limit", (double)st.limit);
-  set_number(env, out, "maxMapCount", (double)st.max_map_count);
-  set_number(env, out, "files", (double)st.files);
-  set_number(env, out, "idleFiles", (double)st.idle_files);
-  set_number(env, out, "faults", (double)st.faults);
-  set_number(env, out, "retried", (double)st.retried);
-  set_number(env, out, "reinstalled", (double)st.reinstalled);
+  NAPI_CALL(env, napi_create_object(env, &out));
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    napi_value value;
+    NAPI_CALL(env, napi_create_double(env, fields[i].value, &value));
+    NAPI_CALL(env, napi_set_named_property(env, out, fields[i].name, value));
+  }
   return out;
 }
 
@@ -536,7 +567,7 @@ static napi_value js_guard_stats(napi_env env, napi_callback_info info) {
 static napi_value js_set_mapping_limit(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int n = 0;
   if (argc < 1 || get_int_in(env, argv[0], 1, 1 << 20, &n) != 0) return make_int(env, -EINVAL);
   guard_set_limit((size_t)n);
@@ -560,12 +591,18 @@ static void drop_environment(void* tag) {
 static napi_value init(napi_env env, napi_value exports) {
   // A tag of this environment's own (its address is all that matters).
   void* tag = malloc(1);
-  if (tag == NULL || napi_set_instance_data(env, tag, NULL, NULL) != napi_ok ||
-      napi_add_env_cleanup_hook(env, drop_environment, tag) != napi_ok) {
-    free(tag);
-    napi_throw_error(env, "ENOMEM", "mmf native: cannot register the environment");
+  if (tag == NULL) {
+    // Nothing more to do if even the throw fails: the module then fails to load without a message.
+    (void)napi_throw_error(env, "ENOMEM", "mmf native: no memory for the environment's tag");
     return NULL;
   }
+  if (napi_add_env_cleanup_hook(env, drop_environment, tag) != napi_ok) {
+    mmf_throw_napi_error(env);
+    free(tag);
+    return NULL;
+  }
+  // From here on the cleanup hook frees the tag.
+  NAPI_CALL(env, napi_set_instance_data(env, tag, NULL, NULL));
   guard_set_idle_files(IDLE_FILES);
   napi_property_descriptor props[] = {
       {"pageSize", NULL, js_page_size, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -589,7 +626,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setMappingLimit", NULL, js_set_mapping_limit, NULL, NULL, NULL, napi_enumerable, NULL},
       {"installGuard", NULL, js_install_guard, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  NAPI_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;
 }
 

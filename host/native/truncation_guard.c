@@ -151,6 +151,15 @@ static void ensure_init(void) {
 }
 
 // ---- The signal handler and what it calls: async-signal-safe only. ----
+//
+// The handler's atomics must be lock-free: a lock taken by the code it interrupted would never be
+// released (a deadlock), and C11 makes only lock-free atomics safe in a handler.
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int (in_flight, cause, file, fd) must be lock-free");
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "atomic_size_t (high_water) must be lock-free");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "_Atomic uint64_t (table_gen, file_offset, counters) must be lock-free");
+_Static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "_Atomic uintptr_t and pointers (start, end, epoch) must be lock-free");
+_Static_assert(sizeof(size_t) == sizeof(long) && sizeof(uint64_t) == sizeof(long long), "the sizes the asserts above assume");
+_Static_assert(__atomic_always_lock_free(sizeof(int32_t), 0), "the epoch word's increment must be lock-free");
 
 static long lookup(uintptr_t at) {
   size_t hw = atomic_load_explicit(&high_water, memory_order_acquire);
@@ -162,12 +171,17 @@ static long lookup(uintptr_t at) {
 }
 
 // Zeroed read-write pages over [from, to), without swap reservation (as V8 maps a Wasm memory's).
+// Called in the signal handler too. mmap is not on POSIX's list of async-signal-safe functions,
+// but on Linux it is one system call: glibc's wrapper takes no lock and allocates nothing, and
+// the kernel takes the process's mmap lock itself (the faulting access holds none of it by the
+// time the signal is delivered). The only state it touches is errno, which the handler saves and
+// restores.
 static bool zero_fill_unmerged(uintptr_t from, uintptr_t to) {
   return mmap((void*)from, to - from, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) != MAP_FAILED;
 }
 
-void guard_merge(uintptr_t from, uintptr_t to) {
-  madvise((void*)from, to - from, MADV_DONTFORK);
+int guard_merge(uintptr_t from, uintptr_t to) {
+  return madvise((void*)from, to - from, MADV_DONTFORK) == 0 ? 0 : -errno;
 }
 
 bool guard_zero_fill(uintptr_t from, uintptr_t to) {
@@ -175,7 +189,8 @@ bool guard_zero_fill(uintptr_t from, uintptr_t to) {
   // then the kernel merges the range back into its neighbours, and mapping and unmapping at
   // scattered addresses does not leave an area behind for every mapping there ever was.
   if (!zero_fill_unmerged(from, to)) return false;
-  guard_merge(from, to);
+  // Not merged (a kernel refusing the advice): the range stays an area of its own, zeroed all the same.
+  (void)guard_merge(from, to);
   return true;
 }
 
@@ -185,7 +200,7 @@ static int classify(int fd, uint64_t fault_offset, uint64_t* eof) {
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) return FAULT_IO;
   uint64_t page = page_bytes();
-  uint64_t end = ((uint64_t)st.st_size + page - 1) & ~(page - 1);
+  uint64_t end = ((uint64_t)st.st_size + page - 1) / page * page;  // the end of its last page
   if (fault_offset >= end) {
     *eof = end;
     return FAULT_TRUNCATED;

@@ -40,7 +40,8 @@ int guard_remove(uintptr_t start);
 int guard_remove_unmerged(uintptr_t start);
 // MADV_DONTFORK over [from, to): zeroed memory from guard_remove_unmerged merges back into its
 // Wasm memory's area. Only for a range of a live Wasm memory (never one that may be someone else's).
-void guard_merge(uintptr_t from, uintptr_t to);
+// 0 or -errno (the memory is zeroed either way; only the merge failed).
+int guard_merge(uintptr_t from, uintptr_t to);
 // Stops watching every mapping of `owner` without touching memory (its environment is ending).
 void guard_drop_owner(const void* owner);
 // The fault_cause of the mapping that starts at `start`, or -EINVAL if unknown.

@@ -29,7 +29,8 @@
 // without this, every map and unmap at a new address would leave an area of the process behind.
 static int restore_memory(uintptr_t at, size_t len, bool zero_filled) {
   if (!zero_filled && !guard_zero_fill(at, at + len)) return -errno;
-  madvise((void*)at, len, MADV_DOFORK);
+  // Not merged (a kernel refusing the advice): the memory is zeroed all the same.
+  (void)madvise((void*)at, len, MADV_DOFORK);
   return 0;
 }
 
@@ -50,11 +51,13 @@ EXPORT int mmfw_map(uintptr_t at, size_t len, int fd, int64_t offset, int flags,
   if (r == MAP_FAILED) {
     int err = errno;
     // A failed MAP_FIXED may already have dropped the old pages: never leave a hole in the memory.
-    restore_memory(at, len, guard_remove(at) == 0);
-    return -err;
+    // When zeroed memory cannot be put back either, that failure is the answer: the range is not
+    // what it was, which matters more than why the map failed.
+    rc = restore_memory(at, len, guard_remove(at) == 0);
+    return rc != 0 ? rc : -err;
   }
   // Advisory: before Linux 5.14 there is no MADV_POPULATE_READ, and pages fault in on touch.
-  if (flags & MMF_MAP_POPULATE) madvise((void*)at, len, MADV_POPULATE_READ);
+  if (flags & MMF_MAP_POPULATE) (void)madvise((void*)at, len, MADV_POPULATE_READ);
   return 0;
 }
 

@@ -30,7 +30,9 @@ const isAssembly = (m) => m.file.startsWith("assembly/");
 function runSuites(cwd, args, env = {}) {
   return new Promise((resolve) => {
     // Its own process group, so that a hung mutant's test processes can be stopped with it.
-    const child = spawn(process.execPath, [join(cwd, "test/run.mjs"), ...args], { cwd, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // MMF_ALLOW_STALE_BUILD: the scratch tree rebuilds only what a mutant's file feeds, on purpose.
+    const childEnv = { ...process.env, MMF_ALLOW_STALE_BUILD: "1", ...env };
+    const child = spawn(process.execPath, [join(cwd, "test/run.mjs"), ...args], { cwd, env: childEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
