@@ -2,7 +2,7 @@
 // The numbers of the `mmf` ABI (docs/abi.md) other than the error codes (errors.ts).
 
 /** The version of the `mmf` ABI this library speaks. */
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 // Bits of the `flags` argument of `map`.
 /** Writes reach the file (MAP_SHARED; the guest library's MEM_READWRITE); without it the mapping is private copy-on-write. */

@@ -23,6 +23,8 @@ export const ETRUNCATED: i32 = 8;
 export const ENOENT: i32 = 9;
 /** no space left on the file's device: bytes written through the region may not have reached the file (ABI version 2). */
 export const ENOSPC: i32 = 10;
+/** not supported by this host or backend (ABI version 3). */
+export const ENOTSUP: i32 = 11;
 
 /** The symbolic name of an error code, such as "ERANGE". */
 export function errorName(code: i32): string {
@@ -39,6 +41,7 @@ export function errorName(code: i32): string {
     case ETRUNCATED: return "ETRUNCATED";
     case ENOENT: return "ENOENT";
     case ENOSPC: return "ENOSPC";
+    case ENOTSUP: return "ENOTSUP";
   }
   return "EUNKNOWN";
 }
@@ -58,6 +61,7 @@ export function errorMessage(code: i32): string {
     case ETRUNCATED: return "the file was truncated under the region";
     case ENOENT: return "no such file";
     case ENOSPC: return "no space left on the file's device: bytes written through the region may not have reached the file";
+    case ENOTSUP: return "not supported by this host or backend";
   }
   return "unknown error";
 }
@@ -73,6 +77,7 @@ export function codeOfWasiErrno(errno: u16): i32 {
     case 48: case 6: case 33: case 41: return -ENOMEM; // ENOMEM, EAGAIN, EMFILE, ENFILE
     case 44: case 54: return -ENOENT; // ENOENT, ENOTDIR
     case 51: case 19: return -ENOSPC; // ENOSPC, EDQUOT
+    case 58: return -ENOTSUP; // ENOTSUP
   }
   return -EIO;
 }

@@ -2,13 +2,13 @@
 // The numbers of the `mmf` ABI (docs/abi.md) for the Node host and the JavaScript API.
 
 /** The version of the `mmf` ABI this host speaks. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** The name of an error code (MmfError.code). */
-export type MmfErrorCode = "EINVAL" | "ERANGE" | "EACCES" | "EBADF" | "ECLOSED" | "ENOMEM" | "EIO" | "ETRUNCATED" | "ENOENT" | "ENOSPC";
+export type MmfErrorCode = "EINVAL" | "ERANGE" | "EACCES" | "EBADF" | "ECLOSED" | "ENOMEM" | "EIO" | "ETRUNCATED" | "ENOENT" | "ENOSPC" | "ENOTSUP";
 
 /** Code numbers as the `mmf` imports return them (negated on failure), by name. */
-export const ErrorCodes = Object.freeze({ EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9, ENOSPC: 10 } as const);
+export const ErrorCodes = Object.freeze({ EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9, ENOSPC: 10, ENOTSUP: 11 } as const);
 
 /** The one-line text of each code. */
 export const ErrorTexts: Readonly<Record<MmfErrorCode, string>> = Object.freeze({
@@ -22,6 +22,7 @@ export const ErrorTexts: Readonly<Record<MmfErrorCode, string>> = Object.freeze(
   ETRUNCATED: "the file was truncated under the region",
   ENOENT: "no such file",
   ENOSPC: "no space left on the file's device: bytes written through the region may not have reached the file",
+  ENOTSUP: "not supported by this host or backend",
 });
 
 /** @internal The errno names (node:os constants.errno) a host turns into each code; any other errno is EIO. */
@@ -36,6 +37,7 @@ export const ERRNOS_OF_CODE: Readonly<Record<MmfErrorCode, readonly string[]>> =
   ETRUNCATED: [],
   ENOENT: ["ENOENT", "ENOTDIR"],
   ENOSPC: ["ENOSPC", "EDQUOT"],
+  ENOTSUP: ["ENOTSUP"],
 });
 
 /** Bits of the `flags` argument of `map`. */
@@ -106,5 +108,13 @@ export interface MmfImports {
   fault_cause(addr: number, len: number): number;
   /** 1 if the mapping that holds [addr, addr + len) faulted, for any cause (version 1) */
   truncated(addr: number, len: number): number;
+  /** mlock of a range inside one mapping: its pages are read in and stay in memory (ABI version 3) */
+  lock(addr: number, len: number): number;
+  /** munlock of a range inside one mapping (ABI version 3) */
+  unlock(addr: number, len: number): number;
+  /** how many pages of a range inside one mapping are in memory (mincore); one byte per page at vec_ptr unless 0 (ABI version 3) */
+  residency(addr: number, len: number, vecPtr: number): number;
+  /** resizes the mapping that is exactly [addr, addr + len) in place (new_addr = addr) or moves it to [new_addr, new_addr + new_len) (ABI version 3) */
+  remap(addr: number, len: number, newAddr: number, newLen: number): number;
   [name: string]: (...args: never[]) => unknown;
 }

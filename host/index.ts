@@ -7,6 +7,7 @@ export { createMmf, Mmf, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COP
 export type { MmfStats, CreateMmfOptions, RegionOptions, RegionMode } from "./mmf.js";
 export { MemoryRegion, useMemoryRegion } from "./memory-region.js";
 export type { Advice } from "./abi.js";
+export type { Residency } from "./memory-region.js";
 export type { RegionStreamOptions } from "./region-stream.js";
 export { MemoryRegionReader, MemoryRegionWriter } from "./region-cursor.js";
 export { openFile, MappedFile } from "./mapped-file.js";

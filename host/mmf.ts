@@ -32,6 +32,10 @@ export interface MmfStats {
   mappedBytes: number;
   /** Their sizes added up. */
   regionBytes: number;
+  /** MemoryRegion.remap calls that resized a region where it was, since the instance started. */
+  remapsInPlace: number;
+  /** MemoryRegion.remap calls that moved a region to other pages (its old views then show zeros). */
+  remapsMoved: number;
 }
 
 /** Options of newMemoryRegion (memmap2's populate; advice is MemoryRegion.advise). */
@@ -104,7 +108,7 @@ export class Mmf {
     if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode, host));
     const view = new Uint8Array(this.memory.buffer, exports.region_address(id) >>> 0, exports.region_size(id) >>> 0);
     addLive(this.#core, id);
-    return new MemoryRegion(this.#core, id, view, mode);
+    return new MemoryRegion(this.#core, id, view, mode, { object, offset: Number(off) });
   }
 
   /**
@@ -132,6 +136,8 @@ export class Mmf {
       regions: exports.stats_regions(),
       mappedBytes: exports.stats_mapped_bytes(),
       regionBytes: exports.stats_region_bytes(),
+      remapsInPlace: exports.stats_remaps(0),
+      remapsMoved: exports.stats_remaps(1),
     };
   }
 }

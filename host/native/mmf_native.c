@@ -16,6 +16,7 @@
 #include <node_api.h>
 
 #include "mmf_abi.h"
+#include "region_ops.h"
 #include "truncation_guard.h"
 
 #ifndef MADV_POPULATE_READ
@@ -590,6 +591,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"installGuard", NULL, js_install_guard, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  if (region_ops_register(env, exports) != napi_ok) return NULL;  // its exception is pending
   return exports;
 }
 

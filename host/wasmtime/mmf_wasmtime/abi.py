@@ -1,7 +1,7 @@
 """Generated from abi/abi.json by scripts/gen-abi.mjs: do not edit (npm run build rewrites it).
 The numbers of the `mmf` ABI (docs/abi.md) for the Wasmtime host."""
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 # Code numbers as the imports return them (negated on failure), by name, and their one-line texts.
 CODES = {
@@ -15,6 +15,7 @@ CODES = {
     "ETRUNCATED": 8,
     "ENOENT": 9,
     "ENOSPC": 10,
+    "ENOTSUP": 11,
 }
 TEXTS = {
     "EINVAL": "invalid argument",
@@ -27,6 +28,7 @@ TEXTS = {
     "ETRUNCATED": "the file was truncated under the region",
     "ENOENT": "no such file",
     "ENOSPC": "no space left on the file's device: bytes written through the region may not have reached the file",
+    "ENOTSUP": "not supported by this host or backend",
 }
 # The errno names a host turns into each code; any errno not listed is EIO.
 ERRNOS = {
@@ -37,6 +39,7 @@ ERRNOS = {
     "ENOMEM": ("ENOMEM", "EAGAIN", "EMFILE", "ENFILE"),
     "ENOENT": ("ENOENT", "ENOTDIR"),
     "ENOSPC": ("ENOSPC", "EDQUOT"),
+    "ENOTSUP": ("ENOTSUP",),
 }
 
 # Bits of the `flags` argument of `map`.
@@ -83,4 +86,8 @@ IMPORTS = {
     "watch": (("u32",), "i32"),
     "fault_cause": (("u32", "u32"), "i32"),
     "truncated": (("u32", "u32"), "i32"),
+    "lock": (("u32", "u32"), "i32"),
+    "unlock": (("u32", "u32"), "i32"),
+    "residency": (("u32", "u32", "u32"), "i32"),
+    "remap": (("u32", "u32", "u32", "u32"), "i32"),
 }

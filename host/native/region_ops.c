@@ -1,0 +1,183 @@
+// Region operations of ABI version 3: mlock/munlock, mincore and mremap over the mappings the
+// helper made in a Wasm memory. As everywhere in the helper, each address and length is checked
+// against the memory it is given before any system call (non-empty, page-aligned, inside it);
+// that a range lies inside one of the caller's live mappings is the host's check (host/mmf-host.ts),
+// and remap's the guard's too (it only moves a mapping it watches). A failed N-API call throws
+// N-API's own message; a bad value or a failed system call returns -errno.
+#define _GNU_SOURCE
+#include "region_ops.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "truncation_guard.h"
+
+// Throws N-API's message for a failed call and returns NULL from the calling function.
+#define NAPI_CALL(env, call)                                                                   \
+  do {                                                                                         \
+    if ((call) != napi_ok) {                                                                   \
+      const napi_extended_error_info* error_info = NULL;                                       \
+      napi_get_last_error_info((env), &error_info);                                            \
+      bool pending = false;                                                                    \
+      napi_is_exception_pending((env), &pending);                                              \
+      if (!pending) {                                                                          \
+        const char* message = error_info && error_info->error_message ? error_info->error_message : "N-API call failed"; \
+        napi_throw_error((env), NULL, message);                                                \
+      }                                                                                        \
+      return NULL;                                                                             \
+    }                                                                                          \
+  } while (0)
+
+// The most arguments any function here takes.
+#define MAX_ARGS 5
+
+static napi_value make_int(napi_env env, int64_t v) {
+  napi_value out;
+  NAPI_CALL(env, napi_create_int64(env, v, &out));
+  return out;
+}
+
+// The memory behind a whole-memory Uint8Array view (a typed array, because N-API refuses the
+// SharedArrayBuffer of a shared memory): its base and length. -EINVAL for anything else.
+static int memory_of(napi_env env, napi_value view, uint8_t** base, size_t* length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, view, &is_typed) != napi_ok || !is_typed) return -EINVAL;
+  napi_typedarray_type type;
+  void* data = NULL;
+  size_t byte_offset = 0;
+  if (napi_get_typedarray_info(env, view, &type, length, &data, NULL, &byte_offset) != napi_ok) return -EINVAL;
+  if (type != napi_uint8_array || byte_offset != 0) return -EINVAL;
+  *base = data;
+  return 0;
+}
+
+// An offset or length: an integer number from 0 to 2^53, never read modulo 2^32. 0 or -EINVAL.
+static int get_offset(napi_env env, napi_value v, uint64_t* out) {
+  napi_valuetype type;
+  double d;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_number || napi_get_value_double(env, v, &d) != napi_ok) return -EINVAL;
+  if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(uint64_t)d) return -EINVAL;
+  *out = (uint64_t)d;
+  return 0;
+}
+
+// A non-empty, page-aligned [addr, addr+len) inside the memory of argv[0], from argv[at] and
+// argv[at + 1]: its address in *out. 0, -EINVAL or -ERANGE.
+static int range_at(napi_env env, napi_value* argv, size_t at, uint8_t** out, size_t* out_len) {
+  uint8_t* base;
+  size_t mem_len;
+  uint64_t addr, len;
+  uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+  if (memory_of(env, argv[0], &base, &mem_len) != 0 || get_offset(env, argv[at], &addr) != 0 || get_offset(env, argv[at + 1], &len) != 0) return -EINVAL;
+  if (len == 0 || addr % ps != 0 || len % ps != 0 || (uintptr_t)base % ps != 0) return -EINVAL;
+  if (addr > mem_len || len > mem_len - addr) return -ERANGE;
+  *out = base + addr;
+  *out_len = (size_t)len;
+  return 0;
+}
+
+// The arguments of a call, exactly `want` of them (missing ones are EINVAL, not undefined).
+static bool args_of(napi_env env, napi_callback_info info, size_t want, napi_value* argv, napi_status* status) {
+  size_t argc = MAX_ARGS;
+  *status = napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  return *status == napi_ok && argc >= want;
+}
+
+// lock(view, addr, len): mlock; 0 or -errno (-ENOMEM: over RLIMIT_MEMLOCK; -EPERM: the limit is 0
+// and the process lacks CAP_IPC_LOCK).
+static napi_value js_lock(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  napi_status status;
+  bool enough = args_of(env, info, 3, argv, &status);
+  NAPI_CALL(env, status);
+  uint8_t* at;
+  size_t len;
+  int rc = enough ? range_at(env, argv, 1, &at, &len) : -EINVAL;
+  if (rc == 0 && mlock(at, len) != 0) rc = -errno;
+  return make_int(env, rc);
+}
+
+// unlock(view, addr, len): munlock; 0 or -errno.
+static napi_value js_unlock(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  napi_status status;
+  bool enough = args_of(env, info, 3, argv, &status);
+  NAPI_CALL(env, status);
+  uint8_t* at;
+  size_t len;
+  int rc = enough ? range_at(env, argv, 1, &at, &len) : -EINVAL;
+  if (rc == 0 && munlock(at, len) != 0) rc = -errno;
+  return make_int(env, rc);
+}
+
+// residency(view, addr, len, vecAddr): how many pages of the range are resident (mincore), or
+// -errno. vecAddr -1: no map; else one byte per page (1 resident, 0 not) goes to
+// [vecAddr, vecAddr + len / pageSize) of the same memory, which must lie inside it (-ERANGE). The
+// kernel writes into a buffer of ours, never into the memory: a store there that faults (a
+// truncated file under it) is then the guard's to absorb, not an EFAULT halfway through.
+static napi_value js_residency(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  napi_status status;
+  bool enough = args_of(env, info, 4, argv, &status);
+  NAPI_CALL(env, status);
+  uint8_t* at;
+  size_t len;
+  int rc = enough ? range_at(env, argv, 1, &at, &len) : -EINVAL;
+  if (rc != 0) return make_int(env, rc);
+  size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+  size_t pages = len / ps;
+  uint8_t* vec = NULL;
+  double vec_at = 0;
+  NAPI_CALL(env, napi_get_value_double(env, argv[3], &vec_at));
+  if (vec_at != -1) {
+    uint8_t* base = NULL;
+    size_t mem_len = 0;
+    uint64_t v;
+    if (memory_of(env, argv[0], &base, &mem_len) != 0 || get_offset(env, argv[3], &v) != 0) return make_int(env, -EINVAL);
+    if (v > mem_len || pages > mem_len - v) return make_int(env, -ERANGE);
+    vec = base + v;
+  }
+  unsigned char chunk[4096];
+  int64_t resident = 0;
+  for (size_t done = 0; done < pages;) {
+    size_t n = pages - done < sizeof chunk ? pages - done : sizeof chunk;
+    if (mincore(at + done * ps, n * ps, chunk) != 0) return make_int(env, -errno);
+    for (size_t k = 0; k < n; k++) {
+      unsigned char in = chunk[k] & 1;
+      resident += in;
+      if (vec) vec[done + k] = in;
+    }
+    done += n;
+  }
+  return make_int(env, resident);
+}
+
+// remap(view, addr, len, newAddr, newLen): the helper's mapping that is exactly [addr, addr+len)
+// becomes [newAddr, newAddr+newLen) (guard_remap: in place when newAddr == addr, else moved); 0 or
+// -errno (-ERANGE: a whole page past the end of the file; -EINVAL: not a mapping of the helper's).
+static napi_value js_remap(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  napi_status status;
+  bool enough = args_of(env, info, 5, argv, &status);
+  NAPI_CALL(env, status);
+  uint8_t* at;
+  uint8_t* to;
+  size_t len, new_len;
+  int rc = enough ? range_at(env, argv, 1, &at, &len) : -EINVAL;
+  if (rc == 0) rc = range_at(env, argv, 3, &to, &new_len);
+  if (rc == 0) rc = guard_remap((uintptr_t)at, len, (uintptr_t)to, new_len);
+  return make_int(env, rc);
+}
+
+napi_status region_ops_register(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"lock", NULL, js_lock, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unlock", NULL, js_unlock, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"residency", NULL, js_residency, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"remap", NULL, js_remap, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  return napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+}
