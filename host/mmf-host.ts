@@ -485,9 +485,10 @@ export class MmfHost {
     this.#checkedRange(newAddr, newLen);
     if (!this.#mappings.remove(addr, len)) throw new HostError(EINVAL);
     const moved = newAddr !== addr;
-    if (this.#mappings.overlaps(newAddr, newLen) || (moved && newAddr < addr + len && addr < newAddr + newLen) || !this.#backend.remap) {
+    const clash = this.#mappings.overlaps(newAddr, newLen) || (moved && newAddr < addr + len && addr < newAddr + newLen);
+    if (clash || !this.#backend.remap) {
       this.#mappings.add(addr, len);
-      throw new HostError(this.#backend.remap ? EINVAL : ENOTSUP);
+      throw new HostError(clash ? EINVAL : ENOTSUP); // the arguments' faults first, the same on every backend
     }
     // Pages it grows or moves into may be an unmap's unmerged zeroed memory: as for a map over them.
     if (this.#unmerged.size > 0) this.#unmerged.take(newAddr, newLen, this.#merge);
