@@ -80,9 +80,9 @@ MMF_IMPORT("lock") int32_t mmf_lock(void* addr, size_t len);
 // munlock of a range inside one mapping (ABI version 3)
 MMF_IMPORT("unlock") int32_t mmf_unlock(void* addr, size_t len);
 // how many pages of a range inside one mapping are in memory (mincore); one byte per page at vec_ptr unless 0 (ABI version 3)
-MMF_IMPORT("residency") int32_t mmf_residency(void* addr, size_t len, size_t vec_ptr);
+MMF_IMPORT("residency") int32_t mmf_residency(void* addr, size_t len, uint8_t* vec);
 // resizes the mapping that is exactly [addr, addr + len) in place (new_addr = addr) or moves it to [new_addr, new_addr + new_len) (ABI version 3)
-MMF_IMPORT("remap") int32_t mmf_remap(void* addr, size_t len, size_t new_addr, size_t new_len);
+MMF_IMPORT("remap") int32_t mmf_remap(void* addr, size_t len, void* new_addr, size_t new_len);
 #undef MMF_IMPORT
 
 // The name of a (possibly negated) code, such as "ERANGE".
