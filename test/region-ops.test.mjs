@@ -7,6 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
+import { Worker } from "node:worker_threads";
 import { readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, MmfHost, MemoryRegionReader, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE, MEM_READ_PRIVATE } from "../dist/host/index.js";
@@ -253,6 +254,63 @@ if (native) {
     assert.is(region.data().length, 8 * PAGE);
     assert.is(region.data()[7 * PAGE], 0, "a page past the new end reads zero instead of killing the process");
     throwsCode(() => region.data(), "ETRUNCATED");
+  });
+
+  remap("a worker reading the whole memory while regions grow in place and move never meets a hole (no SIGSEGV)", async () => {
+    const { mmf, file } = setup("race.bin", 64 * PAGE, 8);
+    const region = keep(mmf.newMemoryRegion(file, MEM_READWRITE, 0, 8 * PAGE));
+    mmf.newMemoryRegion(openFile(writeFile(dir, "grow.bin", new Uint8Array(256 * PAGE))), MEM_READ_ONLY).close(); // memory for the worker's view
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    // Plain JavaScript loads, which V8's trap handler does not cover: a hole would end the process.
+    const worker = new Worker(`
+      const { workerData: { memory, stop, from }, parentPort } = require("node:worker_threads");
+      let rounds = 0;
+      parentPort.postMessage("ready");
+      const view = new Uint8Array(memory.buffer, from, 64 * 4096);
+      while (Atomics.load(stop, 0) === 0) {
+        for (let i = 0; i < view.length; i += 4096) view[i];
+        rounds++;
+      }
+      parentPort.postMessage(rounds);`, { eval: true, workerData: { memory: mmf.memory, stop, from: region.data().byteOffset } });
+    const messages = [];
+    worker.on("message", (m) => messages.push(m));
+    while (messages.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const expected = pattern(64 * PAGE, 8);
+    const ROUNDS = 60;
+    try {
+      for (let i = 0; i < 2000; i++) {
+        const other = mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, PAGE); // a map and an unmap between the remaps
+        region.remap(16 * PAGE); // in place: the pages after it are free
+        other.close();
+        region.remap(8 * PAGE);
+      }
+      for (let i = 0; i < ROUNDS; i++) {
+        // A one-page region right after it (first fit fills the free pages before it first), so
+        // that the grow must move.
+        const spares = [];
+        let blocker;
+        const end = region.data().byteOffset + 8 * PAGE;
+        while (!blocker) {
+          const next = mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, PAGE);
+          if (next.data().byteOffset === end) blocker = next;
+          else spares.push(next);
+          assert.ok(spares.length < 4096, "a page right after the region");
+        }
+        region.remap(16 * PAGE);
+        for (const spare of spares) spare.close();
+        blocker.close();
+        for (let pages = 17; pages <= 32; pages++) region.remap(pages * PAGE); // in place, or moved
+        region.remap(8 * PAGE);
+        assert.is(region.data()[8 * PAGE - 1], expected[8 * PAGE - 1]);
+      }
+    } finally {
+      Atomics.store(stop, 0, 1);
+      await new Promise((r) => worker.once("exit", r));
+    }
+    const { remapsMoved, remapsInPlace } = mmf.stats();
+    assert.ok(remapsMoved >= ROUNDS, `${remapsMoved} moves`);
+    assert.ok(remapsInPlace >= 4000, `${remapsInPlace} in place`);
+    console.log(`  ${ROUNDS} rounds under a reading worker (${messages[1]} passes over the memory): ${remapsInPlace} remaps in place, ${remapsMoved} moved`);
   });
 
   remap("remap refuses what it cannot do, and leaves the region as it was", () => {

@@ -676,6 +676,36 @@ void guard_get_stats(struct guard_stats* out) {
   pthread_mutex_unlock(&table_lock);
 }
 
+// Makes the mapping [start, start+len) the mapping [dest, dest+new_len) of the same file (more of
+// its pages when new_len > len), never leaving a hole in the address space (another thread's
+// access there would be a SIGSEGV): with MREMAP_DONTUNMAP it moves to a scratch reservation of our
+// own, leaving the old range mapped (it reads the file meanwhile: a private mapping's changes are
+// with the moved pages), grows there, and replaces the destination in one mremap (MREMAP_FIXED).
+// The old range, where the destination does not cover it, stays mapped for the caller to zero
+// fill. 0 or -errno, with the mapping back where it was; -ENOSYS: no MREMAP_DONTUNMAP for file
+// mappings (Linux before 5.13).
+static int relocate(uintptr_t start, size_t len, uintptr_t dest, size_t new_len) {
+  size_t keep = len < new_len ? len : new_len;
+  void* scratch = mmap(NULL, new_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (scratch == MAP_FAILED) return -errno;
+  if (mremap((void*)start, keep, keep, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, scratch) == MAP_FAILED) {
+    int err = errno;
+    munmap(scratch, new_len);
+    return err == EINVAL ? -ENOSYS : -err;
+  }
+  int err = 0;
+  uintptr_t tail = (uintptr_t)scratch + keep;
+  if (new_len > keep && (munmap((void*)tail, new_len - keep) != 0 || mremap(scratch, keep, new_len, 0) == MAP_FAILED)) err = errno;
+  if (err == 0 && mremap(scratch, new_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, (void*)dest) == MAP_FAILED) err = errno;
+  if (err != 0) {
+    // Back over the old range, which DONTUNMAP left mapped, in one step; then the rest of the scratch goes.
+    mremap(scratch, keep, keep, MREMAP_MAYMOVE | MREMAP_FIXED, (void*)start);
+    munmap(scratch, new_len);
+    return -err;
+  }
+  return 0;
+}
+
 // Shrinks or grows slot i's mapping where it is (see guard_remap); under table_lock.
 static int resize_in_place(size_t i, uintptr_t start, uintptr_t end, uintptr_t new_end) {
   struct slot* s = &slots[i];
@@ -689,16 +719,19 @@ static int resize_in_place(size_t i, uintptr_t start, uintptr_t end, uintptr_t n
   }
   // Covered first, so that a fault of the grown pages the moment they are mapped is absorbed.
   atomic_store(&s->end, new_end);
-  // mremap grows a mapping in place only into unmapped address space: the pages it grows into
-  // (the guest's free Wasm pages, zeroed anonymous memory) are unmapped just before.
-  if (munmap((void*)end, new_end - end) != 0 || mremap((void*)start, end - start, new_end - start, 0) == MAP_FAILED) {
-    int err = errno;
-    guard_zero_fill(end, new_end);  // never leave a hole in the memory
+  int rc = relocate(start, end - start, start, new_end - start);
+  // Without MREMAP_DONTUNMAP: mremap grows a mapping in place only into unmapped address space, so
+  // the pages it grows into (the caller's, zeroed memory) are unmapped just before: a hole for the
+  // moment between the two calls.
+  if (rc == -ENOSYS) {
+    rc = munmap((void*)end, new_end - end) != 0 || mremap((void*)start, end - start, new_end - start, 0) == MAP_FAILED ? -errno : 0;
+    if (rc != 0) guard_zero_fill(end, new_end);  // never leave a hole in the memory
+  }
+  if (rc != 0) {
     retire();
     atomic_store(&s->end, end);
-    return -err;
   }
-  return 0;
+  return rc;
 }
 
 // Moves slot i's mapping to [new_start, new_end) (see guard_remap); under table_lock.
@@ -713,22 +746,27 @@ static int move_mapping(size_t i, uintptr_t start, uintptr_t end, uintptr_t new_
   files[file].refs++;
   publish_slot(new_start, new_end - new_start, file, atomic_load(&s->file_offset), atomic_load(&s->epoch), s->owner);
   long moved = find(new_start);
-  // mremap moves the pages themselves: a private mapping's changes go with them.
-  if (mremap((void*)start, end - start, new_end - new_start, MREMAP_MAYMOVE | MREMAP_FIXED, (void*)new_start) == MAP_FAILED) {
-    int err = errno;
-    guard_zero_fill(new_start, new_end);  // MREMAP_FIXED may have dropped what was there
+  // The pages themselves move: a private mapping's changes go with them.
+  int rc = relocate(start, end - start, new_start, new_end - new_start);
+  if (rc == -ENOSYS) {
+    // Without MREMAP_DONTUNMAP the old range is a hole from this mremap to the zero fill below.
+    rc = mremap((void*)start, end - start, new_end - new_start, MREMAP_MAYMOVE | MREMAP_FIXED, (void*)new_start) == MAP_FAILED ? -errno : 0;
+    if (rc != 0) guard_zero_fill(new_start, new_end);  // MREMAP_FIXED may have dropped what was there
+  }
+  if (rc != 0) {
     unpublish((size_t)moved);
     retire();
     free_slot((size_t)moved);
-    return -err;
+    return rc;
   }
-  // The old range is unmapped now: zeroed memory goes back (were this to fail, the range would stay
-  // a hole, whose accesses trap as out of bounds; it is never a stranger's mapping).
-  guard_zero_fill(start, end);
-  retire();
-  unpublish(i);
-  retire();
-  free_slot(i);
+  // Zeroed memory over the old range. Were that to fail, the range would keep reading the file, so
+  // its slot stays and watches it (a later map there drops it as stale, as guard_add_stat does).
+  if (guard_zero_fill(start, end)) {
+    retire();
+    unpublish(i);
+    retire();
+    free_slot(i);
+  }
   return 0;
 }
 
