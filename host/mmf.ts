@@ -32,10 +32,14 @@ export interface MmfStats {
   mappedBytes: number;
   /** Their sizes added up. */
   regionBytes: number;
-  /** MemoryRegion.remap calls that resized a region where it was, since the instance started. */
-  remapsInPlace: number;
-  /** MemoryRegion.remap calls that moved a region to other pages (its old views then show zeros). */
-  remapsMoved: number;
+}
+
+/** MemoryRegion.remap calls of an instance that succeeded, since it started (Mmf.remapCounts). */
+export interface RemapCounts {
+  /** Resized where the region was. */
+  inPlace: number;
+  /** Moved to other pages (views taken before then show zeros). */
+  moved: number;
 }
 
 /** Options of newMemoryRegion (memmap2's populate; advice is MemoryRegion.advise). */
@@ -136,9 +140,13 @@ export class Mmf {
       regions: exports.stats_regions(),
       mappedBytes: exports.stats_mapped_bytes(),
       regionBytes: exports.stats_region_bytes(),
-      remapsInPlace: exports.stats_remaps(0),
-      remapsMoved: exports.stats_remaps(1),
     };
+  }
+
+  /** How many remaps resized a region in place, and how many moved one. */
+  remapCounts(): RemapCounts {
+    const { exports } = this.#core;
+    return { inPlace: exports.stats_remaps(0), moved: exports.stats_remaps(1) };
   }
 }
 

@@ -86,30 +86,18 @@ static bool args_of(napi_env env, napi_callback_info info, size_t want, napi_val
   return *status == napi_ok && argc >= want;
 }
 
-// lock(view, addr, len): mlock; 0 or -errno (-ENOMEM: over RLIMIT_MEMLOCK; -EPERM: the limit is 0
-// and the process lacks CAP_IPC_LOCK).
+// lock(view, addr, len) and unlock(view, addr, len): mlock or munlock (the function's data says
+// which); 0 or -errno (lock: -ENOMEM over RLIMIT_MEMLOCK, -EPERM when it is 0 and the process lacks
+// CAP_IPC_LOCK).
 static napi_value js_lock(napi_env env, napi_callback_info info) {
   napi_value argv[MAX_ARGS];
-  napi_status status;
-  bool enough = args_of(env, info, 3, argv, &status);
-  NAPI_CALL(env, status);
+  size_t argc = MAX_ARGS;
+  void* unlock = NULL;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, &unlock));
   uint8_t* at;
   size_t len;
-  int rc = enough ? range_at(env, argv, 1, &at, &len) : -EINVAL;
-  if (rc == 0 && mlock(at, len) != 0) rc = -errno;
-  return make_int(env, rc);
-}
-
-// unlock(view, addr, len): munlock; 0 or -errno.
-static napi_value js_unlock(napi_env env, napi_callback_info info) {
-  napi_value argv[MAX_ARGS];
-  napi_status status;
-  bool enough = args_of(env, info, 3, argv, &status);
-  NAPI_CALL(env, status);
-  uint8_t* at;
-  size_t len;
-  int rc = enough ? range_at(env, argv, 1, &at, &len) : -EINVAL;
-  if (rc == 0 && munlock(at, len) != 0) rc = -errno;
+  int rc = argc >= 3 ? range_at(env, argv, 1, &at, &len) : -EINVAL;
+  if (rc == 0 && (unlock ? munlock(at, len) : mlock(at, len)) != 0) rc = -errno;
   return make_int(env, rc);
 }
 
@@ -175,7 +163,7 @@ static napi_value js_remap(napi_env env, napi_callback_info info) {
 napi_status region_ops_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"lock", NULL, js_lock, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"unlock", NULL, js_unlock, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unlock", NULL, js_lock, NULL, NULL, NULL, napi_enumerable, (void*)1},
       {"residency", NULL, js_residency, NULL, NULL, NULL, napi_enumerable, NULL},
       {"remap", NULL, js_remap, NULL, NULL, NULL, napi_enumerable, NULL},
   };
