@@ -8,7 +8,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
-import { readFileSync, writeSync } from "node:fs";
+import { existsSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, MmfHost, MemoryRegionReader, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE, MEM_READ_PRIVATE } from "../dist/host/index.js";
 import { backend, loadGuest, pattern, readBytes, tempDir, throwsCode, writeFile } from "./helpers.mjs";
@@ -456,6 +456,44 @@ guest("a guest locks, counts resident pages (with and without a page map) and re
     assert.is(call("size"), BigInt(3 * PAGE - 100));
   }
   assert.is(call("closeAll"), 0);
+});
+
+const cGuestWasm = new URL("../dist/test-guests/region-ops-c.wasm", import.meta.url);
+const cGuestTest = existsSync(cGuestWasm) ? guest : (name, fn) => {
+  console.log(`  skipped (no C guests: clang-14 with wasi-libc builds them, see scripts/build-c-guests.mjs): ${name}`);
+  guest.skip(name, fn);
+};
+
+cGuestTest("a C guest locks, counts and remaps through include/mmf.h: in place in its window, then moved to another", () => {
+  const path = writeFile(dir, "c-guest.bin", pattern(4 * PAGE, 11));
+  const host = keep(new MmfHost());
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(cGuestWasm)), { mmf: host.imports });
+  host.attach(instance);
+  instance.exports._initialize();
+  const g = instance.exports;
+  const handle = host.grant(path, "r+");
+  const window = g.reserve(16 * PAGE) >>> 0;
+  const other = g.reserve(16 * PAGE) >>> 0;
+  assert.is(g.region_map(handle, 100n, 2 * PAGE, 1, window, 16 * PAGE), 0);
+  assert.is(g.region_lock(1), native ? 0 : -ENOTSUP);
+  assert.is(g.region_lock(0), native ? 0 : -ENOTSUP);
+  assert.is(g.region_residency(0), native ? 3 : -ENOTSUP);
+  assert.is(g.region_residency(1), native ? 3 : -ENOTSUP);
+  assert.is(g.region_remap(4 * PAGE - 100, window, 2 * PAGE), -2, "a window too small");
+  if (!native) {
+    assert.is(g.region_remap(4 * PAGE - 100, window, 16 * PAGE), -ENOTSUP);
+    return;
+  }
+  assert.is(g.region_remap(4 * PAGE - 100, window, 16 * PAGE), 0, "in place");
+  assert.is(g.region_map_addr() >>> 0, window);
+  assert.is(g.load8(g.region_data() + 4 * PAGE - 101), pattern(4 * PAGE, 11)[4 * PAGE - 1]);
+  assert.is(g.region_remap(4 * PAGE - 100, other, 16 * PAGE), 0, "moved");
+  assert.is(g.region_map_addr() >>> 0, other);
+  assert.is(g.load8(g.region_data() + 5), pattern(4 * PAGE, 11)[105]);
+  assert.is(g.load8(window + 105), 0, "the old window holds zeroed memory");
+  assert.is(g.region_remap(8 * PAGE, other, 16 * PAGE), -2, "a whole page past the end of the file");
+  assert.is(g.region_unmap(), 0);
+  assert.is(host.mappingCount, 0);
 });
 
 guest.run();
