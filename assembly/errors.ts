@@ -24,7 +24,7 @@ export const ENOENT: i32 = 9;
 /** no space left on the file's device: bytes written through the region may not have reached the file (ABI version 2). */
 export const ENOSPC: i32 = 10;
 /** not supported by this host or backend (ABI version 3). */
-export const ENOTSUP: i32 = 11;
+export const ENOTSUP: i32 = 12;
 
 /** The symbolic name of an error code, such as "ERANGE". */
 export function errorName(code: i32): string {

@@ -8,7 +8,7 @@ export const ABI_VERSION = 3;
 export type MmfErrorCode = "EINVAL" | "ERANGE" | "EACCES" | "EBADF" | "ECLOSED" | "ENOMEM" | "EIO" | "ETRUNCATED" | "ENOENT" | "ENOSPC" | "ENOTSUP";
 
 /** Code numbers as the `mmf` imports return them (negated on failure), by name. */
-export const ErrorCodes = Object.freeze({ EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9, ENOSPC: 10, ENOTSUP: 11 } as const);
+export const ErrorCodes = Object.freeze({ EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9, ENOSPC: 10, ENOTSUP: 12 } as const);
 
 /** The one-line text of each code. */
 export const ErrorTexts: Readonly<Record<MmfErrorCode, string>> = Object.freeze({

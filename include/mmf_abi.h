@@ -17,7 +17,7 @@
 #define MMF_ETRUNCATED           8    // the file was truncated under the region
 #define MMF_ENOENT               9    // no such file
 #define MMF_ENOSPC               10   // no space left on the file's device: bytes written through the region may not have reached the file (ABI version 2)
-#define MMF_ENOTSUP              11   // not supported by this host or backend (ABI version 3)
+#define MMF_ENOTSUP              12   // not supported by this host or backend (ABI version 3)
 
 // Bits of the flags of mmf_map.
 #define MMF_MAP_SHARED           1    // writes reach the file (else private copy-on-write)

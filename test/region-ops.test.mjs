@@ -10,14 +10,14 @@ import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { existsSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { createMmf, openFile, MmfHost, MemoryRegionReader, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE, MEM_READ_PRIVATE } from "../dist/host/index.js";
+import { createMmf, ErrorCodes, openFile, MmfHost, MemoryRegionReader, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE, MEM_READ_PRIVATE } from "../dist/host/index.js";
 import { backend, loadGuest, pattern, readBytes, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 import { dropCache } from "./mounts.mjs";
 
 const dir = tempDir();
 const PAGE = 4096;
 const native = backend === "native";
-const ENOTSUP = 11;
+const { ENOTSUP } = ErrorCodes;
 
 /** Everything a test opened, closed after it whatever happened. */
 let open = [];

@@ -15,7 +15,7 @@ CODES = {
     "ETRUNCATED": 8,
     "ENOENT": 9,
     "ENOSPC": 10,
-    "ENOTSUP": 11,
+    "ENOTSUP": 12,
 }
 TEXTS = {
     "EINVAL": "invalid argument",
