@@ -139,6 +139,34 @@ export function reservePages(count: u32, align: u32 = 1, phase: u32 = 0): usize 
   return 0; // unreachable: the loop returns, and each pass grows a memory that cannot grow forever
 }
 
+/**
+ * Takes the `count` pages from `addr` if all of them are free (growing the memory when they run
+ * past its end and our own grow makes them ours): for a region that grows in place. False, with
+ * nothing taken, when any is used or someone else's.
+ */
+export function claimPages(addr: usize, count: u32): bool {
+  catchUp();
+  const first = <u32>(addr >> getPageShift());
+  const end = <u64>first + <u64>count;
+  const inside = <u32>min<u64>(<u64>known, end);
+  if (first < inside && nextWith(first, inside, true) < inside) return false;
+  if (first > known) return false;
+  if (end > <u64>known) {
+    const perWasm = <u64>pagesPerWasmPage();
+    const wasmPages = (end - <u64>known + perWasm - 1) / perWasm;
+    if (wasmPages > 65536) return false;
+    const before = memory.grow(<i32>wasmPages);
+    if (before < 0) return false;
+    const ours = <u32>(<u64>before * perWasm);
+    const extended = ours == known;
+    if (ours > known) markRange(known, ours - known, true); // grown by others since we looked
+    known = ours + <u32>(wasmPages * perWasm);
+    if (!extended) return false; // the pages we grew stay free for later regions
+  }
+  markRange(first, count, true);
+  return true;
+}
+
 /** Returns pages [addr, addr + count pages) to the free pool. */
 export function releasePages(addr: usize, count: u32): void {
   markRange(<u32>(addr >> getPageShift()), count, false);

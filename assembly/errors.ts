@@ -25,6 +25,8 @@ export const ENOENT: i32 = 9;
 export const ENOSPC: i32 = 10;
 /** the object already exists (ABI version 3). */
 export const EEXIST: i32 = 11;
+/** not supported by this host or backend (ABI version 3). */
+export const ENOTSUP: i32 = 12;
 
 /** The symbolic name of an error code, such as "ERANGE". */
 export function errorName(code: i32): string {
@@ -42,6 +44,7 @@ export function errorName(code: i32): string {
     case ENOENT: return "ENOENT";
     case ENOSPC: return "ENOSPC";
     case EEXIST: return "EEXIST";
+    case ENOTSUP: return "ENOTSUP";
   }
   return "EUNKNOWN";
 }
@@ -62,6 +65,7 @@ export function errorMessage(code: i32): string {
     case ENOENT: return "no such file";
     case ENOSPC: return "no space left on the file's device: bytes written through the region may not have reached the file";
     case EEXIST: return "the object already exists";
+    case ENOTSUP: return "not supported by this host or backend";
   }
   return "unknown error";
 }
@@ -78,6 +82,7 @@ export function codeOfWasiErrno(errno: u16): i32 {
     case 44: case 54: return -ENOENT; // ENOENT, ENOTDIR
     case 51: case 19: return -ENOSPC; // ENOSPC, EDQUOT
     case 20: return -EEXIST; // EEXIST
+    case 58: return -ENOTSUP; // ENOTSUP
   }
   return -EIO;
 }

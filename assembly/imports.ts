@@ -5,7 +5,7 @@
 // map/unmap/sync take page-aligned ranges.
 
 import { MAP_SHARED } from "./abi";
-import { EACCES } from "./errors";
+import { EACCES, ENOTSUP } from "./errors";
 import { wasiClose, wasiFileSize, wasiMap, wasiOpen, wasiPageSize, wasiSync, wasiUnmap } from "./wasi-backend";
 
 @external("mmf", "page_size") declare function mmf_page_size(): i32;
@@ -21,6 +21,10 @@ import { wasiClose, wasiFileSize, wasiMap, wasiOpen, wasiPageSize, wasiSync, was
 @external("mmf", "open_object") declare function mmf_open_object(namePtr: usize, nameLen: usize, mode: i32): i32;
 @external("mmf", "destroy_object") declare function mmf_destroy_object(namePtr: usize, nameLen: usize): i32;
 @external("mmf", "truncate") declare function mmf_truncate(handle: i32, size: i64): i32;
+@external("mmf", "lock") declare function mmf_lock(addr: usize, len: usize): i32;
+@external("mmf", "unlock") declare function mmf_unlock(addr: usize, len: usize): i32;
+@external("mmf", "residency") declare function mmf_residency(addr: usize, len: usize, vecPtr: usize): i32;
+@external("mmf", "remap") declare function mmf_remap(addr: usize, len: usize, newAddr: usize, newLen: usize): i32;
 
 /** The page size in bytes. */
 export function host_page_size(): i32 {
@@ -116,4 +120,25 @@ export function host_destroy_object(namePtr: usize, nameLen: usize): i32 {
 export function host_truncate(handle: i32, size: i64): i32 {
   if (isDefined(MMF_WASI_BACKEND)) return -EACCES;
   return mmf_truncate(handle, size);
+}
+
+// ABI version 3. The pure-WASI build copies instead of mapping: it cannot lock, tell residency or
+// remap, and says so (ENOTSUP), as the Node host's emulated backend does.
+
+/** mlock (`lock`) or munlock of a range inside one mapping. */
+export function host_lock(addr: usize, len: usize, lock: bool): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return -ENOTSUP;
+  return lock ? mmf_lock(addr, len) : mmf_unlock(addr, len);
+}
+
+/** Resident pages of a range inside one mapping; one byte per page at `vecPtr` unless it is 0. */
+export function host_residency(addr: usize, len: usize, vecPtr: usize): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return -ENOTSUP;
+  return mmf_residency(addr, len, vecPtr);
+}
+
+/** The mapping that is exactly [addr, addr+len) becomes [newAddr, newAddr+newLen): in place when newAddr == addr, else moved. */
+export function host_remap(addr: usize, len: usize, newAddr: usize, newLen: usize): i32 {
+  if (isDefined(MMF_WASI_BACKEND)) return -ENOTSUP;
+  return mmf_remap(addr, len, newAddr, newLen);
 }

@@ -12,7 +12,7 @@ export {
   MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, REGION_POPULATE,
   ADVICE_NORMAL, ADVICE_RANDOM, ADVICE_SEQUENTIAL, ADVICE_WILLNEED, ADVICE_HUGEPAGE,
 } from "./modes";
-export { OK, EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT, ENOSPC, EEXIST, errorName, errorMessage } from "./errors";
+export { OK, EINVAL, ERANGE, EACCES, EBADF, ECLOSED, ENOMEM, EIO, ETRUNCATED, ENOENT, ENOSPC, EEXIST, ENOTSUP, errorName, errorMessage } from "./errors";
 export { Result } from "./result";
 export { Mappable, MappedFile, openFile, fileFromHandle } from "./mapped-file";
 export { MemoryRegion, newMemoryRegion, useMemoryRegion } from "./memory-region";

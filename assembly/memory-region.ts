@@ -3,10 +3,17 @@
 
 import { ECLOSED } from "./errors";
 import { Mappable } from "./mapped-file";
-import { adviseRegion, closeRegion, flushRegion, flushRegionRange, openRegion, regionAddress, regionCheck, regionSize } from "./region-table";
+import { host_file_size } from "./imports";
+import {
+  adviseRegion, closeRegion, flushRegion, flushRegionRange, lockRegion, openRegion, regionAddress, regionCheck, regionPages, regionResidency, regionSize,
+  remapRegion,
+} from "./region-table";
 import { Result } from "./result";
 
 export class MemoryRegion {
+  /** The region's byte offset in its file (what remap measures the file's room from). */
+  private offset: i64 = 0;
+
   constructor(private id: i32) {}
 
   /** @internal The region-table id; 0 once closed. */
@@ -15,8 +22,9 @@ export class MemoryRegion {
   }
 
   /** @internal */
-  bind(id: i32): void {
+  bind(id: i32, offset: i64 = 0): void {
     this.id = id;
+    this.offset = offset;
   }
 
   /** Address of the first mapped byte in linear memory (load<u8>(data() + i)); 0 when closed or empty. */
@@ -52,6 +60,47 @@ export class MemoryRegion {
     return this.id == 0 ? -ECLOSED : adviseRegion(this.id, advice);
   }
 
+  /**
+   * mlock of the region's pages (ABI version 3): read in now, kept in memory until unlock() or
+   * close(). 0 or a negated code: ENOMEM (EACCES when the limit is 0) when RLIMIT_MEMLOCK refuses,
+   * ENOTSUP when the host cannot lock.
+   */
+  lock(): i32 {
+    return this.id == 0 ? -ECLOSED : lockRegion(this.id, true);
+  }
+
+  /** munlock of the region's pages; 0 or a negated code. */
+  unlock(): i32 {
+    return this.id == 0 ? -ECLOSED : lockRegion(this.id, false);
+  }
+
+  /**
+   * How many of the region's pages are in memory (mincore), or a negated code (ENOTSUP when the
+   * host cannot tell). With `pages`, which ones too: one byte per page (1 resident), so it must
+   * hold pageCount() bytes (else ERANGE).
+   */
+  residency(pages: Uint8Array | null = null): i32 {
+    if (this.id == 0) return -ECLOSED;
+    return pages == null ? regionResidency(this.id, 0, 0) : regionResidency(this.id, pages.dataStart, <u32>pages.length);
+  }
+
+  /** The region's pages, whole, as mapped (what residency counts in); 0 once closed. */
+  pageCount(): i32 {
+    return this.id == 0 ? 0 : <i32>regionPages(this.id);
+  }
+
+  /**
+   * Resizes the region to `newSize` bytes from the same offset of `object`, its file, which grew
+   * (or to shrink it); 0 or a negated code (ERANGE past the file's end, ENOTSUP when the host cannot).
+   * In place when the pages after it are free, else moved: take data() again afterwards.
+   */
+  remap(object: Mappable, newSize: i64): i32 {
+    if (this.id == 0) return -ECLOSED;
+    const fileSize = host_file_size(object.fd());
+    if (fileSize < 0) return <i32>fileSize;
+    return remapRegion(this.id, newSize, fileSize - this.offset);
+  }
+
   /** Unmaps the region. Idempotent; 0 or a negated error code (also the code of a fault the region took). */
   close(): i32 {
     if (this.id == 0) return 0;
@@ -71,7 +120,7 @@ export function newMemoryRegion(object: Mappable, mode: i32, offset: i64 = 0, si
   const region = new MemoryRegion(0);
   const id = openRegion(object.fd(), mode, offset, size, options);
   if (id < 0) return new Result<MemoryRegion>(null, -id);
-  region.bind(id);
+  region.bind(id, offset);
   return new Result<MemoryRegion>(region, 0);
 }
 

@@ -7,11 +7,12 @@
 
 import { EACCES, ECLOSED, EINVAL, EIO, ENOMEM, ENOSPC, ERANGE, ETRUNCATED } from "./errors";
 import {
-  host_advise, host_fault_cause, host_file_size, host_map, host_page_size, host_sync, host_unmap, host_watch, MAP_POPULATE, MAP_READ_ONLY, MAP_SHARED,
+  host_advise, host_fault_cause, host_file_size, host_lock, host_map, host_page_size, host_remap, host_residency, host_sync, host_unmap, host_watch,
+  MAP_POPULATE, MAP_READ_ONLY, MAP_SHARED,
 } from "./imports";
 import { ADVICE_COUNT, allowsWrites, isValidMode, mapsShared, MEM_READWRITE, REGION_POPULATE } from "./modes";
 import { getPageShift, getPageSize, pageOffsetOf, pagesFor, setPageSize } from "./pages";
-import { releasePages, reservePages } from "./address-space";
+import { claimPages, releasePages, reservePages } from "./address-space";
 
 /** A region's record: 16 bytes of the table, raw memory that no runtime manages. */
 // @ts-ignore: decorator
@@ -292,6 +293,103 @@ export function adviseRegion(id: i32, advice: i32): i32 {
   if (advice < 0 || advice >= ADVICE_COUNT) return -EINVAL;
   const mapLen = rec.mapLen;
   return mapLen == 0 ? 0 : host_advise(<usize>rec.mapAddr, mapLen, advice);
+}
+
+/** mlock (`lock`) or munlock of the region's pages: locked, they are read in now and stay in memory. */
+export function lockRegion(id: i32, lock: bool): i32 {
+  const rec = usableRecord(id);
+  if (rec == null) return refusal;
+  const mapLen = rec.mapLen;
+  return mapLen == 0 ? 0 : host_lock(<usize>rec.mapAddr, mapLen, lock);
+}
+
+/**
+ * How many of the region's pages are resident in memory (mincore), or a negated code. With `vec`
+ * not 0, one byte per page (1 resident, 0 not) is also written to [vec, vec + vecLen), which must
+ * hold a byte for each of the region's pages (else -ERANGE).
+ */
+export function regionResidency(id: i32, vec: usize, vecLen: u32): i32 {
+  const rec = usableRecord(id);
+  if (rec == null) return refusal;
+  const mapLen = rec.mapLen;
+  if (mapLen == 0) return 0;
+  if (vec != 0 && vecLen < (mapLen >> getPageShift())) return -ERANGE;
+  return host_residency(<usize>rec.mapAddr, mapLen, vec);
+}
+
+/** The region's pages, whole (what residency counts in). */
+export function regionPages(id: i32): u32 {
+  const rec = lookup(id);
+  return rec == null ? 0 : rec.mapLen >> getPageShift();
+}
+
+let remapsInPlace: u32 = 0;
+let remapsMoved: u32 = 0;
+
+/**
+ * Makes the region `newSize` bytes (from the same file offset): the file grew (or the region is to
+ * shrink). `room` is how many bytes the file holds from the region's offset (its size now minus
+ * that offset): more is -ERANGE. The mapping grows in place when the pages after it are free
+ * (claimed, growing the memory if they run past it), else it moves to pages reserved anew, and the
+ * old ones are free again; shrinking frees the pages past the new end. Every address taken from
+ * the region before (its data()) must be taken again. An empty region, or `newSize` 0, is -EINVAL
+ * (map a new region). Returns 0 or a negated code; on failure the region is as it was.
+ */
+export function remapRegion(id: i32, newSize: i64, room: i64): i32 {
+  const rec = usableRecord(id);
+  if (rec == null) return refusal;
+  if (newSize <= 0 || rec.mapLen == 0) return -EINVAL;
+  if (newSize > room) return -ERANGE;
+  if (newSize > MAX_REGION) return -ENOMEM;
+  const shift = getPageShift();
+  const addr = <usize>rec.mapAddr;
+  const mapLen = rec.mapLen;
+  const oldPages = mapLen >> shift;
+  const pages = <u32>pagesFor(<u64>rec.pageOff + <u64>newSize);
+  const newLen: u32 = pages << shift;
+  let newAddr = addr;
+  if (pages < oldPages) {
+    const rc = host_remap(addr, mapLen, addr, newLen);
+    if (rc < 0) return rc;
+    releasePages(addr + newLen, oldPages - pages);
+    remapsInPlace++;
+  } else if (pages > oldPages) {
+    if (claimPages(addr + mapLen, pages - oldPages)) {
+      const rc = host_remap(addr, mapLen, addr, newLen);
+      if (rc < 0) {
+        releasePages(addr + mapLen, pages - oldPages);
+        return rc;
+      }
+      remapsInPlace++;
+    } else {
+      // Where a large region's address agrees with its file offset modulo 2 MiB (see openRegion),
+      // the move keeps that: the old address's phase. A region that grows large keeps its own.
+      const align = LARGE_ALIGN >> shift;
+      const large = pages >= align;
+      newAddr = reservePages(pages, large ? align : 1, large ? <u32>(addr >> shift) & (align - 1) : 0);
+      if (newAddr == 0) return -ENOMEM;
+      const rc = host_remap(addr, mapLen, newAddr, newLen);
+      if (rc < 0) {
+        releasePages(newAddr, pages);
+        return rc;
+      }
+      releasePages(addr, oldPages);
+      remapsMoved++;
+    }
+  }
+  liveMapped += <u64>newLen - <u64>mapLen;
+  liveBytes += <u64>newSize - <u64>rec.size;
+  rec.mapAddr = <u32>newAddr;
+  rec.mapLen = newLen;
+  rec.size = <u32>newSize;
+  // Readers' cached views of this region are stale from here on (see STAMP).
+  store<u32>(STAMP, load<u32>(STAMP) + 1);
+  return 0;
+}
+
+/** Remaps that resized a region where it was, and that moved one (stats). */
+export function remapCount(moved: bool): u32 {
+  return moved ? remapsMoved : remapsInPlace;
 }
 
 /** The address of the region's first byte in linear memory (0 for an empty or closed region). */

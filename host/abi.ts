@@ -5,10 +5,10 @@
 export const ABI_VERSION = 3;
 
 /** The name of an error code (MmfError.code). */
-export type MmfErrorCode = "EINVAL" | "ERANGE" | "EACCES" | "EBADF" | "ECLOSED" | "ENOMEM" | "EIO" | "ETRUNCATED" | "ENOENT" | "ENOSPC" | "EEXIST";
+export type MmfErrorCode = "EINVAL" | "ERANGE" | "EACCES" | "EBADF" | "ECLOSED" | "ENOMEM" | "EIO" | "ETRUNCATED" | "ENOENT" | "ENOSPC" | "EEXIST" | "ENOTSUP";
 
 /** Code numbers as the `mmf` imports return them (negated on failure), by name. */
-export const ErrorCodes = Object.freeze({ EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9, ENOSPC: 10, EEXIST: 11 } as const);
+export const ErrorCodes = Object.freeze({ EINVAL: 1, ERANGE: 2, EACCES: 3, EBADF: 4, ECLOSED: 5, ENOMEM: 6, EIO: 7, ETRUNCATED: 8, ENOENT: 9, ENOSPC: 10, EEXIST: 11, ENOTSUP: 12 } as const);
 
 /** The one-line text of each code. */
 export const ErrorTexts: Readonly<Record<MmfErrorCode, string>> = Object.freeze({
@@ -23,6 +23,7 @@ export const ErrorTexts: Readonly<Record<MmfErrorCode, string>> = Object.freeze(
   ENOENT: "no such file",
   ENOSPC: "no space left on the file's device: bytes written through the region may not have reached the file",
   EEXIST: "the object already exists",
+  ENOTSUP: "not supported by this host or backend",
 });
 
 /** @internal The errno names (node:os constants.errno) a host turns into each code; any other errno is EIO. */
@@ -38,6 +39,7 @@ export const ERRNOS_OF_CODE: Readonly<Record<MmfErrorCode, readonly string[]>> =
   ENOENT: ["ENOENT", "ENOTDIR"],
   ENOSPC: ["ENOSPC", "EDQUOT"],
   EEXIST: ["EEXIST"],
+  ENOTSUP: ["ENOTSUP"],
 });
 
 /** Bits of the `flags` argument of `map`. */
@@ -114,5 +116,13 @@ export interface MmfImports {
   truncate(handle: number, size: bigint): number;
   /** 1 if the mapping that holds [addr, addr + len) faulted, for any cause (version 1) */
   truncated(addr: number, len: number): number;
+  /** mlock of a range inside one mapping: its pages are read in and stay in memory (ABI version 3) */
+  lock(addr: number, len: number): number;
+  /** munlock of a range inside one mapping (ABI version 3) */
+  unlock(addr: number, len: number): number;
+  /** how many pages of a range inside one mapping are in memory (mincore); one byte per page at vec_ptr unless 0 (ABI version 3) */
+  residency(addr: number, len: number, vecPtr: number): number;
+  /** resizes the mapping that is exactly [addr, addr + len) in place (new_addr = addr) or moves it to [new_addr, new_addr + new_len) (ABI version 3) */
+  remap(addr: number, len: number, newAddr: number, newLen: number): number;
   [name: string]: (...args: never[]) => unknown;
 }

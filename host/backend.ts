@@ -55,6 +55,23 @@ export interface Backend {
   unmap(view: Uint8Array, addr: number, len: number): number;
   /** Merges the zeroed memory an unmap left over [addr, addr+len) back into the memory's area. */
   merge?(view: Uint8Array, addr: number, len: number): number;
+  /**
+   * mlock (lock) or munlock of a range inside one mapping; 0 or a negated errno (ENOMEM: over
+   * RLIMIT_MEMLOCK; EPERM: that limit is 0 without CAP_IPC_LOCK). Absent: the backend cannot (ENOTSUP).
+   */
+  lock?(view: Uint8Array, addr: number, len: number, lock: boolean): number;
+  /**
+   * How many pages of a range inside one mapping are resident (mincore), or a negated errno; with
+   * `vecAddr` other than -1, one byte per page (1 resident) is written there in the memory.
+   * Absent: the backend cannot tell (ENOTSUP).
+   */
+  residency?(view: Uint8Array, addr: number, len: number, vecAddr: number): number;
+  /**
+   * The mapping that is exactly [addr, addr+len) becomes [newAddr, newAddr+newLen) of the same file
+   * from the same offset: in place when newAddr === addr, else moved (docs/abi.md, `remap`); 0 or
+   * a negated errno. Absent: the backend cannot (ENOTSUP).
+   */
+  remap?(view: Uint8Array, addr: number, len: number, newAddr: number, newLen: number): number;
   /** Writes a shared mapping's changes to the file; 0 or a negated errno. */
   sync(view: Uint8Array, addr: number, len: number, async: boolean): number;
   /** The next offset holding data (SEEK_DATA), the file size if none, or a negated errno. */

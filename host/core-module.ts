@@ -20,6 +20,12 @@ export type CoreExports = {
   region_span(id: number, offset: number, length: number, write: number): number;
   region_seek(id: number, position: number, offset: number, whence: number): number;
   epoch_address(): number;
+  region_lock(id: number, lock: number): number;
+  region_residency(id: number, withMap: number): number;
+  residency_map(): number;
+  region_pages(id: number): number;
+  region_remap(id: number, newSize: number, room: number): number;
+  stats_remaps(moved: number): number;
   stats_regions(): number;
   stats_mapped_bytes(): number;
   stats_region_bytes(): number;

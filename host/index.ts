@@ -4,9 +4,10 @@ import type { Mappable } from "./mapped-file.js";
 import type { MemoryRegion } from "./memory-region.js";
 
 export { createMmf, Mmf, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "./mmf.js";
-export type { MmfStats, CreateMmfOptions, RegionOptions, RegionMode } from "./mmf.js";
+export type { MmfStats, CreateMmfOptions, RegionOptions, RegionMode, RemapCounts } from "./mmf.js";
 export { MemoryRegion, useMemoryRegion } from "./memory-region.js";
 export type { Advice } from "./abi.js";
+export type { Residency } from "./memory-region.js";
 export type { RegionStreamOptions } from "./region-stream.js";
 export { MemoryRegionReader, MemoryRegionWriter } from "./region-cursor.js";
 export { openFile, MappedFile } from "./mapped-file.js";

@@ -1,5 +1,5 @@
 // MappedFile, Mappable and SizedObject: what a region maps.
-import { closeSync, constants, fstatSync, openSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, type Stats } from "node:fs";
 import { errorFromNodeError, MmfError } from "./errors.js";
 import { forgetFile } from "./native.js";
 
@@ -94,6 +94,25 @@ export class MappedFile implements Mappable, SizedObject {
   size(): number {
     if (this.#fd < 0) throw new MmfError("EBADF", `MappedFile.size(${this.path}): the file is closed`);
     return fstatSync(this.#fd).size;
+  }
+
+  /**
+   * Sets the file's size (ftruncate): a larger size appends zeros, which a region reaches after
+   * MemoryRegion.remap (a log or database that grows); a smaller one cuts regions that reach past
+   * it (they report ETRUNCATED). Needs a file opened "r+" or "w+".
+   */
+  truncate(newSize: number | bigint): void {
+    const operation = `MappedFile.truncate(${this.path}, ${typeof newSize === "bigint" ? `${newSize}n` : String(newSize)})`;
+    if (this.#fd < 0) throw new MmfError("EBADF", `${operation}: the file is closed`);
+    const size = typeof newSize === "bigint" && newSize <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(newSize) : newSize;
+    if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+      throw new MmfError("EINVAL", `${operation}: the size must be a non-negative integer up to 2^53 - 1`);
+    }
+    try {
+      ftruncateSync(this.#fd, size);
+    } catch (err) {
+      throw errorFromNodeError(operation, err);
+    }
   }
 
   /** Closes the descriptor; regions already mapped stay valid. Idempotent. */

@@ -2,12 +2,31 @@
 // logic is the core Wasm module's; this class holds the id it returned and a view of the bytes.
 import { ADVICE_BY_NAME, type Advice } from "./abi.js";
 import { takeLive, type CoreExports, type CoreInstance } from "./core-module.js";
-import { errorFromCode, MmfError, throwIfNegative } from "./errors.js";
+import { errorFromCode, ErrorCodes, MmfError, throwIfNegative } from "./errors.js";
 import type { RegionMode } from "./mmf.js";
+import { checkedFd, type Mappable } from "./mapped-file.js";
+import { fstatSync, readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { regionStream, type RegionStreamOptions } from "./region-stream.js";
 
 export type { Advice };
+
+/** What MemoryRegion.residency() answers: pages of the region (whole pages, as mapped). */
+export interface Residency {
+  /** Pages in memory now. */
+  resident: number;
+  /** Pages of the region. */
+  total: number;
+  /** With `{ pages: true }`: one byte per page, 1 resident, 0 not (a copy). */
+  pages?: Uint8Array;
+}
+
+/** Where a region comes from: what remap() measures the file's size with. */
+export interface RegionSource {
+  object: Mappable;
+  /** The region's byte offset in the object. */
+  offset: number;
+}
 
 /** The view of a closed region (one for all: close() allocates nothing). */
 const EMPTY = new Uint8Array(0);
@@ -36,10 +55,12 @@ export class MemoryRegion {
   /** The instance's epoch word, and its value when span() last allowed a copy (see copied()). */
   readonly #epoch: Int32Array;
   #epochAtSpan = 0;
+  readonly #source: RegionSource | undefined;
 
   /** @internal Regions are made by newMemoryRegion. */
-  constructor(core: CoreInstance, id: number, view: Uint8Array, mode: RegionMode) {
+  constructor(core: CoreInstance, id: number, view: Uint8Array, mode: RegionMode, source?: RegionSource) {
     this.#core = core;
+    this.#source = source;
     this.#exports = core.exports;
     this.#id = id;
     this.#view = view;
@@ -106,6 +127,73 @@ export class MemoryRegion {
   }
 
   /**
+   * Locks the region's pages in memory (mlock, memmap2's lock): they are read in now and no access
+   * waits for the disk until unlock() or close(). ENOMEM (or EACCES when the limit is 0) when the
+   * process's RLIMIT_MEMLOCK refuses, the message saying the limit; ENOTSUP on the emulated backend.
+   */
+  lock(): void {
+    this.#lockOrUnlock(true);
+  }
+
+  /** Unlocks the region's pages (munlock); close() unlocks them too. */
+  unlock(): void {
+    this.#lockOrUnlock(false);
+  }
+
+  #lockOrUnlock(lock: boolean): void {
+    const operation = lock ? "MemoryRegion.lock" : "MemoryRegion.unlock";
+    this.#checkOpen(operation);
+    const rc = this.#exports.region_lock(this.#id, lock ? 1 : 0);
+    if (rc < 0) throw errorFromCode(operation, rc, refusalDetail(-rc, this.#core!.host.backend, () => memlockDetail(this.#view.byteLength)));
+  }
+
+  /**
+   * How many of the region's pages are in memory now (mincore; mmap-io's incore), of how many, and
+   * with `{ pages: true }` which ones. ENOTSUP on the emulated backend.
+   */
+  residency(options: { pages?: boolean } = {}): Residency {
+    this.#checkOpen("MemoryRegion.residency");
+    const pages = options?.pages;
+    if (pages !== undefined && typeof pages !== "boolean") throw new MmfError("EINVAL", `MemoryRegion.residency: pages must be a boolean, got ${describe(pages)}`);
+    const rc = this.#exports.region_residency(this.#id, pages ? 1 : 0);
+    if (rc < 0) throw errorFromCode("MemoryRegion.residency", rc, refusalDetail(-rc, this.#core!.host.backend));
+    const result: Residency = { resident: rc, total: this.#exports.region_pages(this.#id) };
+    if (pages) result.pages = new Uint8Array(this.#core!.memory.buffer, this.#exports.residency_map() >>> 0, result.total).slice();
+    return result;
+  }
+
+  /**
+   * Resizes the region to `newSize` bytes from the same offset (memmap2's remap, Python's resize),
+   * for a file that grew (or to shrink it), and returns the region. It grows in place when the pages
+   * after it are free, else it moves. Views taken before (data(), view.buffer offsets) are stale
+   * either way: call data() again. After a move an old view shows zeros, or later another region's
+   * bytes. ERANGE past the end of the file; private changes of a MEM_COPY_ON_WRITE region are kept.
+   */
+  remap(newSize: number | bigint): this {
+    const operation = `MemoryRegion.remap(${describe(newSize)})`;
+    this.#checkOpen(operation);
+    const core = this.#core!;
+    if (!this.#source) throw new MmfError("ENOTSUP", `${operation}: the region was not made by newMemoryRegion`);
+    const fd = checkedFd(() => operation, this.#source.object.fd());
+    let fileSize: number;
+    try {
+      fileSize = fstatSync(fd).size;
+    } catch {
+      throw new MmfError("EBADF", `${operation}: the region's file descriptor ${fd} is not open`);
+    }
+    const room = Math.max(fileSize - this.#source.offset, 0);
+    const rc = this.#exports.region_remap(this.#id, toNumber(newSize), room);
+    if (rc < 0) {
+      const detail = -rc === ErrorCodes.ERANGE ? `the file holds ${room} bytes from the region's offset ${this.#source.offset}`
+        : -rc === ErrorCodes.EINVAL ? "newSize must be an integer from 1 to the file's end (an empty region cannot grow: map a new one)"
+        : refusalDetail(-rc, core.host.backend);
+      throw errorFromCode(operation, rc, detail);
+    }
+    this.#view = new Uint8Array(core.memory.buffer, this.#exports.region_address(this.#id) >>> 0, this.#exports.region_size(this.#id) >>> 0);
+    return this;
+  }
+
+  /**
    * A Readable of the region's bytes (copies, chunkSize at a time), for piping to a file or socket.
    * The region stays mapped until the stream ends; close it after (`closeRegion: true` does).
    * Writing data() itself to a stream and closing the region at once writes zeros: the write
@@ -161,6 +249,24 @@ export class MemoryRegion {
     if (whence !== 0 && whence !== 1 && whence !== 2) throw errorFromCode(operation, -1, `whence must be 0, 1 or 2, got ${describe(whence)}`);
     return throwIfNegative(operation, this.#exports.region_seek(this.#id, position, toNumber(offset), whence));
   }
+}
+
+/** Why a backend refused (ENOTSUP), for the message. */
+function refusalDetail(code: number, backend: string, other?: () => string | undefined): string | undefined {
+  if (code === ErrorCodes.ENOTSUP) return `the ${backend} backend cannot do this (it copies the file instead of mapping it)`;
+  return code === ErrorCodes.ENOMEM || code === ErrorCodes.EACCES ? other?.() : undefined;
+}
+
+/** The process's RLIMIT_MEMLOCK, for a refused lock's message. */
+function memlockDetail(bytes: number): string {
+  let limit = "unknown";
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max locked memory"));
+    if (line) limit = line.split(/\s{2,}/)[1] ?? limit;
+  } catch {
+    // not Linux's procfs: say so in the message
+  }
+  return `RLIMIT_MEMLOCK refused locking ${bytes} bytes: its soft limit is ${limit} bytes (ulimit -l; CAP_IPC_LOCK lifts it)`;
 }
 
 function describe(value: unknown): string {

@@ -16,7 +16,7 @@ import {
 import { checkedFd, openRegularFile } from "./mapped-file.js";
 import { checkedObjectName, destroyMemoryObject, MemoryObject, newMemoryObject, type MemoryObjectFlags } from "./memory-object.js";
 
-const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM } = ErrorCodes;
+const { EINVAL, ERANGE, EACCES, EBADF, EIO, ENOENT, ENOMEM, ENOTSUP } = ErrorCodes;
 /** File offsets beyond this are past any file (and no double holds them exactly). */
 const MAX_FILE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 // Access modes as the backends' fileInfo reports them (F_GETFL & O_ACCMODE).
@@ -201,6 +201,10 @@ export class MmfHost {
       open_object: (namePtr, nameLen, mode) => guarded(() => this.#openObject(u32(namePtr), u32(nameLen), i32(mode))),
       destroy_object: (namePtr, nameLen) => guarded(() => this.#destroyObject(u32(namePtr), u32(nameLen))),
       truncate: (handle, size) => guarded(() => this.#truncate(handle, size)),
+      lock: (addr, len) => guarded(() => this.#lock(u32(addr), u32(len), true)),
+      unlock: (addr, len) => guarded(() => this.#lock(u32(addr), u32(len), false)),
+      residency: (addr, len, vecPtr) => guarded(() => this.#residency(u32(addr), u32(len), u32(vecPtr))),
+      remap: (addr, len, newAddr, newLen) => guarded(() => this.#remap(u32(addr), u32(len), u32(newAddr), u32(newLen))),
     };
   }
 
@@ -487,6 +491,47 @@ export class MmfHost {
     if (advice < 0 || advice >= ADVICE_COUNT) throw new HostError(EINVAL);
     if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
     const rc = this.#backend.advise(view, addr, len, advice);
+    return rc < 0 ? codeFromErrno(rc) : 0;
+  }
+
+  /** mlock (or munlock) of a range inside one live mapping. */
+  #lock(addr: number, len: number, lock: boolean): number {
+    const view = this.#checkedRange(addr, len);
+    if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
+    if (!this.#backend.lock) throw new HostError(ENOTSUP);
+    const rc = this.#backend.lock(view, addr, len, lock);
+    return rc < 0 ? codeFromErrno(rc) : 0;
+  }
+
+  /** Resident pages of a range inside one live mapping; one byte per page at vecPtr unless it is 0. */
+  #residency(addr: number, len: number, vecPtr: number): number {
+    const view = this.#checkedRange(addr, len);
+    if (!this.#mappings.contains(addr, len)) throw new HostError(EINVAL);
+    if (vecPtr !== 0 && vecPtr + len / this.pageSize > view.byteLength) throw new HostError(ERANGE);
+    if (!this.#backend.residency) throw new HostError(ENOTSUP);
+    const rc = this.#backend.residency(view, addr, len, vecPtr === 0 ? -1 : vecPtr);
+    return rc < 0 ? codeFromErrno(rc) : rc;
+  }
+
+  /**
+   * The mapping that is exactly [addr, addr+len) becomes [newAddr, newAddr+newLen): resized in
+   * place (newAddr === addr) or moved. The new range may overlap no other live mapping (a moved
+   * one not even the old range); the set of mappings changes only when the backend succeeded.
+   */
+  #remap(addr: number, len: number, newAddr: number, newLen: number): number {
+    const view = this.#checkedRange(addr, len);
+    this.#checkedRange(newAddr, newLen);
+    if (!this.#mappings.remove(addr, len)) throw new HostError(EINVAL);
+    const moved = newAddr !== addr;
+    const clash = this.#mappings.overlaps(newAddr, newLen) || (moved && newAddr < addr + len && addr < newAddr + newLen);
+    if (clash || !this.#backend.remap) {
+      this.#mappings.add(addr, len);
+      throw new HostError(clash ? EINVAL : ENOTSUP); // the arguments' faults first, the same on every backend
+    }
+    // Pages it grows or moves into may be an unmap's unmerged zeroed memory: as for a map over them.
+    if (this.#unmerged.size > 0) this.#unmerged.take(newAddr, newLen, this.#merge);
+    const rc = this.#backend.remap(view, addr, len, newAddr, newLen);
+    this.#mappings.add(rc < 0 ? addr : newAddr, rc < 0 ? len : newLen);
     return rc < 0 ? codeFromErrno(rc) : 0;
   }
 

@@ -34,6 +34,14 @@ export interface MmfStats {
   regionBytes: number;
 }
 
+/** MemoryRegion.remap calls of an instance that succeeded, since it started (Mmf.remapCounts). */
+export interface RemapCounts {
+  /** Resized where the region was. */
+  inPlace: number;
+  /** Moved to other pages (views taken before then show zeros). */
+  moved: number;
+}
+
 /** Options of newMemoryRegion (memmap2's populate; advice is MemoryRegion.advise). */
 export interface RegionOptions {
   /** Fault every page in now (MAP_POPULATE) rather than at first touch. */
@@ -104,7 +112,7 @@ export class Mmf {
     if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode, host));
     const view = new Uint8Array(this.memory.buffer, exports.region_address(id) >>> 0, exports.region_size(id) >>> 0);
     addLive(this.#core, id);
-    return new MemoryRegion(this.#core, id, view, mode);
+    return new MemoryRegion(this.#core, id, view, mode, { object, offset: Number(off) });
   }
 
   /**
@@ -133,6 +141,12 @@ export class Mmf {
       mappedBytes: exports.stats_mapped_bytes(),
       regionBytes: exports.stats_region_bytes(),
     };
+  }
+
+  /** How many remaps resized a region in place, and how many moved one. */
+  remapCounts(): RemapCounts {
+    const { exports } = this.#core;
+    return { inPlace: exports.stats_remaps(0), moved: exports.stats_remaps(1) };
   }
 }
 

@@ -19,7 +19,16 @@ export interface NativeHelper extends Backend {
   forgetFile(fd: number): number;
   /** Closes the guard's idle descriptors unused for 2 s (all with `all`); the number still idle. */
   trimIdleFiles(all: boolean): number;
+  lock(view: Uint8Array, addr: number, len: number, lock: boolean): number;
+  residency(view: Uint8Array, addr: number, len: number, vecAddr: number): number;
+  remap(view: Uint8Array, addr: number, len: number, newAddr: number, newLen: number): number;
 }
+
+/** The helper's own exports: lock and unlock are two functions there (host/native/region_ops.c). */
+type Binding = Omit<NativeHelper, "name" | "needsWriteBackAtExit" | "lock"> & {
+  lock(view: Uint8Array, addr: number, len: number): number;
+  unlock(view: Uint8Array, addr: number, len: number): number;
+};
 
 /** The package root: dist/host/ is two levels down. */
 const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -31,13 +40,16 @@ export function nativeHelper(): NativeHelper {
   if (!loaded) {
     const require = createRequire(import.meta.url);
     const load = require("node-gyp-build") as (dir: string) => unknown;
-    const binding = load(packageRoot) as Omit<NativeHelper, "name" | "needsWriteBackAtExit">;
+    const binding = load(packageRoot) as Binding;
     const budget = process.env.MMF_PROCESS_MAPPINGS;
     if (budget !== undefined && binding.setMappingLimit(Number(budget)) !== 0) {
       throw new MmfError("EINVAL", `MMF_PROCESS_MAPPINGS must be an integer from 1 to 1048576, got ${JSON.stringify(budget)}`);
     }
     keepGuardOnTop(binding);
-    loaded = { ...binding, name: "native", needsWriteBackAtExit: false, unmap: trimmingLater(binding) };
+    loaded = {
+      ...binding, name: "native", needsWriteBackAtExit: false, unmap: trimmingLater(binding),
+      lock: (view, addr, len, lock) => (lock ? binding.lock(view, addr, len) : binding.unlock(view, addr, len)),
+    };
   }
   return loaded;
 }

@@ -3,8 +3,8 @@
 //   clang --target=wasm32-wasi -I node_modules/wasm-mmf/include guest.c -o guest.wasm
 //
 // The imports, codes and flags come from mmf_abi.h (generated from abi/abi.json). The helpers
-// below open a file beneath a preopen, map a region at any byte offset (the page math), unmap
-// and sync it, and take the address space for mappings the only safe way next to wasi-libc's
+// below open a file beneath a preopen, map a region at any byte offset (the page math), unmap,
+// sync, lock, measure (residency) and resize (remap) it, and take the address space for mappings the only safe way next to wasi-libc's
 // malloc: see "Memory ownership" in docs/abi.md.
 //
 //   int32_t h = mmf_open_path("/data/input.bin", MMF_OPEN_READ);   // preopens: { "/data": dir }
@@ -104,6 +104,40 @@ static inline int32_t mmf_region_sync(const mmf_region* r, int32_t async) {
 // then on its bytes are zeros, not the file's. Ask when the epoch word (mmf_watch) moved.
 static inline int32_t mmf_region_fault_cause(const mmf_region* r) {
   return r->map_len ? mmf_fault_cause(r->map_addr, r->map_len) : -MMF_EINVAL;
+}
+
+// ABI version 3. Locks the region's pages in memory (mlock; `lock` nonzero) or unlocks them. 0, or
+// a negated code: MMF_ENOMEM (MMF_EACCES when the limit is 0) when RLIMIT_MEMLOCK refuses.
+static inline int32_t mmf_region_lock(const mmf_region* r, int32_t lock) {
+  if (!r->map_len) return -MMF_EINVAL;
+  return lock ? mmf_lock(r->map_addr, r->map_len) : mmf_unlock(r->map_addr, r->map_len);
+}
+
+// ABI version 3. How many of the region's pages are in memory (mincore), or a negated code; with
+// `pages` not NULL, one byte per page too (1 resident): it must hold map_len / mmf_page_size() bytes.
+static inline int32_t mmf_region_residency(const mmf_region* r, uint8_t* pages) {
+  return r->map_len ? mmf_residency(r->map_addr, r->map_len, pages) : -MMF_EINVAL;
+}
+
+// ABI version 3. Resizes a region to `size` bytes from the same file offset (the file grew, or to
+// shrink it) in `window` (`window_len` bytes): the region's own window (map_addr) resizes it in
+// place, and the pages it grows into must be this module's and hold no mapping; another window
+// (from mmf_reserve) moves it there, and its old pages hold zeroed memory again. Pointers into the
+// region taken before must be taken again from r->data. 0, or a negated code (MMF_ERANGE: a window
+// too small, or a whole page past the end of the file); `*r` is unchanged when it fails.
+static inline int32_t mmf_region_remap(mmf_region* r, size_t size, void* window, size_t window_len) {
+  if (!r->map_len || size == 0) return -MMF_EINVAL;
+  uint64_t page = (uint64_t)mmf_page_size();
+  size_t page_offset = (size_t)(r->data - r->map_addr);
+  uint64_t need = (page_offset + (uint64_t)size + page - 1) / page * page;
+  if (need > window_len) return -MMF_ERANGE;
+  int32_t rc = mmf_remap(r->map_addr, r->map_len, window, (size_t)need);
+  if (rc < 0) return rc;
+  r->map_addr = (uint8_t*)window;
+  r->map_len = (size_t)need;
+  r->data = r->map_addr + page_offset;
+  r->size = size;
+  return 0;
 }
 #endif
 

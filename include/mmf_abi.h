@@ -18,6 +18,7 @@
 #define MMF_ENOENT               9    // no such file
 #define MMF_ENOSPC               10   // no space left on the file's device: bytes written through the region may not have reached the file (ABI version 2)
 #define MMF_EEXIST               11   // the object already exists (ABI version 3)
+#define MMF_ENOTSUP              12   // not supported by this host or backend (ABI version 3)
 
 // Bits of the flags of mmf_map.
 #define MMF_MAP_SHARED           1    // writes reach the file (else private copy-on-write)
@@ -82,6 +83,14 @@ MMF_IMPORT("destroy_object") int32_t mmf_destroy_object(const char* name, size_t
 MMF_IMPORT("truncate") int32_t mmf_truncate(int32_t handle, int64_t size);
 // 1 if the mapping that holds [addr, addr + len) faulted, for any cause (version 1)
 MMF_IMPORT("truncated") int32_t mmf_truncated(void* addr, size_t len);
+// mlock of a range inside one mapping: its pages are read in and stay in memory (ABI version 3)
+MMF_IMPORT("lock") int32_t mmf_lock(void* addr, size_t len);
+// munlock of a range inside one mapping (ABI version 3)
+MMF_IMPORT("unlock") int32_t mmf_unlock(void* addr, size_t len);
+// how many pages of a range inside one mapping are in memory (mincore); one byte per page at vec_ptr unless 0 (ABI version 3)
+MMF_IMPORT("residency") int32_t mmf_residency(void* addr, size_t len, uint8_t* vec);
+// resizes the mapping that is exactly [addr, addr + len) in place (new_addr = addr) or moves it to [new_addr, new_addr + new_len) (ABI version 3)
+MMF_IMPORT("remap") int32_t mmf_remap(void* addr, size_t len, void* new_addr, size_t new_len);
 #undef MMF_IMPORT
 
 // The name of a (possibly negated) code, such as "ERANGE".
@@ -99,6 +108,7 @@ static inline const char* mmf_error_name(int32_t code) {
     case MMF_ENOENT: return "ENOENT";
     case MMF_ENOSPC: return "ENOSPC";
     case MMF_EEXIST: return "EEXIST";
+    case MMF_ENOTSUP: return "ENOTSUP";
   }
   return "EUNKNOWN";
 }

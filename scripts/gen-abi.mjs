@@ -152,7 +152,8 @@ function cHeader() {
     if (name === "path_ptr") return "const char* path";
     if (name === "name_ptr") return "const char* name";
     if (name === "epoch_addr") return "volatile int32_t* epoch";
-    if (name === "addr") return "void* addr";
+    if (name === "addr" || name === "new_addr") return `void* ${name}`;
+    if (name === "vec_ptr") return "uint8_t* vec";
     return `size_t ${name}`;
   };
   const lines = [`// ${BANNER}`,

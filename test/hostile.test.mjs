@@ -118,6 +118,29 @@ function runHostile(memory, calls, foreignHandle) {
         assert.ok(hit >= 0, "unmapped a range that was no live mapping");
         live.splice(hit, 1);
       }
+    } else if (op === 9 && rand() % 2 === 0) {
+      // ABI version 3. Half of the remaps take a live mapping to a plausible range (in place or moved).
+      name = pick(["lock", "unlock", "residency", "remap"]);
+      const target = live.length && rand() % 2 === 0 ? live[rand() % live.length] : null;
+      const pages = memory.buffer.byteLength / ps;
+      if (name === "remap") {
+        const [a, l] = target ?? [addr(), len()];
+        const [na, nl] = target ? [pick([a, (rand() % pages) * ps]), (1 + (rand() % 4)) * ps] : [addr(), len()];
+        result = imp.remap(a, l, na, nl);
+        if (result === 0) {
+          const hit = live.findIndex(([la, ll]) => la === (a >>> 0) && ll === (l >>> 0));
+          assert.ok(hit >= 0, "remapped a range that was no live mapping");
+          live[hit] = [na >>> 0, nl >>> 0, live[hit][2]];
+        }
+      } else {
+        const [a, l] = target ?? [addr(), len()];
+        // A page map inside a live mapping would write its bytes into the file (the guest's own
+        // store, allowed), and the maps' checks compare with the file as written: only elsewhere.
+        const vec = pick([0, addr()]) >>> 0;
+        const intoMapping = live.some(([la, ll]) => vec < la + ll && la < vec + Math.max(0, (l >>> 0) / ps));
+        result = name === "residency" ? imp.residency(a, l, intoMapping ? 0 : vec) : imp[name](a, l);
+        if (name === "residency" && result > 0) result = 0; // a count of pages, a valid answer
+      }
     } else if (op === 9) {
       name = pick(["watch", "truncated", "fault_cause"]);
       result = name === "watch" ? imp.watch(i32()) : imp[name](addr(), len());

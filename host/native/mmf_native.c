@@ -19,6 +19,8 @@
 
 #include "mmf_abi.h"
 #include "napi_check.h"
+#include "helper_args.h"
+#include "region_ops.h"
 #include "truncation_guard.h"
 
 #ifndef MADV_POPULATE_READ
@@ -27,12 +29,12 @@
 
 // The OS page size, read once when the library is loaded: before any environment (main thread or
 // worker) can call in, so every thread reads a value that never changes.
-static uint64_t page_bytes;
+uint64_t page_bytes;
 __attribute__((constructor)) static void read_page_size(void) {
   page_bytes = (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static bool page_aligned(uint64_t value) {
+bool page_aligned(uint64_t value) {
   return value % page_bytes == 0;
 }
 
@@ -48,7 +50,7 @@ static uint64_t round_up_to_page(uint64_t value) {
 // 2^53: the largest range in which a double holds every integer.
 #define DOUBLE_INTEGER_MAX 9007199254740992.0
 
-static napi_value make_int(napi_env env, int64_t v) {
+napi_value make_int(napi_env env, int64_t v) {
   napi_value out;
   NAPI_CALL(env, napi_create_int64(env, v, &out));
   return out;
@@ -56,7 +58,7 @@ static napi_value make_int(napi_env env, int64_t v) {
 
 // Base address and byte length of the Wasm memory behind a Uint8Array view. A view is used
 // because napi_get_arraybuffer_info refuses the SharedArrayBuffer of a shared Wasm memory.
-static int memory_of(napi_env env, napi_value view, uint8_t** base, size_t* length) {
+int memory_of(napi_env env, napi_value view, uint8_t** base, size_t* length) {
   bool is_typed = false;
   NAPI_ARG(env, napi_is_typedarray(env, view, &is_typed), -EINVAL);
   if (!is_typed) return -EINVAL;
@@ -71,7 +73,7 @@ static int memory_of(napi_env env, napi_value view, uint8_t** base, size_t* leng
 }
 
 // A number argument, or `refusal` when it is not a number.
-static int get_double(napi_env env, napi_value v, double* out, int refusal) {
+int get_double(napi_env env, napi_value v, double* out, int refusal) {
   NAPI_ARG(env, napi_get_value_double(env, v, out), refusal);
   return 0;
 }
@@ -81,7 +83,7 @@ static int get_bool(napi_env env, napi_value v, bool* out) {
   return 0;
 }
 
-static int get_u64(napi_env env, napi_value v, uint64_t* out) {
+int get_u64(napi_env env, napi_value v, uint64_t* out) {
   double d;
   if (get_double(env, v, &d, -EINVAL) != 0) return -EINVAL;
   if (!(d >= 0 && d <= DOUBLE_INTEGER_MAX) || d != (double)(uint64_t)d) return -EINVAL;
@@ -116,7 +118,7 @@ static int get_path(napi_env env, napi_value v, char* buf, size_t cap) {
 }
 
 // Checks that [addr, addr+len) is a non-empty page-aligned range inside the memory.
-static int check_range(uint8_t* base, size_t mem_len, uint64_t addr, uint64_t len) {
+int check_range(uint8_t* base, size_t mem_len, uint64_t addr, uint64_t len) {
   if (len == 0 || !page_aligned(addr) || !page_aligned(len)) return -EINVAL;
   if (addr > mem_len || len > mem_len - addr) return -ERANGE;
   if (!page_aligned((uintptr_t)base)) return -EINVAL;
@@ -627,6 +629,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"installGuard", NULL, js_install_guard, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
+  if (region_ops_register(env, exports) != napi_ok) return NULL;  // its exception is pending
   return exports;
 }
 

@@ -532,6 +532,34 @@ static bool owned_by(const struct slot* s, const void* owner) {
   return s->owner == owner;
 }
 
+// Takes a free slot and publishes [start, start+len) of file entry `file` (whose reference the
+// caller holds for it) in it; under table_lock, with room below MAX_SLOTS (live < limit, or the one
+// slot a move holds for a moment).
+static void publish_slot(uintptr_t start, size_t len, int file, uint64_t file_offset, int32_t* epoch, const void* owner) {
+  uint32_t index;
+  if (slot_free != 0) {
+    index = slot_free - 1;
+    slot_free = slots[index].next;
+  } else {
+    index = (uint32_t)atomic_load(&high_water);
+  }
+  struct slot* s = &slots[index];
+  atomic_store(&s->end, start + len);
+  atomic_store(&s->file_offset, file_offset);
+  atomic_store(&s->epoch, epoch);
+  atomic_store(&s->file, file);
+  atomic_store(&s->cause, FAULT_NONE);
+  s->key = start;
+  s->owner = owner;
+  s->dropping = false;
+  uint32_t b = bucket_of(start, 0);
+  s->next = slot_buckets[b];
+  slot_buckets[b] = index + 1;
+  if (index >= atomic_load(&high_water)) atomic_store_explicit(&high_water, index + 1, memory_order_release);
+  atomic_store(&s->start, start);
+  live++;
+}
+
 int guard_add(uintptr_t start, size_t len, int fd, uint64_t file_offset, int32_t* epoch, const void* owner) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -errno;
@@ -551,32 +579,8 @@ int guard_add_stat(uintptr_t start, size_t len, int fd, const struct stat* st, u
     rc = -EDQUOT;
   } else {
     int file = file_acquire(fd, st);
-    if (file < 0) {
-      rc = file;
-    } else {
-      uint32_t index;
-      if (slot_free != 0) {
-        index = slot_free - 1;
-        slot_free = slots[index].next;
-      } else {
-        index = (uint32_t)atomic_load(&high_water);  // < MAX_SLOTS: live < limit <= MAX_SLOTS
-      }
-      struct slot* s = &slots[index];
-      atomic_store(&s->end, start + len);
-      atomic_store(&s->file_offset, file_offset);
-      atomic_store(&s->epoch, epoch);
-      atomic_store(&s->file, file);
-      atomic_store(&s->cause, FAULT_NONE);
-      s->key = start;
-      s->owner = owner;
-      s->dropping = false;
-      uint32_t b = bucket_of(start, 0);
-      s->next = slot_buckets[b];
-      slot_buckets[b] = index + 1;
-      if (index >= atomic_load(&high_water)) atomic_store_explicit(&high_water, index + 1, memory_order_release);
-      atomic_store(&s->start, start);
-      live++;
-    }
+    if (file < 0) rc = file;
+    else publish_slot(start, len, file, file_offset, epoch, owner);
   }
   pthread_mutex_unlock(&table_lock);
   return rc;
@@ -685,4 +689,128 @@ void guard_get_stats(struct guard_stats* out) {
   out->retried = atomic_load(&retried);
   out->reinstalled = atomic_load(&reinstalled);
   pthread_mutex_unlock(&table_lock);
+}
+
+// Makes the mapping [start, start+len) the mapping [dest, dest+new_len) of the same file (more of
+// its pages when new_len > len), never leaving a hole in the address space (another thread's
+// access there would be a SIGSEGV): with MREMAP_DONTUNMAP it moves to a scratch reservation of our
+// own, leaving the old range mapped (it reads the file meanwhile: a private mapping's changes are
+// with the moved pages), grows there, and replaces the destination in one mremap (MREMAP_FIXED).
+// The old range, where the destination does not cover it, stays mapped for the caller to zero
+// fill. 0 or -errno, with the mapping back where it was; -ENOSYS: no MREMAP_DONTUNMAP for file
+// mappings (Linux before 5.13).
+static int relocate(uintptr_t start, size_t len, uintptr_t dest, size_t new_len) {
+  size_t keep = len < new_len ? len : new_len;
+  void* scratch = mmap(NULL, new_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (scratch == MAP_FAILED) return -errno;
+  if (mremap((void*)start, keep, keep, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, scratch) == MAP_FAILED) {
+    int err = errno;
+    munmap(scratch, new_len);
+    return err == EINVAL ? -ENOSYS : -err;
+  }
+  int err = 0;
+  uintptr_t tail = (uintptr_t)scratch + keep;
+  if (new_len > keep && (munmap((void*)tail, new_len - keep) != 0 || mremap(scratch, keep, new_len, 0) == MAP_FAILED)) err = errno;
+  if (err == 0 && mremap(scratch, new_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, (void*)dest) == MAP_FAILED) err = errno;
+  if (err != 0) {
+    // Back over the old range, which DONTUNMAP left mapped, in one step; then the rest of the scratch goes.
+    mremap(scratch, keep, keep, MREMAP_MAYMOVE | MREMAP_FIXED, (void*)start);
+    munmap(scratch, new_len);
+    return -err;
+  }
+  return 0;
+}
+
+// Shrinks or grows slot i's mapping where it is (see guard_remap); under table_lock.
+static int resize_in_place(size_t i, uintptr_t start, uintptr_t end, uintptr_t new_end) {
+  struct slot* s = &slots[i];
+  if (new_end < end) {
+    // The pages shrunk off become zeroed memory before the slot stops covering them: a fault on
+    // them until then is still absorbed, and one raised before the fill is retried (retire).
+    if (!guard_zero_fill(new_end, end)) return -errno;
+    retire();
+    atomic_store(&s->end, new_end);
+    return 0;
+  }
+  // Covered first, so that a fault of the grown pages the moment they are mapped is absorbed.
+  atomic_store(&s->end, new_end);
+  int rc = relocate(start, end - start, start, new_end - start);
+  // Without MREMAP_DONTUNMAP: mremap grows a mapping in place only into unmapped address space, so
+  // the pages it grows into (the caller's, zeroed memory) are unmapped just before: a hole for the
+  // moment between the two calls.
+  if (rc == -ENOSYS) {
+    rc = munmap((void*)end, new_end - end) != 0 || mremap((void*)start, end - start, new_end - start, 0) == MAP_FAILED ? -errno : 0;
+    if (rc != 0) guard_zero_fill(end, new_end);  // never leave a hole in the memory
+  }
+  if (rc != 0) {
+    retire();
+    atomic_store(&s->end, end);
+  }
+  return rc;
+}
+
+// Moves slot i's mapping to [new_start, new_end) (see guard_remap); under table_lock.
+static int move_mapping(size_t i, uintptr_t start, uintptr_t end, uintptr_t new_start, uintptr_t new_end) {
+  struct slot* s = &slots[i];
+  if (slot_free == 0 && atomic_load(&high_water) >= MAX_SLOTS) return -EDQUOT;
+  struct range r = {new_start, new_end};
+  drop_where(overlaps, &r);  // stale slots of a freed memory, as guard_add_stat drops them
+  // The new range is watched before the move, the old one until its zero fill: a fault on either
+  // side is absorbed throughout. The file entry gets one more reference for the new slot.
+  int file = atomic_load(&s->file);
+  files[file].refs++;
+  publish_slot(new_start, new_end - new_start, file, atomic_load(&s->file_offset), atomic_load(&s->epoch), s->owner);
+  long moved = find(new_start);
+  // The pages themselves move: a private mapping's changes go with them.
+  int rc = relocate(start, end - start, new_start, new_end - new_start);
+  if (rc == -ENOSYS) {
+    // Without MREMAP_DONTUNMAP the old range is a hole from this mremap to the zero fill below.
+    rc = mremap((void*)start, end - start, new_end - new_start, MREMAP_MAYMOVE | MREMAP_FIXED, (void*)new_start) == MAP_FAILED ? -errno : 0;
+    if (rc != 0) guard_zero_fill(new_start, new_end);  // MREMAP_FIXED may have dropped what was there
+  }
+  if (rc != 0) {
+    unpublish((size_t)moved);
+    retire();
+    free_slot((size_t)moved);
+    return rc;
+  }
+  // Zeroed memory over the old range. Were that to fail, the range would keep reading the file, so
+  // its slot stays and watches it (a later map there drops it as stale, as guard_add_stat does).
+  if (guard_zero_fill(start, end)) {
+    retire();
+    unpublish(i);
+    retire();
+    free_slot(i);
+  }
+  return 0;
+}
+
+int guard_remap(uintptr_t start, size_t len, uintptr_t new_start, size_t new_len) {
+  ensure_init();
+  uintptr_t new_end = new_start + new_len;
+  if (len == 0 || new_len == 0 || (new_start & ~page_mask) != 0 || (new_len & ~page_mask) != 0 || new_end < new_start) return -EINVAL;
+  pthread_mutex_lock(&table_lock);
+  long i = find(start);
+  int rc = 0;
+  if (i < 0 || atomic_load(&slots[i].end) != start + len || atomic_load(&slots[i].cause) != FAULT_NONE ||
+      (new_start != start && new_start < start + len && start < new_end)) {
+    rc = -EINVAL;
+  } else {
+    // The file's size now, through our own descriptor: the grown range must not reach a whole page
+    // past its end (such pages fault on first touch).
+    struct stat st;
+    uint64_t page = page_bytes();
+    uint64_t offset = atomic_load(&slots[i].file_offset);
+    int fd = atomic_load(&files[atomic_load(&slots[i].file)].fd);
+    if (fstat(fd, &st) != 0) {
+      rc = -errno;
+    } else {
+      uint64_t file_end = ((uint64_t)st.st_size + page - 1) & ~(page - 1);
+      if (offset > file_end || new_len > file_end - offset) rc = -ERANGE;
+      else if (new_start == start) rc = new_len == len ? 0 : resize_in_place((size_t)i, start, start + len, new_end);
+      else rc = move_mapping((size_t)i, start, start + len, new_start, new_end);
+    }
+  }
+  pthread_mutex_unlock(&table_lock);
+  return rc;
 }

@@ -42,6 +42,14 @@ int guard_remove_unmerged(uintptr_t start);
 // Wasm memory's area. Only for a range of a live Wasm memory (never one that may be someone else's).
 // 0 or -errno (the memory is zeroed either way; only the merge failed).
 int guard_merge(uintptr_t from, uintptr_t to);
+// The mapping watched at [start, start+len) becomes [new_start, new_start+new_len) of the same
+// file from the same offset (mremap): resized where it is when new_start == start (pages shrunk off
+// become zeroed memory; the pages grown into, which the caller owns, are replaced), else moved there
+// (the new range must not overlap the old; the old one becomes zeroed memory). Its contents move
+// with it, a private mapping's changes included. -EINVAL: not exactly a watched mapping, one that
+// faulted, or overlapping ranges; -ERANGE: the new range reaches a whole page past the end of the
+// file; else 0 or -errno, with the mapping as it was.
+int guard_remap(uintptr_t start, size_t len, uintptr_t new_start, size_t new_len);
 // Stops watching every mapping of `owner` without touching memory (its environment is ending).
 void guard_drop_owner(const void* owner);
 // The fault_cause of the mapping that starts at `start`, or -EINVAL if unknown.

@@ -89,6 +89,40 @@ EXPORT int mmfw_advise(uintptr_t at, size_t len, int advice) {
   return madvise((void*)at, len, kinds[advice]) == 0 ? 0 : -errno;
 }
 
+// ABI version 3. mlock (lock != 0) or munlock of [at, at+len); 0 or -errno.
+EXPORT int mmfw_lock(uintptr_t at, size_t len, int lock) {
+  return (lock ? mlock((void*)at, len) : munlock((void*)at, len)) == 0 ? 0 : -errno;
+}
+
+// Resident pages of [at, at+len) (mincore), or -errno; one byte per page (1 resident) to vec
+// unless it is NULL. The kernel writes into a buffer of ours: a store into the guest's memory that
+// faults is then the guard's to absorb, not an EFAULT halfway through.
+EXPORT long mmfw_residency(uintptr_t at, size_t len, unsigned char* vec) {
+  size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+  unsigned char chunk[4096];
+  long resident = 0;
+  for (size_t done = 0; done < len / ps;) {
+    size_t n = len / ps - done < sizeof chunk ? len / ps - done : sizeof chunk;
+    if (mincore((void*)(at + done * ps), n * ps, chunk) != 0) return -errno;
+    for (size_t k = 0; k < n; k++) {
+      resident += chunk[k] & 1;
+      if (vec) vec[done + k] = chunk[k] & 1;
+    }
+    done += n;
+  }
+  return resident;
+}
+
+// The mapping at [at, at+len) becomes [new_at, new_at+new_len) (guard_remap: in place or moved).
+// The zeroed memory the guard puts back (the old range, a shrunk tail) gets a Wasmtime page's flags.
+EXPORT int mmfw_remap(uintptr_t at, size_t len, uintptr_t new_at, size_t new_len) {
+  int rc = guard_remap(at, len, new_at, new_len);
+  if (rc != 0) return rc;
+  if (new_at != at) restore_memory(at, len, true);
+  else if (new_len < len) restore_memory(at + new_len, len - new_len, true);
+  return 0;
+}
+
 // The most live mappings the whole process may hold (MMF_PROCESS_MAPPINGS); 1 to 2^20, else -EINVAL.
 EXPORT int mmfw_set_mapping_limit(long limit) {
   if (limit < 1 || limit > (1L << 20)) return -EINVAL;

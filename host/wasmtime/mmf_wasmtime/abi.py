@@ -16,6 +16,7 @@ CODES = {
     "ENOENT": 9,
     "ENOSPC": 10,
     "EEXIST": 11,
+    "ENOTSUP": 12,
 }
 TEXTS = {
     "EINVAL": "invalid argument",
@@ -29,6 +30,7 @@ TEXTS = {
     "ENOENT": "no such file",
     "ENOSPC": "no space left on the file's device: bytes written through the region may not have reached the file",
     "EEXIST": "the object already exists",
+    "ENOTSUP": "not supported by this host or backend",
 }
 # The errno names a host turns into each code; any errno not listed is EIO.
 ERRNOS = {
@@ -40,6 +42,7 @@ ERRNOS = {
     "ENOENT": ("ENOENT", "ENOTDIR"),
     "ENOSPC": ("ENOSPC", "EDQUOT"),
     "EEXIST": ("EEXIST",),
+    "ENOTSUP": ("ENOTSUP",),
 }
 
 # Bits of the `flags` argument of `map`.
@@ -90,4 +93,8 @@ IMPORTS = {
     "destroy_object": (("u32", "u32"), "i32"),
     "truncate": (("i32", "i64"), "i32"),
     "truncated": (("u32", "u32"), "i32"),
+    "lock": (("u32", "u32"), "i32"),
+    "unlock": (("u32", "u32"), "i32"),
+    "residency": (("u32", "u32", "u32"), "i32"),
+    "remap": (("u32", "u32", "u32", "u32"), "i32"),
 }

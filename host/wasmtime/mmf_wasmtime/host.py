@@ -327,6 +327,44 @@ class MmfHost:
         rc = self._native.advise(self._inside_mapping(addr, length) + addr, length, advice)
         return code_from_errno(-rc) if rc < 0 else 0
 
+    # --- ABI version 3 -----------------------------------------------------------------------------
+
+    def _lock(self, addr: int, length: int) -> int:
+        rc = self._native.lock(self._inside_mapping(addr, length) + addr, length, True)
+        return code_from_errno(-rc) if rc < 0 else 0
+
+    def _unlock(self, addr: int, length: int) -> int:
+        rc = self._native.lock(self._inside_mapping(addr, length) + addr, length, False)
+        return code_from_errno(-rc) if rc < 0 else 0
+
+    def _residency(self, addr: int, length: int, vec_ptr: int) -> int:
+        base = self._inside_mapping(addr, length)
+        _, size = self._current()
+        if vec_ptr and vec_ptr + length // self.page_size > size:
+            raise GuestError("ERANGE")
+        rc = self._native.residency(base + addr, length, base + vec_ptr if vec_ptr else 0)
+        return code_from_errno(-rc) if rc < 0 else rc
+
+    def _remap(self, addr: int, length: int, new_addr: int, new_length: int) -> int:
+        """The mapping that is exactly [addr, addr+length) becomes [new_addr, new_addr+new_length): in place or moved."""
+        base = self._checked_range(addr, length)
+        self._checked_range(new_addr, new_length)
+        note = self._mappings.remove(addr, length)
+        if note is None:
+            raise GuestError("EINVAL")
+        moved = new_addr != addr
+        # A PROT_READ mapping must not come to hold a word the guard writes (see _map).
+        if (self._mappings.overlaps(new_addr, new_length) or (moved and new_addr < addr + length and addr < new_addr + new_length)
+                or (note.prot_read and self._holds_epoch_word(new_addr, new_length))):
+            self._mappings.add(addr, length, note)
+            raise GuestError("EINVAL")
+        rc = self._native.remap(base + addr, length, base + new_addr, new_length)
+        if rc < 0:
+            self._mappings.add(addr, length, note)
+            return code_from_errno(-rc)
+        self._mappings.add(new_addr, new_length, note)
+        return 0
+
     def _watch(self, epoch_addr: int) -> int:
         """The guest names an aligned i32 in its memory (any unsigned address) that a fault of its mappings bumps."""
         _, size = self._current()

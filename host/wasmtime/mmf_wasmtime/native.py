@@ -42,6 +42,9 @@ class Native:
             ("mmfw_sync", [_size, _size, _int], _int),
             ("mmfw_advise", [_size, _size, _int], _int),
             ("mmfw_set_mapping_limit", [ctypes.c_long], _int),
+            ("mmfw_lock", [_size, _size, _int], _int),
+            ("mmfw_residency", [_size, _size, _size], ctypes.c_long),
+            ("mmfw_remap", [_size, _size, _size, _size], _int),
             ("mmfw_guard_stats", [ctypes.POINTER(_STATS)], None),
         ]:
             fn = getattr(lib, name)
@@ -75,6 +78,18 @@ class Native:
 
     def advise(self, at: int, length: int, advice: int) -> int:
         return self._lib.mmfw_advise(at, length, advice)
+
+    def lock(self, at: int, length: int, lock: bool) -> int:
+        """mlock (or munlock) of [at, at+length); 0 or -errno."""
+        return self._lib.mmfw_lock(at, length, 1 if lock else 0)
+
+    def residency(self, at: int, length: int, vec: int) -> int:
+        """Resident pages of [at, at+length) (mincore), one byte per page to address vec unless 0; or -errno."""
+        return self._lib.mmfw_residency(at, length, vec)
+
+    def remap(self, at: int, length: int, new_at: int, new_length: int) -> int:
+        """The mapping at [at, at+length) becomes [new_at, new_at+new_length), in place or moved; 0 or -errno."""
+        return self._lib.mmfw_remap(at, length, new_at, new_length)
 
     def guard_stats(self) -> GuardStats:
         out = _STATS()
