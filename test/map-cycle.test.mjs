@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { closeSync, constants, openSync, readFileSync, renameSync, truncateSync, unlinkSync } from "node:fs";
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
@@ -222,6 +222,41 @@ realMappingTest(test, "the helper's new calls refuse what is no descriptor, rang
     for (const flags of [4, 16, 2 ** 32 + 8]) assert.is(native.map(view, 0, PAGE, fd, 0, flags, -1), -EINVAL, `flags ${flags}`);
   } finally {
     closeSync(fd);
+  }
+});
+
+realMappingTest(test, "fileSize's stat vouches for one map of its own descriptor only (MAP_STAT_KNOWN)", () => {
+  const { ERANGE } = osConstants.errno;
+  const small = openSync(writeFile(dir, "stat-small.bin", new Uint8Array(PAGE).fill(1)), "r");
+  const big = openSync(writeFile(dir, "stat-big.bin", new Uint8Array(3 * PAGE).fill(2)), "r+");
+  const view = new Uint8Array(new WebAssembly.Memory({ initial: 2 }).buffer);
+  try {
+    assert.is(native.fileSize(big), 3 * PAGE);
+    assert.is(native.map(view, 0, 3 * PAGE, small, 0, 8, -1), -ERANGE, "the big file's stat must not let the small one map 3 pages");
+    assert.is(native.fileSize(big), 3 * PAGE);
+    assert.is(native.map(view, 0, 3 * PAGE, big, 0, 8, -1), 0, "its own stat");
+    assert.is(native.unmap(view, 0, 3 * PAGE), 0);
+    ftruncateSync(big, PAGE);
+    assert.is(native.map(view, 0, 3 * PAGE, big, 0, 8, -1), -ERANGE, "a stat used once already: the truncation is seen");
+  } finally {
+    native.unmap(view, 0, 3 * PAGE);
+    closeSync(small);
+    closeSync(big);
+  }
+});
+
+test("a guest's file_size does not vouch for its next map: a truncation between the two is ERANGE", () => {
+  const path = writeFile(dir, "guest-stat.bin", new Uint8Array(3 * PAGE).fill(3));
+  const host = new MmfHost();
+  try {
+    host.attach(new WebAssembly.Memory({ initial: 4 }));
+    const handle = host.grant(path, "r");
+    assert.is(host.imports.file_size(handle), BigInt(3 * PAGE));
+    truncateSync(path, PAGE);
+    assert.is(host.imports.map(handle, 0n, 65536, 3 * PAGE, 0), -2, "ERANGE: the map's own stat sees one page");
+    assert.is(host.imports.map(handle, 0n, 65536, PAGE, 0), 0, "the page that is left");
+  } finally {
+    host.close();
   }
 });
 
