@@ -2,7 +2,7 @@
 // guest calls them) on both backends with the same expectations: the attach contract, guest paths,
 // each rule of "What the host guarantees", the edge cases, and the native helper's own checks
 // under the host's. test/wasmtime/test_abi_rules.py holds the Wasmtime host to the same rules.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
@@ -10,7 +10,10 @@ import { createServer } from "node:net";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { ABI_VERSION, AdviceCodes, ErrorCodes, MapFlags, MmfHost, OpenModes } from "../dist/host/index.js";
-import { backend, mapsOf, openFds, pattern, readBytes, realMappingTest, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { backend, mapsOf, openFds, pattern, readBytes, realMappingTest, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("abi-rules");
+const track = tracked(test);
 
 const { EINVAL, ERANGE, EACCES, EBADF, ENOMEM, ENOENT, ETRUNCATED } = ErrorCodes;
 const { SHARED, POPULATE, READ_ONLY } = MapFlags;
@@ -45,7 +48,7 @@ function openAt(imp, memory, path, mode = OpenModes.READ) {
 }
 
 test(`the attach contract: ABI version ${ABI_VERSION}; before attach only page_size, file_size and close answer; exports.memory, no maximum needed`, () => {
-  const host = new MmfHost({ preopens: { "/data": data } });
+  const host = track(new MmfHost({ preopens: { "/data": data } }));
   const imp = host.imports;
   const ps = imp.page_size();
   assert.ok(ps >= 4096 && ps <= 65536 && 65536 % ps === 0, "a 64 KiB Wasm page holds whole host pages");
@@ -98,7 +101,7 @@ test("guest paths: the exact forms, whole-component prefixes, what `data/x`, `/d
   assert.is(host.handleCount, 0);
   host.close();
   // A "/" preopen: "//" names it (a folder), "/x.bin" a file in it. The longest prefix wins.
-  const root = new MmfHost({ preopens: { "/": data, "/data/sub": join(data, "sub") } });
+  const root = track(new MmfHost({ preopens: { "/": data, "/data/sub": join(data, "sub") } }));
   const m = new WebAssembly.Memory({ initial: 1 });
   root.attach(m);
   assert.is(openAt(root.imports, m, "//"), -EINVAL);
@@ -124,9 +127,9 @@ test("read-only stays read-only: a shared map needs a read-write handle and desc
   const { host, imp, memory, ps } = hostWith();
   const ro = openAt(imp, memory, "/data/x.bin", OpenModes.READ);
   const granted = host.grant(file, "r");
-  const fd = openSync(file, "r");
+  const fd = track.fd(openSync(file, "r"));
   const lentReadOnly = host.addHandle(fd, true); // said writable, but the descriptor is O_RDONLY
-  const writeOnly = openSync(join(dir, "write-only.bin"), "w");
+  const writeOnly = track.fd(openSync(join(dir, "write-only.bin"), "w"));
   writeFileSync(writeOnly, bytes);
   const lentWriteOnly = host.addHandle(writeOnly, true);
   for (const [label, handle] of [["open READ", ro], ["grant r", granted], ["a read-only descriptor lent as writable", lentReadOnly]]) {
@@ -205,7 +208,7 @@ test("limits are errors: past maxHandles an open is ENOMEM, past maxMappings a m
 
 test("close() unmaps everything the guest still has mapped and closes every handle and preopen", () => {
   const fds = openFds();
-  const target = writeFile(dir, "close.bin", bytes);
+  const target = track.path(writeFile(dir, "close.bin", bytes));
   const { host, imp, memory, ps } = hostWith();
   const opened = openAt(imp, memory, "/data/sub/y.bin", OpenModes.READ_WRITE);
   const granted = host.grant(target, "r+");
@@ -252,7 +255,7 @@ test("advise and sync act inside one mapping: across two is EINVAL; sync's async
 
 test("a lent descriptor is the embedder's: close of it is EBADF and it stays open; close of a grant closes it, and its mappings stay", () => {
   const { host, imp, memory, ps } = hostWith();
-  const fd = openSync(file, "r");
+  const fd = track.fd(openSync(file, "r"));
   const lent = host.addHandle(fd, false);
   assert.is(imp.close(lent), -EBADF);
   assert.is(imp.map(lent, 0n, 2 * ps, ps, 0), 0, "the lent handle still maps");
@@ -270,7 +273,7 @@ test("a lent descriptor is the embedder's: close of it is EBADF and it stays ope
 });
 
 realMappingTest(test, "the epoch word counts absorbed faults (a mapping's first touch past each cut), not truncations", () => {
-  const path = writeFile(dir, "epoch.bin", new Uint8Array(8 * 4096).fill(7));
+  const path = track.path(writeFile(dir, "epoch.bin", new Uint8Array(8 * 4096).fill(7)));
   const { host, imp, memory, ps } = hostWith();
   const h = host.grant(path, "r");
   const word = 64;
@@ -300,8 +303,8 @@ realMappingTest(test, "the native helper keeps its own checks under the host's: 
   const view = new Uint8Array(memory.buffer);
   const size = view.byteLength;
   const ps = native.pageSize();
-  const path = writeFile(dir, "backstop.bin", bytes);
-  const fd = openSync(path, "r+");
+  const path = track.path(writeFile(dir, "backstop.bin", bytes));
+  const fd = track.fd(openSync(path, "r+"));
   const calls = [
     ["map past the memory", () => native.map(view, size, ps, fd, 0, 0, -1), SYS_ERANGE],
     ["map straddling the end", () => native.map(view, size - ps, 2 * ps, fd, 0, 0, -1), SYS_ERANGE],

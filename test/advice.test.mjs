@@ -3,13 +3,16 @@
 // "rr" for random, "sr" for sequential, "hg" for hugepage and neither rr nor sr for normal, and
 // "willneed" reads the pages of a file that was not in the page cache. (Two names swapped
 // anywhere on the way, API, core module, host or helper, fail here.)
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createMmf, openFile, MEM_READ_ONLY } from "../dist/host/index.js";
-import { backend, loadGuest, realMappingTest, tempDir, writeFile } from "./helpers.mjs";
+import { backend, loadGuest, realMappingTest, tempDir, writeFile, tracked } from "./helpers.mjs";
 import { dropCache } from "./mounts.mjs";
+
+const test = suite("advice");
+const track = tracked(test);
 
 const dir = tempDir();
 const SIZE = 8 * 2 ** 20;
@@ -62,10 +65,10 @@ async function checkAdvice(advise, address, path) {
 }
 
 realMappingTest(test, "MemoryRegion.advise: each name sets its own madvise advice", async () => {
-  const path = writeFile(dir, "js.bin", new Uint8Array(SIZE).fill(1));
-  const mmf = createMmf();
-  const file = openFile(path);
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+  const path = track.path(writeFile(dir, "js.bin", new Uint8Array(SIZE).fill(1)));
+  const mmf = track(createMmf());
+  const file = track(openFile(path));
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   const base = BigInt(native.memoryBase(new Uint8Array(mmf.memory.buffer)));
   await checkAdvice((name) => region.advise(name), () => base + BigInt(region.data().byteOffset), path);
   region.close();
@@ -74,8 +77,8 @@ realMappingTest(test, "MemoryRegion.advise: each name sets its own madvise advic
 });
 
 realMappingTest(test, "a guest's advise(ADVICE_*): each constant sets its own madvise advice", async () => {
-  const path = writeFile(dir, "guest.bin", new Uint8Array(SIZE).fill(2));
-  const { call, host, exports } = await loadGuest("api", { preopens: { "/data": dir } });
+  const path = track.path(writeFile(dir, "guest.bin", new Uint8Array(SIZE).fill(2)));
+  const { call, host, exports } = track(await loadGuest("api", { preopens: { "/data": dir } }));
   const index = call("holdPath", "/data/guest.bin", "r", MEM_READ_ONLY);
   assert.ok(index >= 0, `holdPath: ${index}`);
   const address = () => BigInt(native.memoryBase(new Uint8Array(exports.memory.buffer))) + BigInt(call("heldAddress", index) >>> 0);

@@ -2,14 +2,17 @@
 // whence, async flags, buffer lengths and guest addresses outside their range are refused with a
 // typed error, never read modulo 2^32; addresses at or above 2 GiB are unsigned everywhere.
 // MMF_RELIABILITY=1 also reads more than 2 GiB in one readAt.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MmfHost, MEM_READ_ONLY, MEM_READWRITE, ErrorCodes, MapFlags,
 } from "../dist/host/index.js";
 import { coreOf } from "../dist/host/mmf.js";
-import { backend, longOnEmulatedTest, loadGuest, mapsOf, pattern, readBytes, sparseFile, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { backend, longOnEmulatedTest, loadGuest, mapsOf, pattern, readBytes, sparseFile, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("boundaries");
+const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -18,10 +21,10 @@ const bytes = pattern(65536, 9);
 const EINVAL = -ErrorCodes.EINVAL;
 
 test("fd() values that are not a descriptor are EBADF, never descriptor n", () => {
-  const path = writeFile(dir, "fd.bin", bytes);
-  const file = openFile(path, "r");
+  const path = track.path(writeFile(dir, "fd.bin", bytes));
+  const file = track(openFile(path, "r"));
   const n = file.fd();
-  const mmf = createMmf();
+  const mmf = track(createMmf());
   const values = [2 ** 32 + n, 2 ** 33 + n, -(2 ** 32) + n, 2 ** 31, -0, NaN, Infinity, -Infinity, -1, n + 0.5, BigInt(n), String(n), null, undefined, { valueOf: () => n }];
   for (const value of values) {
     throwsCode(() => mmf.newMemoryRegion({ fd: () => value }, MEM_READ_ONLY), "EBADF");
@@ -31,14 +34,14 @@ test("fd() values that are not a descriptor are EBADF, never descriptor n", () =
   assert.equal(mmf.stats(), { regions: 0, mappedBytes: 0, regionBytes: 0 });
   if (backend === "native") assert.is(mapsOf(path).length, 0, "descriptor n was mapped");
   // The real descriptor still maps.
-  const region = mmf.newMemoryRegion({ fd: () => n }, MEM_READ_ONLY, 0, 16);
+  const region = track(mmf.newMemoryRegion({ fd: () => n }, MEM_READ_ONLY, 0, 16));
   assert.equal(region.data(), bytes.subarray(0, 16));
   region.close();
   file.close();
 });
 
 test("seek whence outside 0, 1, 2 is EINVAL (2^32 is not whence 0) and the position stays", () => {
-  const file = openFile(writeFile(dir, "seek.bin", bytes), "r");
+  const file = track(openFile(writeFile(dir, "seek.bin", bytes), "r"));
   const region = createMmf().newMemoryRegion(file, MEM_READ_ONLY);
   const reader = new MemoryRegionReader(region);
   assert.is(reader.seek(100, 0), 100);
@@ -52,14 +55,14 @@ test("seek whence outside 0, 1, 2 is EINVAL (2^32 is not whence 0) and the posit
 });
 
 test("mode and advice values outside their range are EINVAL, never read modulo 2^32", () => {
-  const path = writeFile(dir, "mode.bin", bytes);
-  const file = openFile(path, "r+");
-  const mmf = createMmf();
+  const path = track.path(writeFile(dir, "mode.bin", bytes));
+  const file = track(openFile(path, "r+"));
+  const mmf = track(createMmf());
   for (const mode of [2 ** 32 + MEM_READ_ONLY, 2 ** 32 + MEM_READWRITE, -(2 ** 32) + MEM_READ_ONLY, MEM_READ_ONLY + 0.5, NaN, String(MEM_READ_ONLY), BigInt(MEM_READ_ONLY), null]) {
     throwsCode(() => mmf.newMemoryRegion(file, mode), "EINVAL");
   }
   assert.equal(mmf.stats(), { regions: 0, mappedBytes: 0, regionBytes: 0 });
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   for (const advice of [2 ** 32, 0, 1, "Random", null, 0n]) throwsCode(() => region.advise(advice), "EINVAL");
   region.advise("random");
   region.close();
@@ -67,8 +70,8 @@ test("mode and advice values outside their range are EINVAL, never read modulo 2
 });
 
 test("flush and flushRange take a boolean async, nothing else", () => {
-  const path = writeFile(dir, "flush.bin", bytes);
-  const file = openFile(path, "r+");
+  const path = track.path(writeFile(dir, "flush.bin", bytes));
+  const file = track(openFile(path, "r+"));
   const region = createMmf().newMemoryRegion(file, MEM_READWRITE);
   for (const async of [2 ** 32, 1, 0, "false", 0n, null]) {
     throwsCode(() => region.flush(async), "EINVAL");
@@ -82,8 +85,8 @@ test("flush and flushRange take a boolean async, nothing else", () => {
 });
 
 test("readAt and writeAt with buffers of 4 GiB and 2 GiB: the bytes that fit, never 0", () => {
-  const path = writeFile(dir, "big-buffer.bin", bytes);
-  const file = openFile(path, "r+");
+  const path = track.path(writeFile(dir, "big-buffer.bin", bytes));
+  const file = track(openFile(path, "r+"));
   const region = createMmf().newMemoryRegion(file, MEM_READWRITE);
   const reader = new MemoryRegionReader(region);
   const writer = new MemoryRegionWriter(region);
@@ -110,10 +113,10 @@ test("readAt and writeAt with buffers of 4 GiB and 2 GiB: the bytes that fit, ne
 longOnEmulatedTest(test, "a region larger than 2 GiB: offsets and counts past 2^31 (a full read with MMF_RELIABILITY=1)", () => {
   const size = 2 * GiB + 8192;
   const tail = pattern(8192, 4);
-  const path = sparseFile(dir, "over-2g.bin", size, { [2 * GiB]: tail, [2 * GiB - 5]: Uint8Array.of(1, 2, 3, 4, 5) });
-  const file = openFile(path, "r");
-  const mmf = createMmf();
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+  const path = track.path(sparseFile(dir, "over-2g.bin", size, { [2 * GiB]: tail, [2 * GiB - 5]: Uint8Array.of(1, 2, 3, 4, 5) }));
+  const file = track(openFile(path, "r"));
+  const mmf = track(createMmf());
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   assert.is(region.size(), size);
   const reader = new MemoryRegionReader(region);
   const p = new Uint8Array(2 ** 32);
@@ -133,9 +136,9 @@ longOnEmulatedTest(test, "a region larger than 2 GiB: offsets and counts past 2^
 });
 
 test("raw imports: addresses, lengths, flags and advice outside i32/u32 are EINVAL, never wrapped", () => {
-  const path = writeFile(dir, "raw.bin", bytes);
+  const path = track.path(writeFile(dir, "raw.bin", bytes));
   const memory = new WebAssembly.Memory({ initial: 8 });
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(memory);
   const imp = host.imports;
   const ps = host.pageSize;
@@ -182,10 +185,10 @@ test("raw imports: addresses, lengths, flags and advice outside i32/u32 are EINV
 });
 
 test("guest addresses at and above 2 GiB are unsigned: raw imports, the JavaScript API and an AssemblyScript guest", async () => {
-  const path = writeFile(dir, "high.bin", bytes);
+  const path = track.path(writeFile(dir, "high.bin", bytes));
   // Raw imports: Wasm passes an address >= 2^31 as a negative i32.
   const memory = new WebAssembly.Memory({ initial: 32768 + 4 });
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(memory);
   const ps = host.pageSize;
   const handle = host.grant(path, "r+");
@@ -199,10 +202,10 @@ test("guest addresses at and above 2 GiB are unsigned: raw imports, the JavaScri
   host.close();
 
   // The JavaScript API: a region placed above 2 GiB.
-  const mmf = createMmf();
+  const mmf = track(createMmf());
   mmf.memory.grow(32768);
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 100, 20000);
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 100, 20000));
   assert.ok(region.data().byteOffset >= 2 ** 31, `placed at ${region.data().byteOffset}`);
   const p = new Uint8Array(8);
   assert.is(new MemoryRegionReader(region).readAt(p, 19992), 8);
@@ -215,9 +218,9 @@ test("guest addresses at and above 2 GiB are unsigned: raw imports, the JavaScri
   file.close();
 
   // An AssemblyScript guest whose memory holds 2 GiB before it maps.
-  const data = tempDir();
+  const data = track.dir();
   writeFile(data, "g.bin", bytes);
-  const { call, host: guestHost, exports } = await loadGuest("api", { preopens: { "/data": data } });
+  const { call, host: guestHost, exports } = track(await loadGuest("api", { preopens: { "/data": data } }));
   exports.memory.grow(32768);
   const grown = exports.memory.buffer.byteLength;
   const index = call("holdPath", "/data/g.bin", "r+", MEM_READWRITE);

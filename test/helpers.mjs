@@ -1,5 +1,5 @@
 // Shared test fixtures: real files in a fresh temporary folder, process figures, error checks.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, openSync, closeSync, ftruncateSync, writeSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, openSync, closeSync, fstatSync, ftruncateSync, writeSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
@@ -159,5 +159,88 @@ export function realMappingTest(suite, name, fn) {
     suite.skip(name, fn);
   } else {
     suite(name, fn);
+  }
+}
+
+/**
+ * What a test holds, released after it whether it passed or failed: `const track = tracked(test)`
+ * registers an after.each hook on the suite `test`; inside a test, `track(x)` returns x and
+ * releases it after the test, latest first:
+ * - a worker thread is terminated, a child process killed (and waited for);
+ * - a guest from loadGuest has its host closed;
+ * - anything else with close() (MemoryRegion, MappedFile, Mmf, MmfHost) or [Symbol.dispose] is closed.
+ * `track.fd(fd)` closes a descriptor the test left open (not one whose number went to another
+ * file since), `track.path(path)` removes a file or folder, `track.dir(prefix)` makes a temporary
+ * folder that is removed, `track.defer(fn)` runs fn. An MmfError from a close is the resource's
+ * own fault (a truncated region throws it at close) and is dropped; any other failure to release
+ * is printed and fails the file (exit code 1), without stopping the release of the rest.
+ * @param {import("uvu").Test} suite
+ */
+export function tracked(suite) {
+  /** @type {Array<() => unknown>} */
+  let held = [];
+  const defer = (release) => {
+    held.push(release);
+  };
+  /** @template T @param {T} resource @returns {T} */
+  const track = (resource) => {
+    defer(() => release(resource));
+    return resource;
+  };
+  track.defer = defer;
+  /** @param {number} fd */
+  track.fd = (fd) => {
+    const { dev, ino } = fstatSync(fd);
+    defer(() => {
+      let now;
+      try {
+        now = fstatSync(fd);
+      } catch {
+        return; // closed by the test
+      }
+      if (now.dev === dev && now.ino === ino) closeSync(fd);
+    });
+    return fd;
+  };
+  /** @param {string} path */
+  track.path = (path) => {
+    defer(() => rmSync(path, { recursive: true, force: true }));
+    return path;
+  };
+  track.dir = (prefix = "mmf-test-") => track.path(mkdtempSync(join(tmpdir(), prefix)));
+  suite.after.each(async () => {
+    const releases = held.reverse();
+    held = [];
+    for (const release of releases) {
+      try {
+        await release();
+      } catch (err) {
+        if (err?.name === "MmfError") continue;
+        console.error(`  cleanup after a test failed: ${err?.stack ?? err}`);
+        process.exitCode = 1;
+      }
+    }
+  });
+  return track;
+}
+
+/** Releases one tracked resource (see tracked). */
+async function release(resource) {
+  if (!resource || (typeof resource !== "object" && typeof resource !== "function")) return;
+  if (typeof resource.terminate === "function") {
+    await resource.terminate(); // a Worker
+  } else if (typeof resource.kill === "function" && "pid" in resource) {
+    // A ChildProcess: killed, then waited for, so that it holds nothing when the next test starts.
+    if (resource.exitCode === null && resource.signalCode === null) {
+      const exited = new Promise((resolve) => resource.once("exit", resolve));
+      resource.kill("SIGKILL");
+      await exited;
+    }
+  } else if (typeof resource.call === "function" && typeof resource.host?.close === "function") {
+    resource.host.close(); // a guest from loadGuest: its host holds its regions and handles
+  } else if (typeof resource.close === "function") {
+    resource.close();
+  } else if (typeof resource[Symbol.dispose] === "function") {
+    resource[Symbol.dispose]();
   }
 }

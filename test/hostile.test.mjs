@@ -1,12 +1,15 @@
 // The guest is untrusted: 100,000+ calls of the raw `mmf` imports with random and adversarial
 // arguments, as a hostile Wasm module could make them (i32 and i64 values only). Zero crashes,
 // every call answers a documented code, and nothing is left behind.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCodes, MapFlags, MmfHost } from "../dist/host/index.js";
-import { backend, mapsOf, openFds, pattern, tempDir, writeFile } from "./helpers.mjs";
+import { backend, mapsOf, openFds, pattern, tempDir, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("hostile");
+const track = tracked(test);
 
 const dir = tempDir();
 const data = join(dir, "data");
@@ -150,7 +153,7 @@ function runHostile(memory, calls, foreignHandle) {
 
 test("100,000 hostile calls on an unshared and a shared memory: documented codes only, nothing left behind", () => {
   const fds = openFds();
-  const other = new MmfHost();
+  const other = track(new MmfHost());
   const foreign = other.grant(join(data, "file.bin"), "r");
   const withOther = openFds();
   let total = 0;
@@ -177,7 +180,7 @@ test("100,000 hostile calls on an unshared and a shared memory: documented codes
 test("a host never maps outside the guest's memory, over a live mapping, or past the end of the file", () => {
   writeFileSync(join(data, "file.bin"), bytes); // the hostile run may have truncated it
   const memory = new WebAssembly.Memory({ initial: 4 });
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(memory);
   const h = host.grant(join(data, "file.bin"), "r+");
   const ps = host.pageSize;
@@ -207,9 +210,9 @@ test("a host never maps outside the guest's memory, over a live mapping, or past
 
 test("a descriptor lent read-only (addHandle(fd, false)) never maps shared, even when it was opened read-write", () => {
   const memory = new WebAssembly.Memory({ initial: 1 });
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(memory);
-  const fd = openSync(join(data, "file.bin"), "r+");
+  const fd = track.fd(openSync(join(data, "file.bin"), "r+"));
   try {
     const ps = host.pageSize;
     const lentReadOnly = host.addHandle(fd, false);

@@ -3,13 +3,16 @@
 // live mappings per guest (MmfHost maxMappings, default 4096; createMmf maxMappings) and per process
 // (a quarter of vm.max_map_count; MMF_PROCESS_MAPPINGS) answers ENOMEM first, naming the limit,
 // and the host keeps working. MMF_RELIABILITY=1 fills the default budgets themselves.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, ErrorCodes, MmfHost, MEM_READ_ONLY } from "../dist/host/index.js";
-import { backend, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { backend, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("limits");
+const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -56,7 +59,7 @@ test(`a guest mapping one page at every other page until refused: ENOMEM at its 
 test(`the JavaScript API: ${LONG ? "regions until the process's budget" : "a budget of 300 regions"} answers ENOMEM naming it; closing one makes room`, async () => {
   const stats = await guardStats();
   const mmf = LONG ? createMmf() : createMmf({ maxMappings: 300 });
-  const f = openFile(file);
+  const f = track(openFile(file));
   const regions = [];
   let error;
   const before = areas();

@@ -3,14 +3,17 @@
 // descriptors run short, and after 2 s unused), checks the SIGBUS handler at one map in 64, takes
 // one fstat per map, and leaves the zeroed pages of an unmap unmerged until they are mapped over
 // again or pushed out. Each case is one of the races and limits they meet.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { closeSync, constants, ftruncateSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
-import { backend, openFds, pattern, realMappingTest, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { backend, openFds, pattern, realMappingTest, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("map-cycle");
+const track = tracked(test);
 
 const dir = tempDir();
 const PAGE = 4096;
@@ -40,12 +43,12 @@ function runChild(body, shell = "") {
 }
 
 realMappingTest(test, "the guard keeps one descriptor per file across map + close cycles, and closes it with the file", () => {
-  const path = writeFile(dir, "cycled.bin", pattern(4 * PAGE, 1));
+  const path = track.path(writeFile(dir, "cycled.bin", pattern(4 * PAGE, 1)));
   const before = native.guardStats();
   const fds = openFds();
-  const mmf = createMmf();
+  const mmf = track(createMmf());
   const fdsWithMmf = openFds();
-  const file = openFile(path);
+  const file = track(openFile(path));
   for (let i = 0; i < 100; i++) {
     const region = mmf.newMemoryRegion(file, MEM_READ_ONLY, (i % 4) * PAGE, PAGE);
     assert.is(region.data()[0], pattern(4 * PAGE, 1)[(i % 4) * PAGE]);
@@ -60,8 +63,8 @@ realMappingTest(test, "the guard keeps one descriptor per file across map + clos
   assert.is(native.guardStats().files, before.files, "closing the file closes the guard's");
   assert.is(openFds(), fdsWithMmf);
   // A file closed while mapped: the guard's descriptor goes with the last mapping, not kept idle.
-  const again = openFile(path);
-  const region = mmf.newMemoryRegion(again, MEM_READ_ONLY);
+  const again = track(openFile(path));
+  const region = track(mmf.newMemoryRegion(again, MEM_READ_ONLY));
   again.close();
   region.close();
   assert.is(native.guardStats().files, before.files);
@@ -70,14 +73,14 @@ realMappingTest(test, "the guard keeps one descriptor per file across map + clos
 });
 
 realMappingTest(test, "a file replaced under its name between maps is guarded as the new file; one renamed stays itself", () => {
-  const mmf = createMmf();
-  const path = writeFile(dir, "replaced.bin", new Uint8Array(8 * PAGE).fill(1));
-  const old = openFile(path);
+  const mmf = track(createMmf());
+  const path = track.path(writeFile(dir, "replaced.bin", new Uint8Array(8 * PAGE).fill(1)));
+  const old = track(openFile(path));
   mmf.newMemoryRegion(old, MEM_READ_ONLY).close(); // the old file's descriptor now idle in the guard
   writeFile(dir, "replacement.tmp", new Uint8Array(8 * PAGE).fill(2));
   renameSync(join(dir, "replacement.tmp"), path);
-  const fresh = openFile(path);
-  const region = mmf.newMemoryRegion(fresh, MEM_READ_ONLY);
+  const fresh = track(openFile(path));
+  const region = track(mmf.newMemoryRegion(fresh, MEM_READ_ONLY));
   const view = region.data();
   assert.is(view[0], 2, "the new file's bytes");
   // A fault of the new file is classified with the new file's size (the old one still has 8 pages:
@@ -88,12 +91,12 @@ realMappingTest(test, "a file replaced under its name between maps is guarded as
   region.close.bind(region);
   throwsCode(() => region.close(), "ETRUNCATED");
 
-  const moving = writeFile(dir, "moving.bin", new Uint8Array(8 * PAGE).fill(3));
-  const kept = openFile(moving);
+  const moving = track.path(writeFile(dir, "moving.bin", new Uint8Array(8 * PAGE).fill(3)));
+  const kept = track(openFile(moving));
   mmf.newMemoryRegion(kept, MEM_READ_ONLY).close();
   const idle = native.guardStats().idleFiles;
   renameSync(moving, join(dir, "moved.bin"));
-  const renamed = mmf.newMemoryRegion(kept, MEM_READ_ONLY);
+  const renamed = track(mmf.newMemoryRegion(kept, MEM_READ_ONLY));
   assert.is(native.guardStats().idleFiles, idle - 1, "the renamed file's idle descriptor is used again");
   truncateSync(join(dir, "moved.bin"), PAGE);
   assert.is(renamed.data.call(renamed)[6 * PAGE] ?? 0, 0);
@@ -125,10 +128,10 @@ realMappingTest(test, "idle descriptors: at most 16, and the first to go when th
 });
 
 realMappingTest(test, `a file only ever closed by its owner: its idle descriptor goes ${LONG ? "after 2 s unused (a deleted file's blocks come back)" : "when trimmed"}`, async () => {
-  const path = writeFile(dir, "deleted.bin", new Uint8Array(4 * PAGE).fill(4));
-  const mmf = createMmf();
+  const path = track.path(writeFile(dir, "deleted.bin", new Uint8Array(4 * PAGE).fill(4)));
+  const mmf = track(createMmf());
   const before = native.guardStats().files;
-  const fd = openSync(path, "r");
+  const fd = track.fd(openSync(path, "r"));
   mmf.newMemoryRegion(rawMappable(fd), MEM_READ_ONLY).close();
   closeSync(fd); // not through MappedFile: the helper is not told
   unlinkSync(path);
@@ -169,9 +172,9 @@ realMappingTest(test, "a SIGBUS handler put in place by native code (not process
 });
 
 realMappingTest(test, "map + close at one place adds no area; unmerged ranges stay few and merge when the instance closes", () => {
-  const path = writeFile(dir, "areas.bin", pattern(64 * PAGE, 2));
-  const file = openFile(path);
-  const mmf = createMmf();
+  const path = track.path(writeFile(dir, "areas.bin", pattern(64 * PAGE, 2)));
+  const file = track(openFile(path));
+  const mmf = track(createMmf());
   const areas = () => areasOf(new Uint8Array(mmf.memory.buffer));
   const start = areas();
   mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, PAGE).close();
@@ -184,9 +187,9 @@ realMappingTest(test, "map + close at one place adds no area; unmerged ranges st
   for (const r of regions) r.close();
   const scattered = areas();
   // A region over part of an unmerged range (the allocator's first free page is its start).
-  const big = mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 32 * PAGE);
+  const big = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 32 * PAGE));
   big.close();
-  const part = mmf.newMemoryRegion(file, MEM_READ_ONLY, 5 * PAGE, 2 * PAGE);
+  const part = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 5 * PAGE, 2 * PAGE));
   assert.equal([...part.data().subarray(0, 8)], [...pattern(64 * PAGE, 2).subarray(5 * PAGE, 5 * PAGE + 8)]);
   part.close();
   const overlapped = areas();
@@ -202,8 +205,8 @@ realMappingTest(test, "map + close at one place adds no area; unmerged ranges st
 
 realMappingTest(test, "the helper's new calls refuse what is no descriptor, range or flag, and never wrap a value", () => {
   const { EBADF, EINVAL, ERANGE } = osConstants.errno;
-  const path = writeFile(dir, "hostile.bin", new Uint8Array(2 * PAGE).fill(5));
-  const fd = openSync(path, "r");
+  const path = track.path(writeFile(dir, "hostile.bin", new Uint8Array(2 * PAGE).fill(5)));
+  const fd = track.fd(openSync(path, "r"));
   const view = new Uint8Array(new WebAssembly.Memory({ initial: 2 }).buffer);
   try {
     for (const bad of [2 ** 32 + fd, -1, fd + 0.5, NaN, BigInt(fd), String(fd), undefined]) {
@@ -227,8 +230,8 @@ realMappingTest(test, "the helper's new calls refuse what is no descriptor, rang
 
 realMappingTest(test, "fileSize's stat vouches for one map of its own descriptor only (MAP_STAT_KNOWN)", () => {
   const { ERANGE } = osConstants.errno;
-  const small = openSync(writeFile(dir, "stat-small.bin", new Uint8Array(PAGE).fill(1)), "r");
-  const big = openSync(writeFile(dir, "stat-big.bin", new Uint8Array(3 * PAGE).fill(2)), "r+");
+  const small = track.fd(openSync(writeFile(dir, "stat-small.bin", new Uint8Array(PAGE).fill(1)), "r"));
+  const big = track.fd(openSync(writeFile(dir, "stat-big.bin", new Uint8Array(3 * PAGE).fill(2)), "r+"));
   const view = new Uint8Array(new WebAssembly.Memory({ initial: 2 }).buffer);
   try {
     assert.is(native.fileSize(big), 3 * PAGE);
@@ -246,8 +249,8 @@ realMappingTest(test, "fileSize's stat vouches for one map of its own descriptor
 });
 
 test("a guest's file_size does not vouch for its next map: a truncation between the two is ERANGE", () => {
-  const path = writeFile(dir, "guest-stat.bin", new Uint8Array(3 * PAGE).fill(3));
-  const host = new MmfHost();
+  const path = track.path(writeFile(dir, "guest-stat.bin", new Uint8Array(3 * PAGE).fill(3)));
+  const host = track(new MmfHost());
   try {
     host.attach(new WebAssembly.Memory({ initial: 4 }));
     const handle = host.grant(path, "r");
@@ -261,17 +264,17 @@ test("a guest's file_size does not vouch for its next map: a truncation between 
 });
 
 test("the descriptor is checked with the map's own stat: write-only and read-only descriptors, a range past the end", () => {
-  const path = writeFile(dir, "modes.bin", new Uint8Array(2 * PAGE).fill(9));
-  const mmf = createMmf();
-  const writeOnly = openSync(path, constants.O_WRONLY);
+  const path = track.path(writeFile(dir, "modes.bin", new Uint8Array(2 * PAGE).fill(9)));
+  const mmf = track(createMmf());
+  const writeOnly = track.fd(openSync(path, constants.O_WRONLY));
   throwsCode(() => mmf.newMemoryRegion(rawMappable(writeOnly), MEM_READ_ONLY), "EACCES");
   closeSync(writeOnly);
-  const readOnly = openSync(path, constants.O_RDONLY);
+  const readOnly = track.fd(openSync(path, constants.O_RDONLY));
   throwsCode(() => mmf.newMemoryRegion(rawMappable(readOnly), MEM_READWRITE), "EACCES");
   assert.is(mmf.newMemoryRegion(rawMappable(readOnly), MEM_READ_ONLY).data()[0], 9);
   closeSync(readOnly);
   // Through the host's imports, as a guest calls them: a range a whole page past the end.
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(new WebAssembly.Memory({ initial: 4 }));
   const handle = host.grant(path, "r+");
   assert.is(host.imports.map(handle, 0n, 65536, 3 * PAGE, 0), -2, "ERANGE");

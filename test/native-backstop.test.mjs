@@ -2,11 +2,14 @@
 // directly, with the values MmfHost would have refused, it answers -EINVAL or -ERANGE, maps
 // nothing and leaves the memory as it was. MmfHost never passes such values, so no other test
 // reaches these checks.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
-import { backend, mapsOf, realMappingTest, tempDir, writeFile } from "./helpers.mjs";
+import { backend, mapsOf, realMappingTest, tempDir, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("native-backstop");
+const track = tracked(test);
 
 const dir = tempDir();
 const { EINVAL, ERANGE } = constants.errno;
@@ -111,7 +114,7 @@ realMappingTest(test, "truncated never answers for a mapping of another memory a
   // The lower memory asks about an address past its end, where the higher one has a mapping.
   const [low, high] = native.memoryBase(a) < native.memoryBase(b) ? [a, b] : [b, a];
   const distance = Number(BigInt(native.memoryBase(high)) - BigInt(native.memoryBase(low))) + PS;
-  const fd = openSync(path, "r");
+  const fd = track.fd(openSync(path, "r"));
   try {
     assert.is(native.map(high, PS, PS, fd, 0, 0, -1), 0);
     assert.is(native.truncated(high, PS), 0, "the mapping itself answers");

@@ -2,12 +2,15 @@
 // fresh project with install scripts blocked. Its contents, import and require, the prebuilt
 // helper, the shipped types in a strict consumer, @arethetypeswrong/cli, and `node-gyp rebuild`
 // inside the installed package. (Backend-independent: test/run.mjs runs it once.)
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { root, tempDir } from "./helpers.mjs";
+import { root, tempDir, tracked } from "./helpers.mjs";
+
+const test = suite("package");
+const track = tracked(test);
 
 const work = tempDir("mmf-package-");
 const consumer = join(work, "consumer");

@@ -2,10 +2,13 @@
 // readAt as cheap as the loads it wraps). The view must never outlive what it describes: a close
 // (of its region, or of another one whose record and pages the next region reuses), a fault, a
 // writer on a region it may not write. Every case uses the same reader or writer again.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { truncateSync } from "node:fs";
-import { loadGuest, pattern, readBytes, realMappingTest, tempDir, writeFile } from "./helpers.mjs";
+import { loadGuest, pattern, readBytes, realMappingTest, tempDir, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("readers");
+const track = tracked(test);
 
 const dir = tempDir();
 const PAGE = 4096;
@@ -18,8 +21,8 @@ async function guest() {
 }
 
 test("every length from 0 to 130 at offsets across a region, and buffers that overlap the bytes they copy", async () => {
-  const path = writeFile(dir, "sweep.bin", pattern(5 * PAGE + 123, 3));
-  const g = await guest();
+  const path = track.path(writeFile(dir, "sweep.bin", pattern(5 * PAGE + 123, 3)));
+  const g = track(await guest());
   const index = g.call("hold", g.grant(path), MEM_COPY_ON_WRITE, 7n, 0n);
   assert.ok(index >= 0, `hold: ${index}`);
   assert.is(g.call("sweep", index), 0);
@@ -28,10 +31,10 @@ test("every length from 0 to 130 at offsets across a region, and buffers that ov
 });
 
 test("a reader goes on reading its region when another region closes, and gets ECLOSED once its own does", async () => {
-  const a = writeFile(dir, "a.bin", pattern(4 * PAGE, 5));
-  const b = writeFile(dir, "b.bin", pattern(4 * PAGE, 6));
-  const c = writeFile(dir, "c.bin", pattern(4 * PAGE, 7));
-  const g = await guest();
+  const a = track.path(writeFile(dir, "a.bin", pattern(4 * PAGE, 5)));
+  const b = track.path(writeFile(dir, "b.bin", pattern(4 * PAGE, 6)));
+  const c = track.path(writeFile(dir, "c.bin", pattern(4 * PAGE, 7)));
+  const g = track(await guest());
   const ra = g.call("hold", g.grant(a), MEM_READ_ONLY, 0n, 0n);
   const rb = g.call("hold", g.grant(b), MEM_READ_ONLY, 0n, 0n);
   assert.is(g.call("readAt", ra, 100n, 64), 64);
@@ -49,8 +52,8 @@ test("a reader goes on reading its region when another region closes, and gets E
 });
 
 realMappingTest(test, "a reader whose view is cached reports a truncation that comes after, during the copy and after it", async () => {
-  const path = writeFile(dir, "shrinks.bin", pattern(8 * PAGE, 9));
-  const g = await guest();
+  const path = track.path(writeFile(dir, "shrinks.bin", pattern(8 * PAGE, 9)));
+  const g = track(await guest());
   const index = g.call("hold", g.grant(path), MEM_READ_ONLY, 0n, 0n);
   assert.is(g.call("readAt", index, BigInt(5 * PAGE), 64), 64);
   assert.is(g.call("readAt", index, BigInt(5 * PAGE), 64), 64);
@@ -64,8 +67,8 @@ realMappingTest(test, "a reader whose view is cached reports a truncation that c
 });
 
 test("a writer of a read-only region is refused every time (it never caches it); a writable one's bytes reach the file", async () => {
-  const path = writeFile(dir, "writes.bin", pattern(2 * PAGE, 11));
-  const g = await guest();
+  const path = track.path(writeFile(dir, "writes.bin", pattern(2 * PAGE, 11)));
+  const g = track(await guest());
   const ro = g.call("hold", g.grant(path), MEM_READ_ONLY, 0n, 0n);
   const rw = g.call("hold", g.grant(path), MEM_READWRITE, 0n, 0n);
   assert.is(g.call("readAt", ro, 0n, 16), 16, "a read caches the reader's view, not the writer's");

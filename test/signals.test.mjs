@@ -3,11 +3,14 @@
 // action: a truncation fault would then hang the process (libuv's handler returns, the access
 // faults again) or kill it. The guard goes back on top and chains to what it displaced: a SIGBUS
 // that is not ours still reaches the JavaScript listener, or the default action.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { realMappingTest, root, tempDir } from "./helpers.mjs";
+import { realMappingTest, root, tempDir, tracked } from "./helpers.mjs";
+
+const test = suite("signals");
+const track = tracked(test);
 
 const dir = tempDir();
 
