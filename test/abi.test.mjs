@@ -1,3 +1,4 @@
+// @ts-check
 // The ABI's one source (issue 12): abi/abi.json, from which scripts/gen-abi.mjs writes every copy
 // of its numbers. The generated files are current; ABI version 2's numbers are kept; the package
 // exports them and every compiled copy answers the same; each advice name reaches madvise as
@@ -114,7 +115,7 @@ test("MmfHost supplies exactly the table's imports, and every compiled guest imp
 function vmFlags(path) {
   const areas = readFileSync("/proc/self/smaps", "utf8").split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/).filter((area) => area.includes(path));
   assert.is(areas.length, 1, `one area maps ${path}`);
-  return areas[0].match(/^VmFlags:(.*)$/m)[1].trim().split(/\s+/);
+  return (areas[0].match(/^VmFlags:(.*)$/m)?.[1] ?? "").trim().split(/\s+/);
 }
 
 /** Which of the advice flags (rr random, sr sequential, hg hugepage) an area carries. */
@@ -143,7 +144,7 @@ realMappingTest(test, "each advice reaches madvise as itself: raw imports and Me
   for (const [name, flags] of Object.entries(expected)) {
     const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
     region.advise("random");
-    region.advise(name.toLowerCase());
+    region.advise(/** @type {import("../dist/host/index.js").Advice} */ (name.toLowerCase()));
     assert.is(adviceFlags(path), flags, `MemoryRegion.advise("${name.toLowerCase()}")`);
     region.close();
   }

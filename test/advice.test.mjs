@@ -1,3 +1,4 @@
+// @ts-check
 // Each advice name reaches the kernel as its own madvise advice, from the JavaScript API and from
 // an AssemblyScript guest's ADVICE_* constants: the region's VmFlags in /proc/self/smaps show
 // "rr" for random, "sr" for sequential, "hg" for hugepage and neither rr nor sr for normal, and
@@ -16,7 +17,7 @@ const track = tracked(test);
 
 const dir = tempDir();
 const SIZE = 8 * 2 ** 20;
-const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
+const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : /** @type {never} */ (undefined); // used by native-only tests
 /** The VmFlags that each advice sets, and the ones it must not. */
 const EXPECTED = {
   random: { set: ["rr"], clear: ["sr"] },
@@ -29,9 +30,9 @@ const EXPECTED = {
 function vmFlagsAt(address) {
   for (const block of readFileSync("/proc/self/smaps", "utf8").split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
     const [start, end] = block.slice(0, block.indexOf(" ")).split("-").map((hex) => BigInt(`0x${hex}`));
-    if (start <= address && address < end) return new Set(block.match(/^VmFlags:(.*)$/m)[1].trim().split(/\s+/));
+    if (start <= address && address < end) return new Set((block.match(/^VmFlags:(.*)$/m)?.[1] ?? "").trim().split(/\s+/));
   }
-  assert.unreachable(`no area holds ${address.toString(16)}`);
+  throw new Error(`no area holds ${address.toString(16)}`);
 }
 
 /** Bytes of `path` in the page cache (fincore), or undefined without util-linux's fincore. */
@@ -60,7 +61,7 @@ async function checkAdvice(advise, address, path) {
   assert.is(resident(path), 0, "the file's pages left the page cache");
   advise("willneed");
   // WILLNEED starts the reads and returns: wait for them (a second at most).
-  for (let i = 0; i < 50 && resident(path) < SIZE; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (let i = 0; i < 50 && (resident(path) ?? 0) < SIZE; i++) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.is(resident(path), SIZE, "willneed read the region's pages in");
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // No silent integer wrap-around at the JavaScript boundary (issue 9, point 7): descriptors,
 // whence, async flags, buffer lengths and guest addresses outside their range are refused with a
 // typed error, never read modulo 2^32; addresses at or above 2 GiB are unsigned everywhere.
@@ -8,7 +9,7 @@ import { join } from "node:path";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MmfHost, MEM_READ_ONLY, MEM_READWRITE, ErrorCodes, MapFlags,
 } from "../dist/host/index.js";
-import { coreOf } from "../dist/host/mmf.js";
+import { coreOf } from "./internals.mjs";
 import { backend, longOnEmulatedTest, loadGuest, mapsOf, pattern, readBytes, sparseFile, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("boundaries");
@@ -27,7 +28,9 @@ test("fd() values that are not a descriptor are EBADF, never descriptor n", () =
   const mmf = track(createMmf());
   const values = [2 ** 32 + n, 2 ** 33 + n, -(2 ** 32) + n, 2 ** 31, -0, NaN, Infinity, -Infinity, -1, n + 0.5, BigInt(n), String(n), null, undefined, { valueOf: () => n }];
   for (const value of values) {
+    // @ts-expect-error: hostile value, on purpose
     throwsCode(() => mmf.newMemoryRegion({ fd: () => value }, MEM_READ_ONLY), "EBADF");
+    // @ts-expect-error: hostile value, on purpose
     throwsCode(() => coreOf(mmf).host.addHandle(value, false), "EBADF");
   }
   console.log(`  [${backend}] ${values.length} bad fd() values (descriptor n = ${n}): each EBADF`);
@@ -46,6 +49,7 @@ test("seek whence outside 0, 1, 2 is EINVAL (2^32 is not whence 0) and the posit
   const reader = new MemoryRegionReader(region);
   assert.is(reader.seek(100, 0), 100);
   for (const whence of [2 ** 32, 2 ** 32 + 1, 2 ** 32 + 2, -(2 ** 32), 2 ** 31, -1, 3, 0.5, NaN, Infinity, "0", 0n, 1n, null, true]) {
+    // @ts-expect-error: hostile value, on purpose
     throwsCode(() => reader.seek(0, whence), "EINVAL");
     assert.is(reader.seek(0, 1), 100, `whence ${String(whence)} moved the position`);
   }
@@ -59,10 +63,12 @@ test("mode and advice values outside their range are EINVAL, never read modulo 2
   const file = track(openFile(path, "r+"));
   const mmf = track(createMmf());
   for (const mode of [2 ** 32 + MEM_READ_ONLY, 2 ** 32 + MEM_READWRITE, -(2 ** 32) + MEM_READ_ONLY, MEM_READ_ONLY + 0.5, NaN, String(MEM_READ_ONLY), BigInt(MEM_READ_ONLY), null]) {
+    // @ts-expect-error: hostile value, on purpose
     throwsCode(() => mmf.newMemoryRegion(file, mode), "EINVAL");
   }
   assert.equal(mmf.stats(), { regions: 0, mappedBytes: 0, regionBytes: 0 });
   const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
+  // @ts-expect-error: hostile value, on purpose
   for (const advice of [2 ** 32, 0, 1, "Random", null, 0n]) throwsCode(() => region.advise(advice), "EINVAL");
   region.advise("random");
   region.close();
@@ -74,7 +80,9 @@ test("flush and flushRange take a boolean async, nothing else", () => {
   const file = track(openFile(path, "r+"));
   const region = createMmf().newMemoryRegion(file, MEM_READWRITE);
   for (const async of [2 ** 32, 1, 0, "false", 0n, null]) {
+    // @ts-expect-error: hostile value, on purpose
     throwsCode(() => region.flush(async), "EINVAL");
+    // @ts-expect-error: hostile value, on purpose
     throwsCode(() => region.flushRange(0, 10, async), "EINVAL");
   }
   region.flush(true);
@@ -152,29 +160,41 @@ test("raw imports: addresses, lengths, flags and advice outside i32/u32 are EINV
     refused++;
   };
   for (const v of badU32) {
+    // @ts-expect-error: hostile value, on purpose
     refuses(() => imp.map(handle, 0n, v, ps, 0), `map addr ${String(v)}`);
+    // @ts-expect-error: hostile value, on purpose
     refuses(() => imp.map(handle, 0n, ps, v, 0), `map len ${String(v)}`);
+    // @ts-expect-error: hostile value, on purpose
     refuses(() => imp.open(v, 4, 0), `open pathPtr ${String(v)}`);
+    // @ts-expect-error: hostile value, on purpose
     refuses(() => imp.watch(v), `watch ${String(v)}`);
   }
   for (const v of badI32) {
+    // @ts-expect-error: hostile value, on purpose
     refuses(() => imp.map(handle, 0n, ps, ps, v), `map flags ${String(v)}`);
+    // @ts-expect-error: hostile value, on purpose
     refuses(() => imp.open(0, 4, v), `open mode ${String(v)}`);
   }
   // A live mapping for the calls that need one.
   assert.is(imp.map(handle, 0n, ps, ps, MapFlags.SHARED), 0);
   for (const v of badU32) {
+    // @ts-expect-error: hostile value, on purpose
     assert.is(imp.unmap(v, ps), EINVAL, `unmap addr ${String(v)}`);
+    // @ts-expect-error: hostile value, on purpose
     assert.is(imp.sync(ps, v, 0), EINVAL, `sync len ${String(v)}`);
+    // @ts-expect-error: hostile value, on purpose
     assert.is(imp.advise(v, ps, 0), EINVAL, `advise addr ${String(v)}`);
+    // @ts-expect-error: hostile value, on purpose
     assert.is(imp.truncated(ps, v), EINVAL, `truncated len ${String(v)}`);
     refused += 4;
   }
   for (const v of badI32) {
+    // @ts-expect-error: hostile value, on purpose
     assert.is(imp.sync(ps, ps, v), EINVAL, `sync async ${String(v)}`);
     refused++;
   }
   for (const v of [...badI32, 5, -1]) {
+    // @ts-expect-error: hostile value, on purpose
     assert.is(imp.advise(ps, ps, v), EINVAL, `advise ${String(v)}`);
     refused++;
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // C guests (issue 12), built with clang for wasm32-wasi against include/mmf.h and hosted by MmfHost:
 // the line-count example (examples/c-line-count) against `wc -l` on a normal file, from unaligned
 // offsets, and on a sparse file over 4 GiB; the memory-ownership rule of docs/abi.md next to
@@ -91,8 +92,10 @@ function heapGuest() {
   const host = new MmfHost();
   const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(join(root, "dist/test-guests/heap.wasm"))), { mmf: host.imports });
   host.attach(instance);
-  instance.exports._initialize();
-  return { host, g: instance.exports, memory: () => new Uint8Array(instance.exports.memory.buffer) };
+  /** @type {any} */
+  const g = instance.exports; // the C guest's own exports
+  g._initialize();
+  return { host, g, memory: () => new Uint8Array(g.memory.buffer) };
 }
 
 cTest("memory ownership: malloc hands out pages grown before it started, over a live mapping; mmf_reserve's pages stay the guest's", () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // tracked() (test/helpers.mjs): a test that fails an assertion still gives back everything it
 // took before the next test starts. test/fixtures/failing-suite.mjs holds a region, its Mmf and
 // file, a guest, a descriptor, a folder, a worker and a child process, and fails; its next test

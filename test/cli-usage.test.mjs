@@ -1,3 +1,4 @@
+// @ts-check
 // The `mmf` command's arguments, usage, version and one-line errors, and `npm start`, run as real
 // processes. None of it depends on the backend: test/run.mjs runs this file once.
 import { suite } from "uvu";

@@ -1,3 +1,4 @@
+// @ts-check
 // The `mmf` command's copy and `npm start`, run as real processes, on each backend (its arguments
 // and messages, which do not depend on the backend: cli-usage.test.mjs).
 import { suite } from "uvu";

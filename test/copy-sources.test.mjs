@@ -1,3 +1,4 @@
+// @ts-check
 // `mmf copy` refuses a source that is not a regular file whose size is its content (a directory, a
 // device, a procfs file, a FIFO, a socket) and a destination that is not a regular file, before
 // anything is mapped or written: exit 1, one line on stderr, nothing changed. None of it depends on
@@ -21,7 +22,7 @@ test("a source that is not a regular file is refused before anything is written:
   mkdirSync(folder);
   spawnSync("mkfifo", [join(folder, "fifo")]);
   const server = createServer();
-  await new Promise((resolve) => server.listen(join(folder, "socket"), resolve));
+  await new Promise((resolve) => server.listen(join(folder, "socket"), () => resolve(undefined)));
   const dst = track.path(writeFile(dir, "kept.bin", OLD));
   const before = readdirSync(dir).sort();
   try {

@@ -1,3 +1,4 @@
+// @ts-check
 // `mmf copy` validates before it destroys and checks after it copies (issue 9, item 2): a source
 // truncated during the copy, a destination that runs out of space: exit 1 with one line on stderr,
 // the destination untouched, no temporary file left. (Sources that are not regular files, refused
@@ -36,7 +37,7 @@ test("a source truncated during the copy: an error, never 'copied', the destinat
   const m = track(createMmf());
   // Between windows (the next window is past the new end), and after the last one (only the final
   // size check can tell).
-  for (const [label, when, to] of [["between windows", 1, 3 * MiB + 100], ["after the last window", 8, 5 * MiB]]) {
+  for (const [label, when, to] of /** @type {const} */ ([["between windows", 1, 3 * MiB + 100], ["after the last window", 8, 5 * MiB]])) {
     const src = writeFile(dir, "shrinking.bin", pattern(size, 5));
     const dst = writeFile(dir, "shrinking-dst.bin", OLD);
     const before = readdirSync(dir).sort();
@@ -86,7 +87,9 @@ test("a source truncated by another thread while a window is mapped: an error, t
   console.log(`  ${error.code}: ${error.message}`);
 });
 
-for (const [name, mount] of [["tmpfs of 1 MiB", (fn) => withTmpfs(MiB, fn)], ["ext4 of 8 MiB on a loop device", (fn) => withExt4(8 * MiB, ({ dir: d }) => fn(d))]]) {
+/** @type {Array<[string, (fn: (dir: string) => Promise<void>) => Promise<void>]>} */
+const mounts = [["tmpfs of 1 MiB", (fn) => withTmpfs(MiB, fn)], ["ext4 of 8 MiB on a loop device", (fn) => withExt4(8 * MiB, ({ dir: d }) => fn(d))]];
+for (const [name, mount] of mounts) {
   const title = `a destination on a full ${name}: exit 1 with ENOSPC, the destination untouched, no temporary file left`;
   if (unavailable) {
     console.log(`  skipped (${unavailable}): ${title}`);

@@ -1,3 +1,4 @@
+// @ts-check
 // createMmf's own failures are MmfErrors, as the README promises of every failure: no room for the
 // 4 GiB Wasm memory (a low `ulimit -v`), no core module. Each in a child process. Neither depends on
 // the backend: test/run.mjs runs this file once.

@@ -1,3 +1,4 @@
+// @ts-check
 // Durability (issue 5, point 2): what a writer that is killed, or exits, leaves in the file.
 // MMF_RELIABILITY=1 (npm run test:reliability) runs many more trials.
 import { suite } from "uvu";

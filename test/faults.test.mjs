@@ -1,3 +1,4 @@
+// @ts-check
 // A fault is not always a truncation (issue 9, item 1). A write into a hole of a shared mapping on
 // a full file system (ENOSPC), or a page the device fails to read (EIO), raises SIGBUS too. The
 // guard tells the causes apart by the fault's file offset against the file's size and the file
@@ -18,7 +19,7 @@ const track = tracked(test);
 const PAGE = 4096;
 const MiB = 2 ** 20;
 const unavailable = backend === "native" ? mountUnavailable() : undefined;
-const guard = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
+const guard = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : /** @type {never} */ (undefined); // used by native-only tests
 
 /** A test on a mounted file system: real mapping only, and root. */
 function mountTest(name, fn) {

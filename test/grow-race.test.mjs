@@ -1,3 +1,4 @@
+// @ts-check
 // A worker thread grows an instance's shared memory while the main thread maps (issue 9, 4b).
 // The allocator must hand out only pages it grew itself: memory.grow's result says which those
 // are. A region placed over a worker's page would carry the worker's bytes into the file, and

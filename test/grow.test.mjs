@@ -1,3 +1,4 @@
+// @ts-check
 // memory.grow with live regions of every mode: V8 re-protects the whole memory read-write on
 // every grow. Nothing may abort, and a raw write into a read-only region must not reach the file.
 import { suite } from "uvu";
@@ -14,12 +15,12 @@ const bytes = pattern(100_000, 3);
 for (const access of ["r", "r+"]) {
   test(`grow with live regions of every mode on a "${access}" descriptor`, () => {
     const path = writeFile(dir, `grow-${access}.bin`, bytes);
-    const file = openFile(path, access);
+    const file = openFile(path, /** @type {"r" | "r+"} */ (access));
     const mmf = createMmf();
-    const modes = access === "r"
+    const modes = /** @type {import("../dist/host/index.js").RegionMode[]} */ (access === "r"
       ? [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_COPY_ON_WRITE]
-      : [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE];
-    const regions = modes.map((mode, i) => [mode, mmf.newMemoryRegion(file, mode, 1000 * (i + 1), 10_000)]);
+      : [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE]);
+    const regions = modes.map((mode, i) => /** @type {const} */ ([mode, mmf.newMemoryRegion(file, mode, 1000 * (i + 1), 10_000)]));
     for (let i = 0; i < 5; i++) mmf.memory.grow(16);
     // Raw writes from JavaScript, as memory.copy from Wasm would do, into every region.
     for (const [, region] of regions) region.data().fill(0xee, 0, 16);

@@ -1,3 +1,4 @@
+// @ts-check
 // Guests: AssemblyScript modules that import wasm-mmf/assembly and map files into their own
 // memory through MmfHost (issue 3).
 import { suite } from "uvu";

@@ -1,3 +1,4 @@
+// @ts-check
 // Shared test fixtures: real files in a fresh temporary folder, process figures, error checks.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, openSync, closeSync, fstatSync, ftruncateSync, writeSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,8 +65,10 @@ export function rss() {
 }
 
 export async function collectGarbage() {
+  const gc = globalThis.gc;
+  if (!gc) throw new Error("collectGarbage needs node --expose-gc (test/run.mjs passes it)");
   for (let i = 0; i < 6; i++) {
-    globalThis.gc();
+    gc();
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -82,16 +85,21 @@ export function throwsCode(fn, code) {
   assert.unreachable(`expected MmfError ${code} from ${fn}`);
 }
 
-/** Instantiates dist/test-guests/NAME.wasm with a fresh MmfHost; returns { host, exports }. */
+/**
+ * Instantiates dist/test-guests/NAME.wasm with a fresh MmfHost; returns { host, exports }.
+ * @param {string} name
+ * @param {import("../dist/host/index.js").MmfHostOptions} [hostOptions]
+ * @returns {Promise<{ host: import("../dist/host/index.js").MmfHost, exports: any, instance: WebAssembly.Instance, call: (fn: string, ...args: unknown[]) => any }>}
+ */
 export async function loadGuest(name, hostOptions = {}) {
   const { instantiate } = await import("@assemblyscript/loader");
   const { MmfHost } = await import("../dist/host/index.js");
   const host = new MmfHost(hostOptions);
   const wasm = readFileSync(new URL(`../dist/test-guests/${name}.wasm`, import.meta.url));
-  const { instance, exports } = await instantiate(wasm, { mmf: host.imports });
+  const { instance, exports } = /** @type {{ instance: WebAssembly.Instance, exports: any }} */ (await instantiate(wasm, { mmf: host.imports }));
   host.attach(instance);
   /** Calls an export with string arguments passed as guest strings. */
-  const call = (fn, ...args) => {
+  const call = (/** @type {string} */ fn, /** @type {unknown[]} */ ...args) => {
     const pinned = [];
     const converted = args.map((a) => {
       if (typeof a !== "string") return a;

@@ -1,3 +1,4 @@
+// @ts-check
 // Resource hygiene (issue 9, point 8): hosts dropped without close() give their descriptors and
 // mappings back, [Symbol.dispose] closes, a constructor that throws closes what it opened, handle
 // numbers wrap around instead of running out, and openFile/grant never block on a FIFO.
@@ -7,7 +8,7 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, MapFlags, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
-import { coreOf } from "../dist/host/mmf.js";
+import { coreOf, internals } from "./internals.mjs";
 import { backend, collectGarbage, loadGuest, mapsOf, openFds, pattern, readBytes, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("hygiene");
@@ -92,7 +93,7 @@ test("handle numbers wrap around at 2^31 - 1, skip live ones, and never run out"
   host.attach(new WebAssembly.Memory({ initial: 2 }));
   const first = host.grant(shared);
   assert.is(first, 1);
-  host.nextHandle = 2 ** 31 - 2;
+  internals(host).nextHandle = 2 ** 31 - 2;
   const handles = [first];
   for (let i = 0; i < 4; i++) handles.push(host.grant(shared));
   assert.equal(handles, [1, 2 ** 31 - 2, 2 ** 31 - 1, 2, 3], "wrapped past the live handle 1");
@@ -112,7 +113,7 @@ test("handle numbers wrap around at 2^31 - 1, skip live ones, and never run out"
 
   // A guest's handles across the wrap-around.
   const guest = track(await loadGuest("api", { preopens: { "/data": data } }));
-  guest.host.nextHandle = 2 ** 31 - 2;
+  internals(guest.host).nextHandle = 2 ** 31 - 2;
   const held = [];
   for (let i = 0; i < 5; i++) held.push(guest.call("holdPath", "/data/shared.bin", "r", MEM_READ_ONLY));
   assert.equal(held, [0, 1, 2, 3, 4]);

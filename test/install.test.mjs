@@ -1,3 +1,4 @@
+// @ts-check
 // The install step on a machine without a C compiler: with a prebuilt helper for this platform it
 // compiles nothing and the native backend runs; without one it warns, and the host runs on the
 // emulated backend with one loud warning that says why and how to fix it. (Backend-independent:

@@ -1,8 +1,9 @@
+// @ts-check
 // Lifecycle: map/close cycles leave nothing behind; unreachable regions are unmapped by the GC.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createMmf, openFile, ErrorCodes, MemoryRegionReader, MmfHost, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
-import { coreOf } from "../dist/host/mmf.js";
+import { coreOf } from "./internals.mjs";
 import { backend, collectGarbage, mapsOf, openFds, pattern, realMappingTest, rss, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("lifecycle");
@@ -45,7 +46,7 @@ test(`${CYCLES} map/close cycles leave stats at zero and descriptors and RSS fla
   const path = track.path(writeFile(dir, "cycles.bin", bytes));
   const file = track(openFile(path, "r+"));
   const mmf = track(createMmf());
-  const modes = [MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE];
+  const modes = /** @type {import("../dist/host/index.js").RegionMode[]} */ ([MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE]);
   const p = new Uint8Array(16);
   let memoryAfterFirst = 0;
   await rounds(`${CYCLES} map/close cycles`, (round) => {

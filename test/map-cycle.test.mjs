@@ -1,3 +1,4 @@
+// @ts-check
 // What the map cycle's shortcuts (issue 14) must keep. The native helper keeps the guard's
 // descriptor of a file for its next map (a bounded few, given back when its file is closed, when
 // descriptors run short, and after 2 s unused), checks the SIGBUS handler at one map in 64, takes
@@ -18,7 +19,7 @@ const track = tracked(test);
 const dir = tempDir();
 const PAGE = 4096;
 const LONG = process.env.MMF_RELIABILITY === "1";
-const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
+const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : /** @type {never} */ (undefined); // used by native-only tests
 /** Areas of the process inside the memory whose view is `view` (V8 reserves 10 GiB for one). */
 function areasOf(view) {
   const base = BigInt(native.memoryBase(view));
@@ -210,7 +211,9 @@ realMappingTest(test, "the helper's new calls refuse what is no descriptor, rang
   const view = new Uint8Array(new WebAssembly.Memory({ initial: 2 }).buffer);
   try {
     for (const bad of [2 ** 32 + fd, -1, fd + 0.5, NaN, BigInt(fd), String(fd), undefined]) {
+      // @ts-expect-error: not a descriptor
       assert.is(native.forgetFile(bad), -EBADF, `forgetFile(${String(bad)})`);
+      // @ts-expect-error: not a descriptor
       assert.is(native.fileSize(bad), -EBADF, `fileSize(${String(bad)})`);
     }
     assert.is(native.fileSize(fd), 2 * PAGE);
@@ -218,6 +221,7 @@ realMappingTest(test, "the helper's new calls refuse what is no descriptor, rang
       assert.is(native.merge(view, addr, len), -code, `merge(${addr}, ${len})`);
     }
     assert.is(native.merge(view, 0, PAGE), 0, "a range of the memory");
+    // @ts-expect-error: not a boolean
     assert.is(native.trimIdleFiles("yes"), -EINVAL);
     // The host-only bit passes; bit 2 (READ_ONLY, the host strips it) and others do not.
     assert.is(native.map(view, 0, PAGE, fd, 0, 8, -1), 0);

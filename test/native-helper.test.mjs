@@ -1,3 +1,4 @@
+// @ts-check
 // The native helper at its boundary (issue 9, items 7 and 8, the C parts): descriptors, flags and
 // the watch word's address are read without 32-bit wrap-around (2^32 + n is not descriptor n; a
 // watch word at or above 2 GiB works), and the guard entries of a worker's environment go when the
@@ -18,7 +19,7 @@ const dir = tempDir();
 const PAGE = 4096;
 const { EBADF, EINVAL } = constants.errno;
 const path = writeFile(dir, "data.bin", new Uint8Array(8 * PAGE).fill(7));
-const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
+const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : /** @type {never} */ (undefined); // used by native-only tests
 
 realMappingTest(test, "a descriptor of 2^32 + n is EBADF, never descriptor n; flags and advice do not wrap either", () => {
   const fd = track.fd(openSync(path, "r"));
@@ -27,10 +28,15 @@ realMappingTest(test, "a descriptor of 2^32 + n is EBADF, never descriptor n; fl
   const view = new Uint8Array(memory.buffer);
   try {
     for (const bad of [2 ** 32 + fd, 2 ** 31 + fd, -(2 ** 32) + fd, fd + 0.5, NaN, Infinity, BigInt(fd), String(fd)]) {
+      // @ts-expect-error: not a descriptor, on purpose (from here on)
       assert.is(native.fileInfo(bad), -EBADF, `fileInfo(${String(bad)})`);
+      // @ts-expect-error
       assert.is(native.map(view, 0, PAGE, bad, 0, 0, -1), -EBADF, `map(fd=${String(bad)})`);
+      // @ts-expect-error
       assert.is(native.nextData(bad, 0), -EBADF, `nextData(${String(bad)})`);
+      // @ts-expect-error
       assert.is(native.closeFd(bad), -EBADF, `closeFd(${String(bad)})`);
+      // @ts-expect-error
       assert.is(native.openBeneath(typeof bad === "number" ? bad - fd + dirfd : bad, "data.bin", 0), -EBADF, `openBeneath(dirfd=${String(bad)})`);
     }
     assert.ok(fstatSync(fd).isFile(), "the real descriptor was never closed");
@@ -62,7 +68,8 @@ realMappingTest(test, "a watch word at or above 2 GiB is bumped by a fault", asy
   const wasm = readFileSync(join(root, "dist/test-guests/raw.wasm"));
   const { instance } = await WebAssembly.instantiate(wasm, { mmf: host.imports, env: { abort() { throw new Error("abort"); } } });
   host.attach(instance);
-  const g = instance.exports;
+  /** @type {any} */
+  const g = instance.exports; // the guest's own exports
   const file = track.path(writeFile(dir, "high.bin", new Uint8Array(8 * PAGE).fill(7)));
   const handle = host.grant(file, "r");
   assert.ok(g.growTo(32768 + 32) > 32768, "the memory reaches past 2 GiB");

@@ -1,3 +1,4 @@
+// @ts-check
 // The package as a downstream user gets it: `npm pack`, then `npm install` of the tarball into a
 // fresh project with install scripts blocked. Its contents, import and require, the prebuilt
 // helper, the shipped types in a strict consumer, @arethetypeswrong/cli, and `node-gyp rebuild`
@@ -15,6 +16,7 @@ const track = tracked(test);
 const work = tempDir("mmf-package-");
 const consumer = join(work, "consumer");
 const installed = join(consumer, "node_modules/wasm-mmf");
+/** @type {NodeJS.ProcessEnv} */
 const env = { ...process.env, MMF_BACKEND: "", NO_COLOR: "1", FORCE_COLOR: "0" };
 delete env.WASM_MMF_PREBUILD;
 

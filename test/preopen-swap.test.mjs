@@ -1,3 +1,4 @@
+// @ts-check
 // A preopened folder is held by descriptor (issue 9, point 9): replacing it, or a folder inside
 // it, by a symlink after the host started never lets a guest read or create files outside it.
 // Both backends: openat2 beneath the descriptor (native), a walk one component at a time through

@@ -1,3 +1,4 @@
+// @ts-check
 // Other processes and threads (issue 5, point 3): two processes exchange messages through one
 // MEM_READWRITE mapping with Atomics (and with a guest's Wasm atomics); worker_threads share one
 // shared Wasm memory. Zero lost or torn messages.

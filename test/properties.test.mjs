@@ -1,3 +1,4 @@
+// @ts-check
 // Property tests: readers, writers and seek against a plain in-memory model of the file, over
 // random modes, offsets, sizes and operation sequences.
 import { suite } from "uvu";
@@ -123,6 +124,7 @@ test("random map/close sequences: live regions never overlap and closed memory i
         fc.record({ close: fc.nat() }),
       ), { maxLength: 60 }),
       (steps) => {
+        /** @type {Array<[number, import("../dist/host/index.js").MemoryRegion]>} */
         const live = [];
         for (const step of steps) {
           if ("open" in step) {

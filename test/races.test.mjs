@@ -1,3 +1,4 @@
+// @ts-check
 // Races between threads (issue 9, item 4a): worker threads read a shared Wasm memory where the main
 // thread maps a file, truncates it and closes the region, over and over, at the same addresses.
 // A fault can reach the handler after the region closed, or after a new region took its pages:

@@ -1,3 +1,4 @@
+// @ts-check
 // Guests' readers and writers keep a view of their region from one call to the next (issue 14:
 // readAt as cheap as the loads it wraps). The view must never outlive what it describes: a close
 // (of its region, or of another one whose record and pages the next region reuses), a fault, a
@@ -17,7 +18,7 @@ const MEM_READ_ONLY = 0x1, MEM_READWRITE = 0x4, MEM_COPY_ON_WRITE = 0x8;
 
 async function guest() {
   const g = await loadGuest("cursors");
-  return { ...g, grant: (path, flags = "r+") => g.host.grant(path, flags) };
+  return { ...g, grant: (/** @type {string} */ path, /** @type {"r" | "r+"} */ flags = "r+") => g.host.grant(path, flags) };
 }
 
 test("every length from 0 to 130 at offsets across a region, and buffers that overlap the bytes they copy", async () => {

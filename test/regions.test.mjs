@@ -1,3 +1,4 @@
+// @ts-check
 // Semantics of regions, readers and writers against real files (issue 2, points 1-5 and 7).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -7,7 +8,7 @@ import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, useMemoryRegion, MmfError,
   MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, newMemoryRegion, stats,
 } from "../dist/host/index.js";
-import { coreOf } from "../dist/host/mmf.js";
+import { coreOf } from "./internals.mjs";
 import { longOnEmulatedTest, pattern, readBytes, realMappingTest, tempDir, throwsCode, underQemu, writeFile, sparseFile, tracked } from "./helpers.mjs";
 
 const test = suite("regions");
@@ -26,7 +27,7 @@ function fresh(name = `f${Math.random().toString(36).slice(2)}.bin`, content = b
 test("data() equals the file's bytes for every mode and unaligned offsets", () => {
   const path = fresh();
   const file = track(openFile(path, "r+"));
-  for (const [name, mode] of Object.entries(MODES)) {
+  for (const [name, mode] of /** @type {Array<[string, import("../dist/host/index.js").RegionMode]>} */ (Object.entries(MODES))) {
     for (const [offset, size] of [[0, 0], [67746, 1000], [4095, 2], [4096, 4096], [1, SIZE - 1], [SIZE - 1, 1], [67746, 0]]) {
       const region = mmf.newMemoryRegion(file, mode, offset, size);
       const want = bytes.subarray(offset, size === 0 ? SIZE : offset + size);
@@ -125,7 +126,7 @@ test("MEM_COPY_ON_WRITE: writes show in data() and never reach the file", () => 
 test("MEM_READ_PRIVATE and MEM_READ_ONLY: readable, writers refuse with EACCES", () => {
   const path = fresh();
   const file = track(openFile(path, "r+"));
-  for (const mode of [MEM_READ_PRIVATE, MEM_READ_ONLY]) {
+  for (const mode of /** @type {const} */ ([MEM_READ_PRIVATE, MEM_READ_ONLY])) {
     const region = mmf.newMemoryRegion(file, mode, 10, 100);
     const p = new Uint8Array(4);
     assert.is(new MemoryRegionReader(region).readAt(p, 0), 4);
@@ -201,6 +202,7 @@ test("readers: readAt copies min(p.length, size - off), 0 at the end; read and s
   assert.is(reader.readAt(p, 10n), 30);
   throwsCode(() => reader.readAt(p, -1), "EINVAL");
   throwsCode(() => reader.readAt(p, 0.5), "EINVAL");
+  // @ts-expect-error: bad input, on purpose
   throwsCode(() => reader.readAt([1, 2], 0), "EINVAL");
   assert.is(reader.read(p), 30);
   assert.is(reader.read(p), 30);
@@ -250,7 +252,8 @@ test("flushRange writes the pages of a range; advise takes madvise advice; bad r
   throwsCode(() => region.flushRange(0, region.size() + 1), "ERANGE");
   throwsCode(() => region.flushRange(-1, 1), "EINVAL");
   throwsCode(() => region.flushRange(0.5, 1), "EINVAL");
-  for (const advice of ["normal", "random", "sequential", "willneed", "hugepage"]) region.advise(advice);
+  for (const advice of /** @type {const} */ (["normal", "random", "sequential", "willneed", "hugepage"])) region.advise(advice);
+  // @ts-expect-error: bad input, on purpose
   throwsCode(() => region.advise("dontneed"), "EINVAL");
   region.close();
   throwsCode(() => region.flushRange(0, 1), "ECLOSED");
@@ -312,19 +315,27 @@ test("bad input gets its MmfError and the instance keeps working", () => {
   const rw = track(openFile(fresh(), "r+"));
   const before = mmf.stats();
   const cases = [
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, 0), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, 3), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY | MEM_READWRITE), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, "1"), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, 2 ** 32 + 1), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, -1), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, -1n), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, -5), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, 1.5), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, NaN), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, "10"), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, Infinity), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(null, MEM_READ_ONLY), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion({}, MEM_READ_ONLY), "EINVAL"],
     [() => mmf.newMemoryRegion({ fd: () => -1 }, MEM_READ_ONLY), "EBADF"],
     [() => mmf.newMemoryRegion({ fd: () => 1.5 }, MEM_READ_ONLY), "EBADF"],
@@ -332,6 +343,7 @@ test("bad input gets its MmfError and the instance keeps working", () => {
     [() => mmf.newMemoryRegion(file, MEM_READWRITE), "EACCES"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, SIZE + 1), "ERANGE"],
     [() => openFile(join(dir, "missing.bin")), "ENOENT"],
+    // @ts-expect-error: bad input, on purpose
     [() => openFile(path, "rw"), "EINVAL"],
     [() => openFile(""), "EINVAL"],
   ];

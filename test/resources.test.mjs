@@ -1,3 +1,4 @@
+// @ts-check
 // Explicit resource management (`using`: Symbol.dispose on MemoryRegion, MappedFile and Mmf),
 // Mmf.close(), and MemoryRegion.stream(), which keeps a region mapped until the stream ends.
 import { suite } from "uvu";
@@ -89,6 +90,7 @@ test("region.stream() pipes the exact bytes in chunks; start, end and chunkSize;
   for await (const chunk of region.stream({ chunkSize: 100_000 })) chunks.push(chunk.length);
   assert.equal(chunks, [100_000, 100_000, 99_994]);
   for (const bad of [{ start: -1 }, { end: region.size() + 1 }, { start: 10, end: 5 }, { chunkSize: 0 }, { chunkSize: 1.5 }, { start: NaN }, { end: 2n }]) {
+    // @ts-expect-error: bad options, on purpose
     throwsCode(() => region.stream(bad), "EINVAL");
   }
   region.close();

@@ -1,3 +1,4 @@
+// @ts-check
 // Scale: a 2 GiB region, and a 1 GiB mapping that copies nothing.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

@@ -1,3 +1,4 @@
+// @ts-check
 // The guard stays installed (issue 9, item 5). A process.on("SIGBUS") listener makes libuv install
 // its own handler over the guard, and removing the last listener resets SIGBUS to the default
 // action: a truncation fault would then hang the process (libuv's handler returns, the access

@@ -1,3 +1,4 @@
+// @ts-check
 // A file truncated under a live region must not kill the process (issue 5, point 1): the native
 // helper's SIGBUS handler maps zeroed memory over the rest of the mapping past the new end of the
 // file and the region then reports ETRUNCATED. Faults outside our regions keep their old behaviour.
@@ -34,6 +35,7 @@ function* scattered(pages, count, seed = 88172645) {
  * Truncates the file under a live region to `newSize`, then reads (or writes) one byte in each of
  * `order`'s pages through the view; returns the faults absorbed and the process's areas added.
  */
+/** @param {string} path @param {import("../dist/host/index.js").RegionMode} mode @param {number} newSize @param {Iterable<number>} order */
 function faultPattern(path, mode, newSize, order, write = false) {
   const mmf = createMmf();
   const file = openFile(path, "r+");
@@ -57,7 +59,7 @@ function faultPattern(path, mode, newSize, order, write = false) {
 }
 
 realMappingTest(test, "JavaScript views: the faulting read gets zeros, then every operation is ETRUNCATED, close unmaps and reports it", () => {
-  for (const mode of [MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE]) {
+  for (const mode of /** @type {import("../dist/host/index.js").RegionMode[]} */ ([MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE])) {
     const path = fresh(`js-${mode}.bin`);
     const mmf = createMmf();
     const file = openFile(path, "r+");
@@ -189,7 +191,7 @@ realMappingTest(test, `random page reads over a ${LONG ? "1 GiB" : "64 MiB"} reg
 realMappingTest(test, "descending reads and scattered writes past a new end in the middle: the pages before it keep the file's bytes", () => {
   const pages = LONG ? 65536 : 4096;
   const bytes = pattern(pages * PAGE, 4);
-  for (const [label, mode, write] of [["reads", MEM_READ_ONLY, false], ["writes", MEM_READWRITE, true]]) {
+  for (const [label, mode, write] of /** @type {const} */ ([["reads", MEM_READ_ONLY, false], ["writes", MEM_READWRITE, true]])) {
     const path = writeFile(dir, `middle-${label}.bin`, bytes);
     const half = pages / 2;
     const descending = function* () {

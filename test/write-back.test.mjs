@@ -1,3 +1,4 @@
+// @ts-check
 // Write-back writes only the bytes a region changed (issue 9, point 9): another writer's bytes in
 // the same 4 KiB page survive a flush or close. The emulated backend is the one that copies;
 // native passes through the page cache and must give the same file. MMF_RELIABILITY=1 runs more

@@ -1,3 +1,4 @@
+// @ts-check
 // The hand-written mutants of `npm run test:mutation` (test/mutation/run.mjs): each one a small
 // bug of the kind a change could bring in, in the region logic (AssemblyScript), the host
 // (TypeScript) and the native helper's checks (C). `find` must occur exactly once in `file`; the

@@ -1,3 +1,4 @@
+// @ts-check
 // npm run test:mutation [-- ID...] [--keep]: applies each hand-written mutant of mutants.mjs to a
 // scratch copy of the built tree, rebuilds only what the mutated file feeds (the core module and
 // the test guest for AssemblyScript, that one file's JavaScript for TypeScript, the helper for C),
@@ -38,7 +39,7 @@ function runSuites(cwd, args, env = {}) {
     const timer = setTimeout(() => {
       timedOut = true;
       try {
-        process.kill(-child.pid, "SIGKILL");
+        process.kill(-(child.pid ?? 0), "SIGKILL");
       } catch {
         // gone already
       }
