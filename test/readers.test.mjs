@@ -67,6 +67,17 @@ realMappingTest(test, "a reader whose view is cached reports a truncation that c
   g.host.close();
 });
 
+realMappingTest(test, "a fault a plain load took before the read: the reader's next read reports it, from a page still in the file too", async () => {
+  const path = track.path(writeFile(dir, "loaded.bin", pattern(8 * PAGE, 10)));
+  const g = track(await guest());
+  const index = g.call("hold", g.grant(path), MEM_READ_ONLY, 0n, 0n);
+  assert.is(g.call("readAt", index, 0n, 64), 64);
+  truncateSync(path, PAGE);
+  assert.is(g.call("regionByte", index, BigInt(5 * PAGE)), 0, "the load past the new end reads zero (the guard absorbed its fault)");
+  assert.is(g.call("readAt", index, 0n, 64), -ETRUNCATED, "the next read sees the fault the load took");
+  assert.is(g.call("writeAt", index, 0n, 8, 1), -ETRUNCATED);
+});
+
 test("a writer of a read-only region is refused every time (it never caches it); a writable one's bytes reach the file", async () => {
   const path = track.path(writeFile(dir, "writes.bin", pattern(2 * PAGE, 11)));
   const g = track(await guest());
