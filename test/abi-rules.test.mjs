@@ -149,7 +149,7 @@ test("read-only stays read-only: a shared map needs a read-write handle and desc
   assert.is(imp.unmap(4 * ps, 2 * ps), 0);
   assert.equal(readBytes(file), bytes, "the file never sees it");
   host.close();
-  for (const d of [fd, writeOnly]) closeSync(d);
+  for (const d of [fd, writeOnly]) track.close(d);
 });
 
 test("every address and length is checked first: a map refused on its arguments leaves every byte of the guest untouched", () => {
@@ -275,7 +275,7 @@ test("a lent descriptor is the embedder's: close of it is EBADF and it stays ope
   assert.equal(new Uint8Array(memory.buffer, 4 * ps, 2 * ps), bytes.subarray(0, 2 * ps), "its mapping stays valid");
   assert.is(imp.unmap(4 * ps, 2 * ps), 0);
   host.close();
-  closeSync(fd);
+  track.close(fd);
 });
 
 realMappingTest(test, "the epoch word counts absorbed faults (a mapping's first touch past each cut), not truncations", () => {
@@ -330,7 +330,7 @@ realMappingTest(test, "the native helper keeps its own checks under the host's: 
   ];
   for (const [label, call, errno] of calls) assert.is(call(), -errno, label);
   assert.is(mapsOf(path).length, 0, "nothing was mapped");
-  closeSync(fd);
+  track.close(fd);
   console.log(`  ${calls.length} out-of-range calls straight at the native helper: each refused, nothing mapped`);
 });
 

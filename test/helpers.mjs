@@ -177,8 +177,9 @@ export function realMappingTest(suite, name, fn) {
  * - a worker thread is terminated, a child process killed (and waited for);
  * - a guest from loadGuest has its host closed;
  * - anything else with close() (MemoryRegion, MappedFile, Mmf, MmfHost) or [Symbol.dispose] is closed.
- * `track.fd(fd)` closes a descriptor the test left open (not one whose number went to another
- * file since), `track.path(path)` removes a file or folder, `track.dir(prefix)` makes a temporary
+ * `track.fd(fd)` closes a descriptor the test left open; a test closes a tracked descriptor
+ * with `track.close(fd)` (never closeSync), so that the release never closes the number when it
+ * went to another descriptor since (the native helper's own, say). `track.path(path)` removes a file or folder, `track.dir(prefix)` makes a temporary
  * folder that is removed, `track.defer(fn)` runs fn. An MmfError from a close is the resource's
  * own fault (a truncated region throws it at close) and is dropped; any other failure to release
  * is printed and fails the file (exit code 1), without stopping the release of the rest.
@@ -196,19 +197,29 @@ export function tracked(suite) {
     return resource;
   };
   track.defer = defer;
+  /** Descriptors tracked and not closed through track.close yet. */
+  const openTracked = new Set();
   /** @param {number} fd */
   track.fd = (fd) => {
     const { dev, ino } = fstatSync(fd);
+    openTracked.add(fd);
     defer(() => {
+      if (!openTracked.delete(fd)) return; // closed by the test, its number maybe another file's now
+      // A backstop for a closeSync that bypassed track.close: only the same file is closed.
       let now;
       try {
         now = fstatSync(fd);
       } catch {
-        return; // closed by the test
+        return;
       }
       if (now.dev === dev && now.ino === ino) closeSync(fd);
     });
     return fd;
+  };
+  /** Closes a descriptor (tracked or not) so that the release after the test leaves its number alone. */
+  track.close = (/** @type {number} */ fd) => {
+    openTracked.delete(fd);
+    closeSync(fd);
   };
   /** @param {string} path */
   track.path = (path) => {

@@ -230,7 +230,7 @@ test("a descriptor lent read-only (addHandle(fd, false)) never maps shared, even
     assert.is(host.imports.unmap(0, ps), 0);
   } finally {
     host.close();
-    closeSync(fd);
+    track.close(fd);
   }
 });
 

@@ -134,7 +134,7 @@ realMappingTest(test, `a file only ever closed by its owner: its idle descriptor
   const before = native.guardStats().files;
   const fd = track.fd(openSync(path, "r"));
   mmf.newMemoryRegion(rawMappable(fd), MEM_READ_ONLY).close();
-  closeSync(fd); // not through MappedFile: the helper is not told
+  track.close(fd); // not through MappedFile: the helper is not told
   unlinkSync(path);
   assert.is(native.guardStats().files, before + 1, "kept idle");
   if (LONG) {
@@ -228,7 +228,7 @@ realMappingTest(test, "the helper's new calls refuse what is no descriptor, rang
     assert.is(native.unmap(view, 0, PAGE), 0);
     for (const flags of [4, 16, 2 ** 32 + 8]) assert.is(native.map(view, 0, PAGE, fd, 0, flags, -1), -EINVAL, `flags ${flags}`);
   } finally {
-    closeSync(fd);
+    track.close(fd);
   }
 });
 
@@ -247,8 +247,8 @@ realMappingTest(test, "fileSize's stat vouches for one map of its own descriptor
     assert.is(native.map(view, 0, 3 * PAGE, big, 0, 8, -1), -ERANGE, "a stat used once already: the truncation is seen");
   } finally {
     native.unmap(view, 0, 3 * PAGE);
-    closeSync(small);
-    closeSync(big);
+    track.close(small);
+    track.close(big);
   }
 });
 
@@ -272,11 +272,11 @@ test("the descriptor is checked with the map's own stat: write-only and read-onl
   const mmf = track(createMmf());
   const writeOnly = track.fd(openSync(path, constants.O_WRONLY));
   throwsCode(() => mmf.newMemoryRegion(rawMappable(writeOnly), MEM_READ_ONLY), "EACCES");
-  closeSync(writeOnly);
+  track.close(writeOnly);
   const readOnly = track.fd(openSync(path, constants.O_RDONLY));
   throwsCode(() => mmf.newMemoryRegion(rawMappable(readOnly), MEM_READWRITE), "EACCES");
   assert.is(mmf.newMemoryRegion(rawMappable(readOnly), MEM_READ_ONLY).data()[0], 9);
-  closeSync(readOnly);
+  track.close(readOnly);
   // Through the host's imports, as a guest calls them: a range a whole page past the end.
   const host = track(new MmfHost());
   host.attach(new WebAssembly.Memory({ initial: 4 }));

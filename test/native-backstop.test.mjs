@@ -27,7 +27,7 @@ function withMemory(pages, fn) {
   try {
     fn({ view, fd, length: view.length });
   } finally {
-    closeSync(fd);
+    track.close(fd);
   }
   // Whatever was refused left the memory as it was, and nothing of the file mapped.
   assert.ok(view.every((b) => b === 0x5a), "a refused call changed the memory");
@@ -127,7 +127,7 @@ realMappingTest(test, "truncated never answers for a mapping of another memory a
     assert.is(native.truncated(low, distance), -EINVAL, "an address past the memory answered for another memory's mapping");
     assert.is(native.unmap(high, PS, PS), 0);
   } finally {
-    closeSync(fd);
+    track.close(fd);
   }
 });
 
@@ -138,7 +138,7 @@ realMappingTest(test, "openBeneath refuses modes out of range and paths it canno
     for (const bad of ["", "backstop.bin\0x", "a/".repeat(3000)]) assert.is(native.openBeneath(dirfd, bad, 0), -EINVAL, `path of ${bad.length} characters`);
     const fd = native.openBeneath(dirfd, "backstop.bin", 0);
     assert.ok(fd > 0, `the same open in range: ${fd}`);
-    closeSync(fd);
+    track.close(fd);
   } finally {
     native.closeFd(dirfd);
   }

@@ -48,7 +48,7 @@ realMappingTest(test, "a descriptor of 2^32 + n is EBADF, never descriptor n; fl
     assert.is(native.advise(view, 0, PAGE, AdviceCodes.RANDOM), 0);
     assert.is(native.unmap(view, 0, PAGE), 0);
   } finally {
-    closeSync(fd);
+    track.close(fd);
     native.closeFd(dirfd);
   }
 });

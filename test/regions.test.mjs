@@ -45,7 +45,7 @@ test("a Mappable can be any object with fd(), bigints work for offset and size",
   const region = track(mmf.newMemoryRegion({ fd: () => fd }, MEM_READ_ONLY, 67746n, 10n));
   assert.equal(region.data(), bytes.subarray(67746, 67756));
   region.close();
-  closeSync(fd);
+  track.close(fd);
 });
 
 test("MEM_READWRITE: writes through data() and writers are in the file after flush and close", () => {
@@ -72,7 +72,7 @@ test("MEM_READWRITE: flush writes back only the pages that changed", () => {
   // Another writer changes a page this region did not touch: write-back must leave it alone.
   const fd = track.fd(openSync(path, "r+"));
   writeSync(fd, new Uint8Array([0x99]), 0, 1, 3 * 4096 + 5);
-  closeSync(fd);
+  track.close(fd);
   region.flush();
   region.close();
   const disk = readBytes(path);
@@ -100,7 +100,7 @@ realMappingTest(test, "MEM_READ_ONLY sees a later fs.writeSync without remapping
   const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 67746, 100));
   const fd = track.fd(openSync(path, "r+"));
   writeSync(fd, new Uint8Array([0xab, 0xcd]), 0, 2, 67746 + 10);
-  closeSync(fd);
+  track.close(fd);
   assert.is(region.data()[10], 0xab);
   assert.is(region.data()[11], 0xcd);
   region.close();
@@ -357,7 +357,7 @@ test("bad input gets its MmfError and the instance keeps working", () => {
   mkdirSync(sub, { recursive: true });
   const dfd = track.fd(openSync(sub, "r"));
   throwsCode(() => mmf.newMemoryRegion({ fd: () => dfd }, MEM_READ_ONLY), "EINVAL");
-  closeSync(dfd);
+  track.close(dfd);
   assert.equal(mmf.stats(), before, "nothing left mapped");
   const ok = track(mmf.newMemoryRegion(rw, MEM_READWRITE, 67746, 10));
   assert.equal(ok.data(), bytes.subarray(67746, 67756));

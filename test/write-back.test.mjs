@@ -43,7 +43,7 @@ test("another writer's bytes in the same page survive flush and close", () => {
   change("region", 34, new Uint8Array(4).fill(0xad));
   region.close();
   assert.equal(readBytes(path), model, "after close");
-  closeSync(other);
+  track.close(other);
   file.close();
 });
 
@@ -103,7 +103,7 @@ test(`random runs from the region and another writer, interleaved in the same pa
   }
   region.close();
   console.log(`  [${backend}] ${rounds} rounds: ${regionBytes} bytes from the region and ${otherBytes} from another writer, in the same pages; the file matches the model`);
-  closeSync(other);
+  track.close(other);
   file.close();
 });
 
