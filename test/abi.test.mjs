@@ -15,7 +15,7 @@ import {
 } from "../dist/host/index.js";
 import { codeFromErrno, errorFromCode } from "../dist/host/errors.js";
 import { generate } from "../scripts/gen-abi.mjs";
-import { loadGuest, realMappingTest, root, tempDir, writeFile, tracked } from "./helpers.mjs";
+import { loadGuest, realMappingTest, root, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("abi");
 const track = tracked(test);

@@ -6,10 +6,9 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readBytes, root, tempDir, writeFile, tracked } from "./helpers.mjs";
+import { readBytes, root, tempDir, writeFile } from "./helpers.mjs";
 
 const test = suite("cli-usage");
-const track = tracked(test);
 
 const dir = tempDir();
 const cli = join(root, "dist/host/cli.js");

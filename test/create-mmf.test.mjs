@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { root, tempDir, underQemu, tracked } from "./helpers.mjs";
+import { root, underQemu, tracked } from "./helpers.mjs";
 
 const test = suite("create-mmf");
 const track = tracked(test);

@@ -4,7 +4,7 @@
 // every call answers a documented code, and nothing is left behind.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCodes, MapFlags, MmfHost } from "../dist/host/index.js";
 import { backend, mapsOf, openFds, pattern, tempDir, writeFile, tracked } from "./helpers.mjs";

@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { root, tempDir, tracked } from "./helpers.mjs";
+import { root, tracked } from "./helpers.mjs";
 
 const test = suite("install");
 const track = tracked(test);

@@ -7,7 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { closeSync, constants, ftruncateSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync } from "node:fs";
+import { constants, ftruncateSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";

@@ -5,7 +5,7 @@
 // reaches these checks.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, openSync } from "node:fs";
+import { openSync } from "node:fs";
 import { constants } from "node:os";
 import { backend, mapsOf, realMappingTest, tempDir, writeFile, tracked } from "./helpers.mjs";
 

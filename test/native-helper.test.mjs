@@ -5,7 +5,7 @@
 // worker ends.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, fstatSync, openSync, readFileSync, truncateSync } from "node:fs";
+import { fstatSync, openSync, readFileSync, truncateSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";

@@ -8,10 +8,9 @@ import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { root, tempDir, tracked } from "./helpers.mjs";
+import { root, tempDir } from "./helpers.mjs";
 
 const test = suite("package");
-const track = tracked(test);
 
 const work = tempDir("mmf-package-");
 const consumer = join(work, "consumer");

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCodes, MEM_READ_ONLY } from "../dist/host/index.js";
-import { backend, loadGuest, pattern, tempDir, writeFile, tracked } from "./helpers.mjs";
+import { backend, loadGuest, pattern, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("preopen-swap");
 const track = tracked(test);

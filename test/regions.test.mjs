@@ -2,7 +2,7 @@
 // Semantics of regions, readers and writers against real files (issue 2, points 1-5 and 7).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, useMemoryRegion, MmfError,

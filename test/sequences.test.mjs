@@ -6,10 +6,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
 import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
-import { backend, openFds, pattern, readBytes, tempDir, writeFile, tracked } from "./helpers.mjs";
+import { backend, openFds, pattern, readBytes, tempDir, writeFile } from "./helpers.mjs";
 
 const test = suite("sequences");
-const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";

@@ -8,10 +8,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { realMappingTest, root, tempDir, tracked } from "./helpers.mjs";
+import { realMappingTest, root, tempDir } from "./helpers.mjs";
 
 const test = suite("signals");
-const track = tracked(test);
 
 const dir = tempDir();
 

@@ -5,7 +5,7 @@
 // random rounds.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { openSync, writeSync } from "node:fs";
 import { createMmf, openFile, MEM_READWRITE } from "../dist/host/index.js";
 import { backend, pattern, readBytes, tempDir, writeFile, tracked } from "./helpers.mjs";
 
