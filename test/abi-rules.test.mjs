@@ -1,8 +1,9 @@
+// @ts-check
 // docs/abi.md rule by rule (issue 12), through the raw `mmf` imports (MmfHost.imports, called as a
 // guest calls them) on both backends with the same expectations: the attach contract, guest paths,
 // each rule of "What the host guarantees", the edge cases, and the native helper's own checks
 // under the host's. test/wasmtime/test_abi_rules.py holds the Wasmtime host to the same rules.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
@@ -10,7 +11,11 @@ import { createServer } from "node:net";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { ABI_VERSION, AdviceCodes, ErrorCodes, MapFlags, MmfHost, OpenModes } from "../dist/host/index.js";
-import { backend, mapsOf, openFds, pattern, readBytes, realMappingTest, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { backend, mapsOf, openFds, pattern, readBytes, realMappingTest, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+import { internals } from "./internals.mjs";
+
+const test = suite("abi-rules");
+const track = tracked(test);
 
 const { EINVAL, ERANGE, EACCES, EBADF, ENOMEM, ENOENT, ETRUNCATED } = ErrorCodes;
 const { SHARED, POPULATE, READ_ONLY } = MapFlags;
@@ -38,6 +43,7 @@ function hostWith(options = {}, pages = 16) {
 }
 
 /** Writes `path` (a string, or raw bytes) into the memory at 1024 and calls open on it. */
+/** @param {number} [mode] */
 function openAt(imp, memory, path, mode = OpenModes.READ) {
   const raw = typeof path === "string" ? new TextEncoder().encode(path) : path;
   new Uint8Array(memory.buffer).set(raw, 1024);
@@ -45,15 +51,17 @@ function openAt(imp, memory, path, mode = OpenModes.READ) {
 }
 
 test(`the attach contract: ABI version ${ABI_VERSION}; before attach only page_size, file_size and close answer; exports.memory, no maximum needed`, () => {
-  const host = new MmfHost({ preopens: { "/data": data } });
+  const host = track(new MmfHost({ preopens: { "/data": data } }));
   const imp = host.imports;
   const ps = imp.page_size();
   assert.ok(ps >= 4096 && ps <= 65536 && 65536 % ps === 0, "a 64 KiB Wasm page holds whole host pages");
   const handle = host.grant(file, "r+");
   assert.is(imp.file_size(handle), BigInt(bytes.length));
-  for (const [name, call] of [["map", () => imp.map(handle, 0n, 0, ps, 0)], ["unmap", () => imp.unmap(0, ps)], ["sync", () => imp.sync(0, ps, 0)],
+  /** @type {Array<[string, () => number]>} */
+  const beforeAttach = [["map", () => imp.map(handle, 0n, 0, ps, 0)], ["unmap", () => imp.unmap(0, ps)], ["sync", () => imp.sync(0, ps, 0)],
     ["advise", () => imp.advise(0, ps, 0)], ["watch", () => imp.watch(0)], ["open", () => imp.open(0, 4, 0)],
-    ["fault_cause", () => imp.fault_cause(0, ps)], ["truncated", () => imp.truncated(0, ps)]]) {
+    ["fault_cause", () => imp.fault_cause(0, ps)], ["truncated", () => imp.truncated(0, ps)]];
+  for (const [name, call] of beforeAttach) {
     assert.is(call(), -EINVAL, `${name} before attach`);
   }
   assert.is(imp.close(handle), 0, "close before attach");
@@ -62,7 +70,7 @@ test(`the attach contract: ABI version ${ABI_VERSION}; before attach only page_s
   const instance = new WebAssembly.Instance(module);
   throwsCode(() => host.attach(new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0)))), "EINVAL");
   host.attach(instance);
-  const memory = instance.exports.memory;
+  const memory = /** @type {WebAssembly.Memory} */ (instance.exports.memory);
   const again = host.grant(file, "r");
   memory.grow(3);
   assert.is(imp.map(again, 0n, 65536, 2 * ps, 0), 0);
@@ -98,7 +106,7 @@ test("guest paths: the exact forms, whole-component prefixes, what `data/x`, `/d
   assert.is(host.handleCount, 0);
   host.close();
   // A "/" preopen: "//" names it (a folder), "/x.bin" a file in it. The longest prefix wins.
-  const root = new MmfHost({ preopens: { "/": data, "/data/sub": join(data, "sub") } });
+  const root = track(new MmfHost({ preopens: { "/": data, "/data/sub": join(data, "sub") } }));
   const m = new WebAssembly.Memory({ initial: 1 });
   root.attach(m);
   assert.is(openAt(root.imports, m, "//"), -EINVAL);
@@ -124,11 +132,11 @@ test("read-only stays read-only: a shared map needs a read-write handle and desc
   const { host, imp, memory, ps } = hostWith();
   const ro = openAt(imp, memory, "/data/x.bin", OpenModes.READ);
   const granted = host.grant(file, "r");
-  const fd = openSync(file, "r");
-  const lentReadOnly = host.addHandle(fd, true); // said writable, but the descriptor is O_RDONLY
-  const writeOnly = openSync(join(dir, "write-only.bin"), "w");
+  const fd = track.fd(openSync(file, "r"));
+  const lentReadOnly = internals(host).addHandle(fd, true); // said writable, but the descriptor is O_RDONLY
+  const writeOnly = track.fd(openSync(join(dir, "write-only.bin"), "w"));
   writeFileSync(writeOnly, bytes);
-  const lentWriteOnly = host.addHandle(writeOnly, true);
+  const lentWriteOnly = internals(host).addHandle(writeOnly, true);
   for (const [label, handle] of [["open READ", ro], ["grant r", granted], ["a read-only descriptor lent as writable", lentReadOnly]]) {
     assert.is(imp.map(handle, 0n, 0, ps, SHARED), -EACCES, label);
     assert.is(imp.map(handle, 0n, 0, ps, SHARED | READ_ONLY), -EACCES, `${label}, READ_ONLY changes no check`);
@@ -141,7 +149,7 @@ test("read-only stays read-only: a shared map needs a read-write handle and desc
   assert.is(imp.unmap(4 * ps, 2 * ps), 0);
   assert.equal(readBytes(file), bytes, "the file never sees it");
   host.close();
-  for (const d of [fd, writeOnly]) closeSync(d);
+  for (const d of [fd, writeOnly]) track.close(d);
 });
 
 test("every address and length is checked first: a map refused on its arguments leaves every byte of the guest untouched", () => {
@@ -155,6 +163,7 @@ test("every address and length is checked first: a map refused on its arguments 
   const outside = (i) => !(i >= 8 * ps && i < 10 * ps) && !(i >= 12 * ps && i < 13 * ps);
   for (let i = 0; i < size; i++) if (outside(i)) view[i] = fill[i];
   const fileEnd = BigInt(Math.ceil(bytes.length / ps) * ps);
+  /** @type {Array<[string, any[], number]>} */
   const refused = [
     ["unaligned address", [h, 0n, 100, ps, 0], EINVAL], ["unaligned length", [h, 0n, 0, ps + 1, 0], EINVAL], ["zero length", [h, 0n, 0, 0, 0], EINVAL],
     ["past the memory", [h, 0n, size, ps, 0], ERANGE], ["straddling its end", [h, 0n, size - ps, 2 * ps, 0], ERANGE],
@@ -165,11 +174,11 @@ test("every address and length is checked first: a map refused on its arguments 
     ["an unknown handle", [12345, 0n, 0, ps, 0], EBADF], ["over a live mapping", [h, 0n, 9 * ps, ps, 0], EINVAL],
     ["over a live mapping from below", [h, 0n, 7 * ps, 2 * ps, 0], EINVAL], ["past the guest's budget (maxMappings 2)", [h, 0n, 0, ps, 0], ENOMEM],
   ];
-  for (const [label, args, code] of refused) assert.is(imp.map(...args), -code, label);
+  for (const [label, args, code] of refused) assert.is(imp.map(.../** @type {[number, bigint, number, number, number]} */ (args)), -code, label);
   let changed = 0;
   for (let i = 0; i < size; i++) if (outside(i) && view[i] !== fill[i]) changed++;
   assert.is(changed, 0, "a refused map changed bytes of the guest");
-  assert.match(host.takeRefusal() ?? "", /maxMappings 2/, "the embedder learns which limit it was");
+  assert.match(internals(host).takeRefusal() ?? "", /maxMappings 2/, "the embedder learns which limit it was");
   assert.is(host.mappingCount, 2);
   host.close();
   console.log(`  [${backend}] ${refused.length} refused maps, ${size} bytes of the guest checked: none changed`);
@@ -205,7 +214,7 @@ test("limits are errors: past maxHandles an open is ENOMEM, past maxMappings a m
 
 test("close() unmaps everything the guest still has mapped and closes every handle and preopen", () => {
   const fds = openFds();
-  const target = writeFile(dir, "close.bin", bytes);
+  const target = track.path(writeFile(dir, "close.bin", bytes));
   const { host, imp, memory, ps } = hostWith();
   const opened = openAt(imp, memory, "/data/sub/y.bin", OpenModes.READ_WRITE);
   const granted = host.grant(target, "r+");
@@ -227,7 +236,7 @@ test("fault_cause and truncated answer for the live mapping that holds the range
   const h = host.grant(file, "r");
   assert.is(imp.map(h, 0n, 4 * ps, 2 * ps, 0), 0);
   assert.is(imp.map(h, 0n, 6 * ps, 2 * ps, 0), 0);
-  for (const name of ["fault_cause", "truncated"]) {
+  for (const name of /** @type {const} */ (["fault_cause", "truncated"])) {
     assert.is(imp[name](4 * ps, 2 * ps), 0, `${name}: a whole mapping`);
     assert.is(imp[name](5 * ps, ps), 0, `${name}: a page inside one`);
     assert.is(imp[name](5 * ps, 2 * ps), -EINVAL, `${name}: across two mappings`);
@@ -252,8 +261,8 @@ test("advise and sync act inside one mapping: across two is EINVAL; sync's async
 
 test("a lent descriptor is the embedder's: close of it is EBADF and it stays open; close of a grant closes it, and its mappings stay", () => {
   const { host, imp, memory, ps } = hostWith();
-  const fd = openSync(file, "r");
-  const lent = host.addHandle(fd, false);
+  const fd = track.fd(openSync(file, "r"));
+  const lent = internals(host).addHandle(fd, false);
   assert.is(imp.close(lent), -EBADF);
   assert.is(imp.map(lent, 0n, 2 * ps, ps, 0), 0, "the lent handle still maps");
   assert.ok(readFileSync(`/proc/self/fd/${fd}`).length === bytes.length, "the descriptor is still open");
@@ -266,11 +275,11 @@ test("a lent descriptor is the embedder's: close of it is EBADF and it stays ope
   assert.equal(new Uint8Array(memory.buffer, 4 * ps, 2 * ps), bytes.subarray(0, 2 * ps), "its mapping stays valid");
   assert.is(imp.unmap(4 * ps, 2 * ps), 0);
   host.close();
-  closeSync(fd);
+  track.close(fd);
 });
 
 realMappingTest(test, "the epoch word counts absorbed faults (a mapping's first touch past each cut), not truncations", () => {
-  const path = writeFile(dir, "epoch.bin", new Uint8Array(8 * 4096).fill(7));
+  const path = track.path(writeFile(dir, "epoch.bin", new Uint8Array(8 * 4096).fill(7)));
   const { host, imp, memory, ps } = hostWith();
   const h = host.grant(path, "r");
   const word = 64;
@@ -300,8 +309,9 @@ realMappingTest(test, "the native helper keeps its own checks under the host's: 
   const view = new Uint8Array(memory.buffer);
   const size = view.byteLength;
   const ps = native.pageSize();
-  const path = writeFile(dir, "backstop.bin", bytes);
-  const fd = openSync(path, "r+");
+  const path = track.path(writeFile(dir, "backstop.bin", bytes));
+  const fd = track.fd(openSync(path, "r+"));
+  /** @type {Array<[string, () => number, number]>} */
   const calls = [
     ["map past the memory", () => native.map(view, size, ps, fd, 0, 0, -1), SYS_ERANGE],
     ["map straddling the end", () => native.map(view, size - ps, 2 * ps, fd, 0, 0, -1), SYS_ERANGE],
@@ -320,7 +330,7 @@ realMappingTest(test, "the native helper keeps its own checks under the host's: 
   ];
   for (const [label, call, errno] of calls) assert.is(call(), -errno, label);
   assert.is(mapsOf(path).length, 0, "nothing was mapped");
-  closeSync(fd);
+  track.close(fd);
   console.log(`  ${calls.length} out-of-range calls straight at the native helper: each refused, nothing mapped`);
 });
 

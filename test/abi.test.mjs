@@ -1,8 +1,9 @@
+// @ts-check
 // The ABI's one source (issue 12): abi/abi.json, from which scripts/gen-abi.mjs writes every copy
 // of its numbers. The generated files are current; ABI version 2's numbers are kept; the package
 // exports them and every compiled copy answers the same; each advice name reaches madvise as
 // itself. (Backend-independent: test/run.mjs runs it once, on the native backend.)
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -14,13 +15,16 @@ import {
 } from "../dist/host/index.js";
 import { codeFromErrno, errorFromCode } from "../dist/host/errors.js";
 import { generate } from "../scripts/gen-abi.mjs";
-import { loadGuest, realMappingTest, root, tempDir, writeFile } from "./helpers.mjs";
+import { loadGuest, realMappingTest, root, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("abi");
+const track = tracked(test);
 
 const abi = JSON.parse(readFileSync(join(root, "abi/abi.json"), "utf8"));
 const byName = (list, key = "value") => Object.fromEntries(list.map((item) => [item.name, item[key]]));
 
 test("the generated files are current: regenerated into a temporary folder, each is the same as the tree's", () => {
-  const out = tempDir("mmf-abi-");
+  const out = track.dir("mmf-abi-");
   execFileSync(process.execPath, [join(root, "scripts/gen-abi.mjs"), "--out", out]);
   const paths = Object.keys(generate());
   for (const path of paths) {
@@ -64,7 +68,7 @@ test("the package exports the table: ErrorCodes, ErrorTexts, MapFlags, OpenModes
 });
 
 test("one text per code: MmfError, the AssemblyScript library's errorName and errorMessage, and the table agree", async () => {
-  const { call, exports, host } = await loadGuest("api");
+  const { call, exports, host } = track(await loadGuest("api"));
   for (const e of abi.errors) {
     const err = errorFromCode("op", -e.code);
     assert.instance(err, MmfError);
@@ -94,7 +98,7 @@ test("each errno becomes the code the table names (ENXIO, a socket or a device, 
 
 test("MmfHost supplies exactly the table's imports, and every compiled guest imports from the table only", () => {
   const names = abi.imports.map((f) => f.name).sort();
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   assert.equal(Object.keys(host.imports).sort(), names);
   host.close();
   const modules = ["dist/mmf.wasm", "dist/examples/line-count.wasm", "dist/test-guests/raw.wasm", "dist/test-guests/api.wasm",
@@ -111,19 +115,19 @@ test("MmfHost supplies exactly the table's imports, and every compiled guest imp
 function vmFlags(path) {
   const areas = readFileSync("/proc/self/smaps", "utf8").split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/).filter((area) => area.includes(path));
   assert.is(areas.length, 1, `one area maps ${path}`);
-  return areas[0].match(/^VmFlags:(.*)$/m)[1].trim().split(/\s+/);
+  return (areas[0].match(/^VmFlags:(.*)$/m)?.[1] ?? "").trim().split(/\s+/);
 }
 
 /** Which of the advice flags (rr random, sr sequential, hg hugepage) an area carries. */
 const adviceFlags = (path) => vmFlags(path).filter((flag) => ["rr", "sr", "hg"].includes(flag)).join(" ");
 
 realMappingTest(test, "each advice reaches madvise as itself: raw imports and MemoryRegion.advise (smaps VmFlags)", () => {
-  const dir = tempDir();
-  const path = writeFile(dir, "advice.bin", new Uint8Array(2 ** 21));
+  const dir = track.dir();
+  const path = track.path(writeFile(dir, "advice.bin", new Uint8Array(2 ** 21)));
   // After RANDOM (rr), NORMAL clears the flag and WILLNEED leaves it: every advice tells itself apart.
   const expected = { NORMAL: "", RANDOM: "rr", SEQUENTIAL: "sr", WILLNEED: "rr", HUGEPAGE: "rr hg" };
   const memory = new WebAssembly.Memory({ initial: 128 });
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(memory);
   const handle = host.grant(path, "r");
   const at = 64 * 65536;
@@ -135,12 +139,12 @@ realMappingTest(test, "each advice reaches madvise as itself: raw imports and Me
     assert.is(host.imports.unmap(at, 2 ** 21), 0);
   }
   host.close();
-  const mmf = createMmf();
-  const file = openFile(path);
+  const mmf = track(createMmf());
+  const file = track(openFile(path));
   for (const [name, flags] of Object.entries(expected)) {
     const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
     region.advise("random");
-    region.advise(name.toLowerCase());
+    region.advise(/** @type {import("../dist/host/index.js").Advice} */ (name.toLowerCase()));
     assert.is(adviceFlags(path), flags, `MemoryRegion.advise("${name.toLowerCase()}")`);
     region.close();
   }

@@ -1,9 +1,10 @@
+// @ts-check
 // C guests (issue 12), built with clang for wasm32-wasi against include/mmf.h and hosted by MmfHost:
 // the line-count example (examples/c-line-count) against `wc -l` on a normal file, from unaligned
 // offsets, and on a sparse file over 4 GiB; the memory-ownership rule of docs/abi.md next to
 // wasi-libc's malloc (the corruption it prevents, shown); the helpers' page math. Without a clang
 // that builds for wasm32-wasi every test here is skipped, and the reason printed.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -11,7 +12,10 @@ import { join } from "node:path";
 import { ErrorCodes, MapFlags, MmfHost } from "../dist/host/index.js";
 import { findWasiClang } from "../scripts/wasi-clang.mjs";
 import { wasiGuardFlags } from "../scripts/wasi-guard.mjs";
-import { backend, pattern, readBytes, root, sparseFile, tempDir, testNode, underQemu, writeFile } from "./helpers.mjs";
+import { backend, pattern, readBytes, root, sparseFile, tempDir, testNode, underQemu, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("c-guests");
+const track = tracked(test);
 
 const dir = tempDir();
 const { skip } = findWasiClang();
@@ -40,7 +44,7 @@ const wcLinesFrom = (file, start) => execFileSync("sh", ["-c", 'tail -c +"$2" "$
 
 cTest("c-line-count agrees with wc -l on a multi-window file, from byte 0 and from unaligned offsets", () => {
   const text = Array.from({ length: 120_000 }, (_, i) => `line ${i} ${"y".repeat(i % 61)}`).join("\n") + "\npartial last line";
-  const file = writeFile(dir, "lines.txt", text);
+  const file = track.path(writeFile(dir, "lines.txt", text));
   const figures = [];
   for (const start of [0, 1, 4095, 4097, 1_234_567, text.length - 3, text.length + 10]) {
     const { status, lines, stderr } = lineCount(file, 1, start);
@@ -68,7 +72,7 @@ nativeCTest("c-line-count agrees with wc -l on a sparse file over 4 GiB", () => 
   const size = 4 * 2 ** 30 + 3 * 4096 + 17;
   const pieces = {};
   for (const at of [0, 123, 2 ** 30, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 4095, size - 1]) pieces[at] = Uint8Array.of(10);
-  const file = sparseFile(dir, "huge.txt", size, pieces);
+  const file = track.path(sparseFile(dir, "huge.txt", size, pieces));
   const started = performance.now();
   const { status, lines, stderr } = lineCount(file, 256);
   const seconds = (performance.now() - started) / 1000;
@@ -88,8 +92,10 @@ function heapGuest() {
   const host = new MmfHost();
   const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(join(root, "dist/test-guests/heap.wasm"))), { mmf: host.imports });
   host.attach(instance);
-  instance.exports._initialize();
-  return { host, g: instance.exports, memory: () => new Uint8Array(instance.exports.memory.buffer) };
+  /** @type {any} */
+  const g = instance.exports; // the C guest's own exports
+  g._initialize();
+  return { host, g, memory: () => new Uint8Array(g.memory.buffer) };
 }
 
 cTest("memory ownership: malloc hands out pages grown before it started, over a live mapping; mmf_reserve's pages stay the guest's", () => {
@@ -122,7 +128,7 @@ cTest("memory ownership: malloc hands out pages grown before it started, over a 
 
 cTest("the C helpers: a region at any byte offset maps the page below it; unmap, sync and fault_cause take the whole mapping", () => {
   const bytes = pattern(5 * 4096 + 333, 13);
-  const file = writeFile(dir, "helpers.bin", bytes);
+  const file = track.path(writeFile(dir, "helpers.bin", bytes));
   const { host, g, memory } = heapGuest();
   const ps = host.pageSize;
   const rw = host.grant(file, "r+");

@@ -1,11 +1,14 @@
+// @ts-check
 // The `mmf` command's arguments, usage, version and one-line errors, and `npm start`, run as real
 // processes. None of it depends on the backend: test/run.mjs runs this file once.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readBytes, root, tempDir, writeFile } from "./helpers.mjs";
+
+const test = suite("cli-usage");
 
 const dir = tempDir();
 const cli = join(root, "dist/host/cli.js");

@@ -1,12 +1,16 @@
+// @ts-check
 // The `mmf` command's copy and `npm start`, run as real processes, on each backend (its arguments
 // and messages, which do not depend on the backend: cli-usage.test.mjs).
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { backend, longOnEmulatedTest, pattern, readBytes, root, sparseFile, tempDir, writeFile } from "./helpers.mjs";
+import { backend, longOnEmulatedTest, pattern, readBytes, root, sparseFile, tempDir, writeFile, tracked } from "./helpers.mjs";
 import { openSync, readSync, closeSync } from "node:fs";
+
+const test = suite("cli");
+const track = tracked(test);
 
 const dir = tempDir();
 const cli = join(root, "dist/host/cli.js");
@@ -22,7 +26,7 @@ function readAt(path, offset, length) {
 
 test("mmf copy copies a file through regions, in windows, and prints a summary", () => {
   const bytes = pattern(5 * 1024 * 1024 + 77, 21);
-  const src = writeFile(dir, "src.bin", bytes);
+  const src = track.path(writeFile(dir, "src.bin", bytes));
   const dst = join(dir, "dst.bin");
   const run = mmf("copy", src, dst, "--window", "1");
   assert.is(run.status, 0, run.stderr);
@@ -31,7 +35,7 @@ test("mmf copy copies a file through regions, in windows, and prints a summary",
 });
 
 test("mmf copy of an empty file", () => {
-  const empty = writeFile(dir, "empty.bin", new Uint8Array(0));
+  const empty = track.path(writeFile(dir, "empty.bin", new Uint8Array(0)));
   const run0 = mmf("copy", empty, join(dir, "empty-copy.bin"));
   assert.is(run0.status, 0, run0.stderr);
   assert.is(statSync(join(dir, "empty-copy.bin")).size, 0);
@@ -42,7 +46,7 @@ longOnEmulatedTest(test, "mmf copy of a sparse file over 4 GiB: windows past 2^3
   const head = pattern(10_000, 1);
   const middle = pattern(70_000, 2);
   const tail = pattern(12345, 3);
-  const src = sparseFile(dir, "huge.bin", size, { 0: head, [3 * 2 ** 30 - 5]: middle, [4 * 2 ** 30]: tail });
+  const src = track.path(sparseFile(dir, "huge.bin", size, { 0: head, [3 * 2 ** 30 - 5]: middle, [4 * 2 ** 30]: tail }));
   const dst = join(dir, "huge-copy.bin");
   const run = mmf("copy", src, dst, "--window", "16"); // small windows: the holes around them are skipped unread
   assert.is(run.status, 0, run.stderr);

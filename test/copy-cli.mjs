@@ -1,3 +1,4 @@
+// @ts-check
 // The `mmf copy` command as the copy suites run it, and what a refused copy must leave.
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";

@@ -1,15 +1,19 @@
+// @ts-check
 // `mmf copy` refuses a source that is not a regular file whose size is its content (a directory, a
 // device, a procfs file, a FIFO, a socket) and a destination that is not a regular file, before
 // anything is mapped or written: exit 1, one line on stderr, nothing changed. None of it depends on
 // the backend: test/run.mjs runs this file once.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { assertRefused, mmfCli as mmf, OLD } from "./copy-cli.mjs";
-import { pattern, tempDir, writeFile } from "./helpers.mjs";
+import { pattern, tempDir, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("copy-sources");
+const track = tracked(test);
 
 const dir = tempDir();
 
@@ -18,8 +22,8 @@ test("a source that is not a regular file is refused before anything is written:
   mkdirSync(folder);
   spawnSync("mkfifo", [join(folder, "fifo")]);
   const server = createServer();
-  await new Promise((resolve) => server.listen(join(folder, "socket"), resolve));
-  const dst = writeFile(dir, "kept.bin", OLD);
+  await new Promise((resolve) => server.listen(join(folder, "socket"), () => resolve(undefined)));
+  const dst = track.path(writeFile(dir, "kept.bin", OLD));
   const before = readdirSync(dir).sort();
   try {
     for (const [src, kind] of [
@@ -30,7 +34,7 @@ test("a source that is not a regular file is refused before anything is written:
       assertRefused(mmf("copy", src, dst), new RegExp(`^mmf: copy: source ${src} is ${kind} \\(EINVAL\\)$`), dst, before);
     }
     // A destination that is not a regular file is never replaced either.
-    const src = writeFile(dir, "small.bin", pattern(10_000, 3));
+    const src = track.path(writeFile(dir, "small.bin", pattern(10_000, 3)));
     const run = mmf("copy", src, "/dev/null");
     assert.is(run.status, 1);
     assert.match(run.stderr, /destination \/dev\/null is a character device/);

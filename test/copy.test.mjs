@@ -1,8 +1,9 @@
+// @ts-check
 // `mmf copy` validates before it destroys and checks after it copies (issue 9, item 2): a source
 // truncated during the copy, a destination that runs out of space: exit 1 with one line on stderr,
 // the destination untouched, no temporary file left. (Sources that are not regular files, refused
 // before any map: copy-sources.test.mjs.)
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { chmodSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,8 +11,11 @@ import { Worker } from "node:worker_threads";
 import { createMmf } from "../dist/host/index.js";
 import { copyFile } from "../dist/host/copy.js";
 import { assertRefused, mmfCli as mmf, OLD } from "./copy-cli.mjs";
-import { pattern, readBytes, tempDir, writeFile } from "./helpers.mjs";
+import { pattern, readBytes, tempDir, writeFile, tracked } from "./helpers.mjs";
 import { mountUnavailable, withExt4, withTmpfs } from "./mounts.mjs";
+
+const test = suite("copy");
+const track = tracked(test);
 
 const dir = tempDir();
 const MiB = 2 ** 20;
@@ -19,8 +23,8 @@ const unavailable = mountUnavailable();
 const LONG = process.env.MMF_RELIABILITY === "1";
 
 test("an existing destination is replaced only at the end, keeping its mode", () => {
-  const src = writeFile(dir, "mode-src.bin", pattern(3 * MiB + 5, 4));
-  const dst = writeFile(dir, "mode-dst.bin", OLD);
+  const src = track.path(writeFile(dir, "mode-src.bin", pattern(3 * MiB + 5, 4)));
+  const dst = track.path(writeFile(dir, "mode-dst.bin", OLD));
   chmodSync(dst, 0o640);
   const run = mmf("copy", src, dst, "--window", "1");
   assert.is(run.status, 0, run.stderr);
@@ -30,10 +34,10 @@ test("an existing destination is replaced only at the end, keeping its mode", ()
 
 test("a source truncated during the copy: an error, never 'copied', the destination untouched", () => {
   const size = 8 * MiB;
-  const m = createMmf();
+  const m = track(createMmf());
   // Between windows (the next window is past the new end), and after the last one (only the final
   // size check can tell).
-  for (const [label, when, to] of [["between windows", 1, 3 * MiB + 100], ["after the last window", 8, 5 * MiB]]) {
+  for (const [label, when, to] of /** @type {const} */ ([["between windows", 1, 3 * MiB + 100], ["after the last window", 8, 5 * MiB]])) {
     const src = writeFile(dir, "shrinking.bin", pattern(size, 5));
     const dst = writeFile(dir, "shrinking-dst.bin", OLD);
     const before = readdirSync(dir).sort();
@@ -54,15 +58,15 @@ test("a source truncated during the copy: an error, never 'copied', the destinat
 
 test("a source truncated by another thread while a window is mapped: an error, the destination untouched", async () => {
   const size = LONG ? 256 * MiB : 64 * MiB;
-  const src = writeFile(dir, "raced.bin", new Uint8Array(size).fill(0x5a)); // not zeros: zero chunks are skipped
-  const dst = writeFile(dir, "raced-dst.bin", OLD);
+  const src = track.path(writeFile(dir, "raced.bin", new Uint8Array(size).fill(0x5a))); // not zeros: zero chunks are skipped
+  const dst = track.path(writeFile(dir, "raced-dst.bin", OLD));
   const before = readdirSync(dir).sort();
   const signal = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(`
+  const worker = track(new Worker(`
     const { workerData } = require("node:worker_threads");
     const { truncateSync } = require("node:fs");
     Atomics.wait(workerData.signal, 0, 0);
-    truncateSync(workerData.src, 1024 * 1024);`, { eval: true, workerData: { signal, src } });
+    truncateSync(workerData.src, 1024 * 1024);`, { eval: true, workerData: { signal, src } }));
   const exited = new Promise((resolve) => worker.once("exit", resolve));
   let error;
   try {
@@ -83,7 +87,9 @@ test("a source truncated by another thread while a window is mapped: an error, t
   console.log(`  ${error.code}: ${error.message}`);
 });
 
-for (const [name, mount] of [["tmpfs of 1 MiB", (fn) => withTmpfs(MiB, fn)], ["ext4 of 8 MiB on a loop device", (fn) => withExt4(8 * MiB, ({ dir: d }) => fn(d))]]) {
+/** @type {Array<[string, (fn: (dir: string) => Promise<void>) => Promise<void>]>} */
+const mounts = [["tmpfs of 1 MiB", (fn) => withTmpfs(MiB, fn)], ["ext4 of 8 MiB on a loop device", (fn) => withExt4(8 * MiB, ({ dir: d }) => fn(d))]];
+for (const [name, mount] of mounts) {
   const title = `a destination on a full ${name}: exit 1 with ENOSPC, the destination untouched, no temporary file left`;
   if (unavailable) {
     console.log(`  skipped (${unavailable}): ${title}`);

@@ -1,13 +1,17 @@
+// @ts-check
 // createMmf's own failures are MmfErrors, as the README promises of every failure: no room for the
 // 4 GiB Wasm memory (a low `ulimit -v`), no core module. Each in a child process. Neither depends on
 // the backend: test/run.mjs runs this file once.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { cpSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { root, tempDir, underQemu } from "./helpers.mjs";
+import { root, underQemu, tracked } from "./helpers.mjs";
+
+const test = suite("create-mmf");
+const track = tracked(test);
 
 test("createMmf with no room for a Wasm memory (ulimit -v) throws MmfError ENOMEM, and the process goes on", () => {
   if (underQemu) {
@@ -28,7 +32,7 @@ test("createMmf with no room for a Wasm memory (ulimit -v) throws MmfError ENOME
 });
 
 test("createMmf without its core module (dist/mmf.wasm) throws MmfError EIO naming it", () => {
-  const copy = join(tempDir(), "pkg");
+  const copy = join(track.dir(), "pkg");
   for (const part of ["package.json", "dist/host"]) cpSync(join(root, part), join(copy, part), { recursive: true });
   symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
   const script = `

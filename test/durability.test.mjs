@@ -1,12 +1,16 @@
+// @ts-check
 // Durability (issue 5, point 2): what a writer that is killed, or exits, leaves in the file.
 // MMF_RELIABILITY=1 (npm run test:reliability) runs many more trials.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
-import { backend, pattern, readBytes, root, tempDir, testNode, writeFile } from "./helpers.mjs";
+import { backend, pattern, readBytes, root, tempDir, testNode, writeFile, tracked } from "./helpers.mjs";
 import { plannedWrites } from "./fixtures/writes.mjs";
+
+const test = suite("durability");
+const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -16,7 +20,7 @@ const writer = join(root, "test/fixtures/writer.mjs");
 /** Runs one writer to "done", then SIGKILLs it (unless it exits by itself); returns its exit. */
 function runWriter(path, seed, count, end) {
   return new Promise((resolve, reject) => {
-    const child = spawn(testNode.file, [...testNode.args, writer, path, String(seed), String(count), end], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = track(spawn(testNode.file, [...testNode.args, writer, path, String(seed), String(count), end], { stdio: ["ignore", "pipe", "pipe"] }));
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => {
@@ -92,7 +96,7 @@ async function workerTrial(t, end) {
       parentPort.postMessage("done");
       if (end === "terminate") setInterval(() => {}, 1000);
     });`;
-  const worker = new Worker(script, { eval: true, workerData: { path, seed, writes, end } });
+  const worker = track(new Worker(script, { eval: true, workerData: { path, seed, writes, end } }));
   // Listened for from the start: a worker that ends at once emits its last message and "exit" together.
   const exited = new Promise((resolve) => worker.once("exit", resolve));
   await new Promise((resolve, reject) => {

@@ -1,21 +1,25 @@
+// @ts-check
 // A fault is not always a truncation (issue 9, item 1). A write into a hole of a shared mapping on
 // a full file system (ENOSPC), or a page the device fails to read (EIO), raises SIGBUS too. The
 // guard tells the causes apart by the fault's file offset against the file's size and the file
 // system's free blocks; regions report ENOSPC or EIO, and no writeAt/readAt returns a count for
 // bytes that did not reach (or come from) the page cache. Real file systems: a 1 MiB tmpfs and a
 // small ext4 image on a loop device, which the EIO test shrinks under the mounted file system.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { closeSync, ftruncateSync, openSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, ErrorCodes, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
-import { backend, loadGuest, pattern, realMappingTest, throwsCode } from "./helpers.mjs";
+import { backend, loadGuest, pattern, realMappingTest, throwsCode, tracked } from "./helpers.mjs";
 import { dropCache, mountUnavailable, withExt4, withTmpfs } from "./mounts.mjs";
+
+const test = suite("faults");
+const track = tracked(test);
 
 const PAGE = 4096;
 const MiB = 2 ** 20;
 const unavailable = backend === "native" ? mountUnavailable() : undefined;
-const guard = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
+const guard = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : /** @type {never} */ (undefined); // used by native-only tests
 
 /** A test on a mounted file system: real mapping only, and root. */
 function mountTest(name, fn) {
@@ -98,9 +102,9 @@ mountTest("raw stores through data() on a full tmpfs: flush() and close() report
   await withTmpfs(MiB, async (dir) => {
     const path = join(dir, "raw.bin");
     sparse(path, 2 * MiB);
-    const mmf = createMmf();
-    const file = openFile(path, "r+");
-    const region = mmf.newMemoryRegion(file, MEM_READWRITE);
+    const mmf = track(createMmf());
+    const file = track(openFile(path, "r+"));
+    const region = track(mmf.newMemoryRegion(file, MEM_READWRITE));
     const view = region.data();
     for (let i = 0; i < view.length; i += PAGE) view[i] = 1; // the store that finds no room completes into zeroed memory
     throwsCode(() => region.flush(), "ENOSPC");
@@ -113,7 +117,7 @@ mountTest("a guest's writer on a full tmpfs answers -ENOSPC, and close() too", a
   await withTmpfs(MiB, async (dir) => {
     const path = join(dir, "guest.bin");
     sparse(path, 2 * MiB);
-    const g = await loadGuest("api");
+    const g = track(await loadGuest("api"));
     const index = g.call("holdHandle", g.host.grant(path, "r+"), MEM_READWRITE, 0n, 0n);
     assert.ok(index >= 0, `map: ${index}`);
     let written = 0;
@@ -140,9 +144,9 @@ mountTest("a file truncated on a full tmpfs is still ETRUNCATED: the size decide
     } catch (err) {
       assert.is(err.code, "ENOSPC");
     }
-    const mmf = createMmf();
-    const file = openFile(path, "r");
-    const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+    const mmf = track(createMmf());
+    const file = track(openFile(path, "r"));
+    const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
     const reader = new MemoryRegionReader(region);
     truncateSync(path, PAGE);
     throwsCode(() => reader.readAt(new Uint8Array(16), 100 * PAGE), "ETRUNCATED");
@@ -158,9 +162,9 @@ mountTest("a device that fails under ext4: readAt answers EIO for the page it co
     writeFileSync(path, bytes);
     dropCache(path);
     shrink(3 * MiB); // the file's blocks past ~3 MiB of the device are gone: reading them fails
-    const mmf = createMmf();
-    const file = openFile(path, "r");
-    const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+    const mmf = track(createMmf());
+    const file = track(openFile(path, "r"));
+    const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
     const reader = new MemoryRegionReader(region);
     const page = new Uint8Array(PAGE);
     let read = 0;
@@ -179,7 +183,7 @@ mountTest("a device that fails under ext4: readAt answers EIO for the page it co
     throwsCode(() => region.data(), "EIO");
     throwsCode(() => region.close(), "EIO");
     // A guest's reader says the same.
-    const g = await loadGuest("api");
+    const g = track(await loadGuest("api"));
     const index = g.call("holdHandle", g.host.grant(path, "r"), MEM_READ_ONLY, 0n, 0n);
     assert.is(g.call("readPageHeld", index, BigInt(read * PAGE), PAGE), -ErrorCodes.EIO);
     assert.is(g.call("closeHeldAt", index), -ErrorCodes.EIO);

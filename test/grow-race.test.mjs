@@ -1,12 +1,16 @@
+// @ts-check
 // A worker thread grows an instance's shared memory while the main thread maps (issue 9, 4b).
 // The allocator must hand out only pages it grew itself: memory.grow's result says which those
 // are. A region placed over a worker's page would carry the worker's bytes into the file, and
 // the worker would find file bytes in its page. MMF_RELIABILITY=1 runs many more maps.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Worker } from "node:worker_threads";
 import { createMmf, openFile, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
-import { backend, longOnEmulatedTest, mapsOf, pattern, readBytes, sparseFile, tempDir } from "./helpers.mjs";
+import { backend, longOnEmulatedTest, mapsOf, pattern, readBytes, sparseFile, tempDir, tracked } from "./helpers.mjs";
+
+const test = suite("grow-race");
+const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -20,7 +24,7 @@ const expected = pattern(FILE_SIZE, 11).map((b) => (b % 250) + 1);
 function startGrower(memory, capBytes) {
   const control = new SharedArrayBuffer(12);
   const pages = new SharedArrayBuffer(4 * 65536);
-  const worker = new Worker(new URL("./fixtures/grower.mjs", import.meta.url), { workerData: { memory, control, pages, capBytes } });
+  const worker = track(new Worker(new URL("./fixtures/grower.mjs", import.meta.url), { workerData: { memory, control, pages, capBytes } }));
   const done = new Promise((resolve, reject) => {
     worker.once("message", resolve);
     worker.once("error", reject);
@@ -90,8 +94,8 @@ async function round(file, maps, seed) {
 
 // The allocator is the core module's: the emulated backend changes only how the bytes arrive.
 longOnEmulatedTest(test, `${MAPS} MEM_READWRITE maps while a worker grows the memory: no worker page is ever mapped`, async () => {
-  const path = sparseFile(dir, "race.bin", FILE_SIZE);
-  const file = openFile(path, "r+");
+  const path = track.path(sparseFile(dir, "race.bin", FILE_SIZE));
+  const file = track(openFile(path, "r+"));
   const total = { grown: 0, rewrites: 0, spoiled: 0, onWorkerPages: 0, corruptRegions: 0, overlaps: 0 };
   const ROUND = 1000;
   for (let r = 0; r < MAPS / ROUND; r++) {

@@ -1,13 +1,17 @@
+// @ts-check
 // Guests: AssemblyScript modules that import wasm-mmf/assembly and map files into their own
 // memory through MmfHost (issue 3).
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ErrorCodes, MmfHost, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { countLines } from "../examples/line-count/host.mjs";
-import { backend, reliabilityTest, loadGuest, mapsOf, openFds, pattern, readBytes, realMappingTest, sparseFile, tempDir, underQemu, writeFile } from "./helpers.mjs";
+import { backend, reliabilityTest, loadGuest, mapsOf, openFds, pattern, readBytes, realMappingTest, sparseFile, tempDir, underQemu, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("guest");
+const track = tracked(test);
 
 const dir = tempDir();
 const data = join(dir, "data");
@@ -26,7 +30,7 @@ const { ENOENT, EACCES, EINVAL, ERANGE, ECLOSED, EBADF } = ErrorCodes;
 
 test("the line-count example agrees with Node on a multi-window file", async () => {
   const text = Array.from({ length: 300_000 }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`).join("\n") + "\n";
-  const path = writeFile(dir, "lines.txt", text);
+  const path = track.path(writeFile(dir, "lines.txt", text));
   const want = BigInt(text.split("\n").length - 1);
   const { lines, mappingsLeft, handlesLeft } = await countLines(path, 1);
   assert.is(lines, want);
@@ -36,8 +40,8 @@ test("the line-count example agrees with Node on a multi-window file", async () 
 
 test("a guest maps a window of a sparse file past 4 GiB: i64 offsets reach the host whole", async () => {
   const size = 4 * 2 ** 30 + 3 * 4096;
-  const path = sparseFile(dir, "past-4g.bin", size, { [4 * 2 ** 30 + 5]: new Uint8Array([0x4b]), 5: new Uint8Array([0x4a]) });
-  const g = await loadGuest("api");
+  const path = track.path(sparseFile(dir, "past-4g.bin", size, { [4 * 2 ** 30 + 5]: new Uint8Array([0x4b]), 5: new Uint8Array([0x4a]) }));
+  const g = track(await loadGuest("api"));
   const handle = g.host.grant(path, "r");
   const high = g.call("holdHandle", handle, MEM_READ_ONLY, BigInt(4 * 2 ** 30), 8192n);
   assert.ok(high >= 0, `holdHandle: ${high}`);
@@ -54,13 +58,13 @@ reliabilityTest(test, "the line-count example maps a sparse file over 4 GiB in w
   const pieces = {};
   const newlineAt = [0, 123, 2 ** 30, 3 * 2 ** 30 + 7, 4 * 2 ** 30 + 5, size - 1];
   for (const at of newlineAt) pieces[at] = new Uint8Array([10]);
-  const path = sparseFile(dir, "huge.txt", size, pieces);
+  const path = track.path(sparseFile(dir, "huge.txt", size, pieces));
   const { lines } = await countLines(path, 512);
   assert.is(lines, BigInt(newlineAt.length));
 });
 
 test("guest regions: every mode, unaligned offsets, writers, bounds and errors as values", async () => {
-  const { call, host, exports } = await loadGuest("api", { preopens });
+  const { call, host, exports } = track(await loadGuest("api", { preopens }));
   const guestPath = "/data/file.bin";
   for (const mode of [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE]) {
     for (const [offset, at] of [[0, 0], [67746, 0], [67746, 1000], [4095, 1]]) {
@@ -91,7 +95,7 @@ test("guest regions: every mode, unaligned offsets, writers, bounds and errors a
 });
 
 test("paths resolve inside a preopen only: no .., absolute path, symlink or magic link leads out", async () => {
-  const { call, host } = await loadGuest("api", { preopens });
+  const { call, host } = track(await loadGuest("api", { preopens }));
   assert.is(call("openError", "/data/file.bin", "r"), 0);
   assert.is(call("openError", "/data/sub/inner.bin", "r"), 0);
   // Every host refuses every ".." and every symlink, also one that would stay inside: the same
@@ -130,8 +134,8 @@ realMappingTest(test, "the native component walk (openat2's stand-in) refuses ev
 });
 
 test("grants: a read-only grant never maps writable; handles are per guest", async () => {
-  const a = await loadGuest("api");
-  const b = await loadGuest("api");
+  const a = track(await loadGuest("api"));
+  const b = track(await loadGuest("api"));
   const ro = a.host.grant(file, "r");
   assert.is(a.call("holdHandle", ro, MEM_READWRITE, 0n, 0n), -EACCES);
   const cow = a.call("holdHandle", ro, MEM_COPY_ON_WRITE, 0n, 0n);
@@ -152,9 +156,9 @@ test("grants: a read-only grant never maps writable; handles are per guest", asy
 });
 
 realMappingTest(test, "two guests mapping one file MEM_READWRITE see each other's writes without a flush", async () => {
-  const path = writeFile(data, "shared.bin", new Uint8Array(8192));
-  const a = await loadGuest("api", { preopens });
-  const b = await loadGuest("api", { preopens });
+  const path = track.path(writeFile(data, "shared.bin", new Uint8Array(8192)));
+  const a = track(await loadGuest("api", { preopens }));
+  const b = track(await loadGuest("api", { preopens }));
   const ia = a.call("holdPath", "/data/shared.bin", "r+", MEM_READWRITE);
   const ib = b.call("holdPath", "/data/shared.bin", "r+", MEM_READWRITE);
   assert.ok(ia >= 0 && ib >= 0);
@@ -170,7 +174,7 @@ realMappingTest(test, "two guests mapping one file MEM_READWRITE see each other'
 
 test("regions a guest's collector frees are unmapped; host.close() releases the rest", async () => {
   const fds = openFds();
-  const g = await loadGuest("api", { preopens });
+  const g = track(await loadGuest("api", { preopens }));
   assert.is(g.call("leakRegions", "/data/file.bin", 200), 0);
   assert.ok(g.host.mappingCount > 0);
   g.exports.__collect();
@@ -185,14 +189,14 @@ test("regions a guest's collector frees are unmapped; host.close() releases the 
 
 test("guests in worker_threads, each with its own MmfHost", async () => {
   const text = "a\nb\nc\n".repeat(10_000);
-  const path = writeFile(dir, "worker.txt", text);
+  const path = track.path(writeFile(dir, "worker.txt", text));
   const script = `
     const { parentPort, workerData } = require("node:worker_threads");
     import(workerData.module).then(({ countLines }) => countLines(workerData.path, 1))
       .then((r) => parentPort.postMessage(String(r.lines)), (e) => parentPort.postMessage("error " + e.message));`;
   const module = new URL("../examples/line-count/host.mjs", import.meta.url).href;
   const results = await Promise.all([0, 1, 2].map(() => new Promise((resolve, reject) => {
-    const w = new Worker(script, { eval: true, workerData: { module, path } });
+    const w = track(new Worker(script, { eval: true, workerData: { module, path } }));
     w.once("message", resolve);
     w.once("error", reject);
   })));
@@ -202,7 +206,7 @@ test("guests in worker_threads, each with its own MmfHost", async () => {
 test("MmfHost refuses bad preopens and attaching twice", async () => {
   assert.throws(() => new MmfHost({ preopens: { data: data } }), (e) => e.code === "EINVAL");
   assert.throws(() => new MmfHost({ preopens: { "/x": join(dir, "missing") } }), (e) => e.code === "ENOENT");
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(new WebAssembly.Memory({ initial: 1 }));
   assert.throws(() => host.attach(new WebAssembly.Memory({ initial: 1 })), (e) => e.code === "EINVAL");
   host.close();

@@ -1,5 +1,6 @@
+// @ts-check
 // Shared test fixtures: real files in a fresh temporary folder, process figures, error checks.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, openSync, closeSync, ftruncateSync, writeSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, openSync, closeSync, fstatSync, ftruncateSync, writeSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
@@ -64,8 +65,10 @@ export function rss() {
 }
 
 export async function collectGarbage() {
+  const gc = globalThis.gc;
+  if (!gc) throw new Error("collectGarbage needs node --expose-gc (test/run.mjs passes it)");
   for (let i = 0; i < 6; i++) {
-    globalThis.gc();
+    gc();
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -82,16 +85,21 @@ export function throwsCode(fn, code) {
   assert.unreachable(`expected MmfError ${code} from ${fn}`);
 }
 
-/** Instantiates dist/test-guests/NAME.wasm with a fresh MmfHost; returns { host, exports }. */
+/**
+ * Instantiates dist/test-guests/NAME.wasm with a fresh MmfHost; returns { host, exports }.
+ * @param {string} name
+ * @param {import("../dist/host/index.js").MmfHostOptions} [hostOptions]
+ * @returns {Promise<{ host: import("../dist/host/index.js").MmfHost, exports: any, instance: WebAssembly.Instance, call: (fn: string, ...args: unknown[]) => any }>}
+ */
 export async function loadGuest(name, hostOptions = {}) {
   const { instantiate } = await import("@assemblyscript/loader");
   const { MmfHost } = await import("../dist/host/index.js");
   const host = new MmfHost(hostOptions);
   const wasm = readFileSync(new URL(`../dist/test-guests/${name}.wasm`, import.meta.url));
-  const { instance, exports } = await instantiate(wasm, { mmf: host.imports });
+  const { instance, exports } = /** @type {{ instance: WebAssembly.Instance, exports: any }} */ (await instantiate(wasm, { mmf: host.imports }));
   host.attach(instance);
   /** Calls an export with string arguments passed as guest strings. */
-  const call = (fn, ...args) => {
+  const call = (/** @type {string} */ fn, /** @type {unknown[]} */ ...args) => {
     const pinned = [];
     const converted = args.map((a) => {
       if (typeof a !== "string") return a;
@@ -159,5 +167,99 @@ export function realMappingTest(suite, name, fn) {
     suite.skip(name, fn);
   } else {
     suite(name, fn);
+  }
+}
+
+/**
+ * What a test holds, released after it whether it passed or failed: `const track = tracked(test)`
+ * registers an after.each hook on the suite `test`; inside a test, `track(x)` returns x and
+ * releases it after the test, latest first:
+ * - a worker thread is terminated, a child process killed (and waited for);
+ * - a guest from loadGuest has its host closed;
+ * - anything else with close() (MemoryRegion, MappedFile, Mmf, MmfHost) or [Symbol.dispose] is closed.
+ * `track.fd(fd)` closes a descriptor the test left open; a test closes a tracked descriptor
+ * with `track.close(fd)` (never closeSync), so that the release never closes the number when it
+ * went to another descriptor since (the native helper's own, say). `track.path(path)` removes a file or folder, `track.dir(prefix)` makes a temporary
+ * folder that is removed, `track.defer(fn)` runs fn. An MmfError from a close is the resource's
+ * own fault (a truncated region throws it at close) and is dropped; any other failure to release
+ * is printed and fails the file (exit code 1), without stopping the release of the rest.
+ * @param {import("uvu").Test} suite
+ */
+export function tracked(suite) {
+  /** @type {Array<() => unknown>} */
+  let held = [];
+  const defer = (release) => {
+    held.push(release);
+  };
+  /** @template T @param {T} resource @returns {T} */
+  const track = (resource) => {
+    defer(() => release(resource));
+    return resource;
+  };
+  track.defer = defer;
+  /** Descriptors tracked and not closed through track.close yet. */
+  const openTracked = new Set();
+  /** @param {number} fd */
+  track.fd = (fd) => {
+    const { dev, ino } = fstatSync(fd);
+    openTracked.add(fd);
+    defer(() => {
+      if (!openTracked.delete(fd)) return; // closed by the test, its number maybe another file's now
+      // A backstop for a closeSync that bypassed track.close: only the same file is closed.
+      let now;
+      try {
+        now = fstatSync(fd);
+      } catch {
+        return;
+      }
+      if (now.dev === dev && now.ino === ino) closeSync(fd);
+    });
+    return fd;
+  };
+  /** Closes a descriptor (tracked or not) so that the release after the test leaves its number alone. */
+  track.close = (/** @type {number} */ fd) => {
+    openTracked.delete(fd);
+    closeSync(fd);
+  };
+  /** @param {string} path */
+  track.path = (path) => {
+    defer(() => rmSync(path, { recursive: true, force: true }));
+    return path;
+  };
+  track.dir = (prefix = "mmf-test-") => track.path(mkdtempSync(join(tmpdir(), prefix)));
+  suite.after.each(async () => {
+    const releases = held.reverse();
+    held = [];
+    for (const release of releases) {
+      try {
+        await release();
+      } catch (err) {
+        if (err?.name === "MmfError") continue;
+        console.error(`  cleanup after a test failed: ${err?.stack ?? err}`);
+        process.exitCode = 1;
+      }
+    }
+  });
+  return track;
+}
+
+/** Releases one tracked resource (see tracked). */
+async function release(resource) {
+  if (!resource || (typeof resource !== "object" && typeof resource !== "function")) return;
+  if (typeof resource.terminate === "function") {
+    await resource.terminate(); // a Worker
+  } else if (typeof resource.kill === "function" && "pid" in resource) {
+    // A ChildProcess: killed, then waited for, so that it holds nothing when the next test starts.
+    if (resource.exitCode === null && resource.signalCode === null) {
+      const exited = new Promise((resolve) => resource.once("exit", resolve));
+      resource.kill("SIGKILL");
+      await exited;
+    }
+  } else if (typeof resource.call === "function" && typeof resource.host?.close === "function") {
+    resource.host.close(); // a guest from loadGuest: its host holds its regions and handles
+  } else if (typeof resource.close === "function") {
+    resource.close();
+  } else if (typeof resource[Symbol.dispose] === "function") {
+    resource[Symbol.dispose]();
   }
 }

@@ -1,12 +1,17 @@
+// @ts-check
 // The guest is untrusted: 100,000+ calls of the raw `mmf` imports with random and adversarial
 // arguments, as a hostile Wasm module could make them (i32 and i64 values only). Zero crashes,
 // every call answers a documented code, and nothing is left behind.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCodes, MapFlags, MmfHost } from "../dist/host/index.js";
-import { backend, mapsOf, openFds, pattern, tempDir, writeFile } from "./helpers.mjs";
+import { backend, mapsOf, openFds, pattern, tempDir, writeFile, tracked } from "./helpers.mjs";
+import { internals } from "./internals.mjs";
+
+const test = suite("hostile");
+const track = tracked(test);
 
 const dir = tempDir();
 const data = join(dir, "data");
@@ -20,7 +25,8 @@ symlinkSync(dir, join(data, "dir-out"));
 symlinkSync("/proc/self/mem", join(data, "mem"));
 
 // Every answer an import may give: 0, or a negated code of the table.
-const CODES = new Map([[0, "OK"], ...Object.entries(ErrorCodes).map(([name, code]) => [-code, name])]);
+/** @type {Map<number, string>} */
+const CODES = new Map([[0, "OK"], ...Object.entries(ErrorCodes).map(([name, code]) => /** @type {[number, string]} */ ([-code, name]))]);
 const { EINVAL, ERANGE, EBADF, EIO, ETRUNCATED, ENOSPC } = ErrorCodes;
 
 let seed = 0x2545f491;
@@ -39,10 +45,13 @@ const PATHS = [
 function runHostile(memory, calls, foreignHandle) {
   const host = new MmfHost({ preopens: { "/data": data }, maxHandles: 64 });
   host.attach(memory);
-  const imp = host.imports;
+  /** @type {any} */
+  const imp = host.imports; // called with values of any type, on purpose: untyped here
   const ps = host.pageSize;
   const handles = [foreignHandle, 0, -1, 2 ** 31 - 1, 12345];
+  /** @type {Array<[number, number, bigint]>} */
   const live = [];
+  /** @type {number[]} */
   const open = []; // handles open now
   const counts = {};
   let checkedBytes = 0;
@@ -84,7 +93,7 @@ function runHostile(memory, calls, foreignHandle) {
     } else if (op === 2) {
       name = "file_size";
       const r = imp.file_size(handle());
-      assert.type(r, "bigint");
+      assert.is(typeof r, "bigint"); // uvu's assert.type has no "bigint" in its types
       result = r >= 0n ? 0 : Number(r);
     } else if (op <= 5) {
       name = "map";
@@ -173,7 +182,7 @@ function runHostile(memory, calls, foreignHandle) {
 
 test("100,000 hostile calls on an unshared and a shared memory: documented codes only, nothing left behind", () => {
   const fds = openFds();
-  const other = new MmfHost();
+  const other = track(new MmfHost());
   const foreign = other.grant(join(data, "file.bin"), "r");
   const withOther = openFds();
   let total = 0;
@@ -200,7 +209,7 @@ test("100,000 hostile calls on an unshared and a shared memory: documented codes
 test("a host never maps outside the guest's memory, over a live mapping, or past the end of the file", () => {
   writeFileSync(join(data, "file.bin"), bytes); // the hostile run may have truncated it
   const memory = new WebAssembly.Memory({ initial: 4 });
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(memory);
   const h = host.grant(join(data, "file.bin"), "r+");
   const ps = host.pageSize;
@@ -230,21 +239,21 @@ test("a host never maps outside the guest's memory, over a live mapping, or past
 
 test("a descriptor lent read-only (addHandle(fd, false)) never maps shared, even when it was opened read-write", () => {
   const memory = new WebAssembly.Memory({ initial: 1 });
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(memory);
-  const fd = openSync(join(data, "file.bin"), "r+");
+  const fd = track.fd(openSync(join(data, "file.bin"), "r+"));
   try {
     const ps = host.pageSize;
-    const lentReadOnly = host.addHandle(fd, false);
+    const lentReadOnly = internals(host).addHandle(fd, false);
     assert.is(host.imports.map(lentReadOnly, 0n, 0, ps, 1), -3, "EACCES: shared over a read-only loan");
     assert.is(host.imports.map(lentReadOnly, 0n, 0, ps, 0), 0, "private is fine");
     assert.is(host.imports.unmap(0, ps), 0);
-    const lentWritable = host.addHandle(fd, true);
+    const lentWritable = internals(host).addHandle(fd, true);
     assert.is(host.imports.map(lentWritable, 0n, 0, ps, 1), 0, "the same descriptor lent writable maps shared");
     assert.is(host.imports.unmap(0, ps), 0);
   } finally {
     host.close();
-    closeSync(fd);
+    track.close(fd);
   }
 });
 

@@ -1,14 +1,18 @@
+// @ts-check
 // Resource hygiene (issue 9, point 8): hosts dropped without close() give their descriptors and
 // mappings back, [Symbol.dispose] closes, a constructor that throws closes what it opened, handle
 // numbers wrap around instead of running out, and openFile/grant never block on a FIFO.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync, execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, MapFlags, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
-import { coreOf } from "../dist/host/mmf.js";
-import { backend, collectGarbage, loadGuest, mapsOf, openFds, pattern, readBytes, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { coreOf, internals } from "./internals.mjs";
+import { backend, collectGarbage, loadGuest, mapsOf, openFds, pattern, readBytes, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("hygiene");
+const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -19,7 +23,7 @@ const shared = writeFile(data, "shared.bin", bytes);
 
 test("[Symbol.dispose] closes the host: descriptors back, then ECLOSED", () => {
   const before = openFds();
-  const host = new MmfHost({ preopens: { "/data": data } });
+  const host = track(new MmfHost({ preopens: { "/data": data } }));
   host.attach(new WebAssembly.Memory({ initial: 2 }));
   const handle = host.grant(shared, "r");
   assert.is(host.imports.map(handle, 0n, host.pageSize, host.pageSize, 0), 0);
@@ -34,7 +38,7 @@ test("[Symbol.dispose] closes the host: descriptors back, then ECLOSED", () => {
 
 test("hosts dropped without close() release their descriptors and mappings at collection", async () => {
   const HOSTS = LONG ? 500 : 50;
-  const path = writeFile(dir, "dropped.bin", bytes);
+  const path = track.path(writeFile(dir, "dropped.bin", bytes));
   await collectGarbage();
   const before = openFds();
   (() => {
@@ -85,11 +89,11 @@ test("a constructor that throws closes the preopens it opened", () => {
 
 test("handle numbers wrap around at 2^31 - 1, skip live ones, and never run out", async () => {
   // Guest handles: near the limit, then past it.
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(new WebAssembly.Memory({ initial: 2 }));
   const first = host.grant(shared);
   assert.is(first, 1);
-  host.nextHandle = 2 ** 31 - 2;
+  internals(host).nextHandle = 2 ** 31 - 2;
   const handles = [first];
   for (let i = 0; i < 4; i++) handles.push(host.grant(shared));
   assert.equal(handles, [1, 2 ** 31 - 2, 2 ** 31 - 1, 2, 3], "wrapped past the live handle 1");
@@ -97,8 +101,8 @@ test("handle numbers wrap around at 2^31 - 1, skip live ones, and never run out"
   host.close();
 
   // Mmf lends a handle for every map: maps go on across the wrap-around.
-  const mmf = createMmf();
-  const file = openFile(shared, "r+");
+  const mmf = track(createMmf());
+  const file = track(openFile(shared, "r+"));
   coreOf(mmf).host.nextHandle = 2 ** 31 - 5;
   const regions = [];
   for (let i = 0; i < 20; i++) regions.push(mmf.newMemoryRegion(file, MEM_READWRITE, i, 100));
@@ -108,8 +112,8 @@ test("handle numbers wrap around at 2^31 - 1, skip live ones, and never run out"
   file.close();
 
   // A guest's handles across the wrap-around.
-  const guest = await loadGuest("api", { preopens: { "/data": data } });
-  guest.host.nextHandle = 2 ** 31 - 2;
+  const guest = track(await loadGuest("api", { preopens: { "/data": data } }));
+  internals(guest.host).nextHandle = 2 ** 31 - 2;
   const held = [];
   for (let i = 0; i < 5; i++) held.push(guest.call("holdPath", "/data/shared.bin", "r", MEM_READ_ONLY));
   assert.equal(held, [0, 1, 2, 3, 4]);

@@ -1,17 +1,21 @@
+// @ts-check
 // The install step on a machine without a C compiler: with a prebuilt helper for this platform it
 // compiles nothing and the native backend runs; without one it warns, and the host runs on the
 // emulated backend with one loud warning that says why and how to fix it. (Backend-independent:
 // test/run.mjs runs it once.)
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { root, tempDir } from "./helpers.mjs";
+import { root, tracked } from "./helpers.mjs";
+
+const test = suite("install");
+const track = tracked(test);
 
 /** A copy of the package as it installs (with or without its prebuilds), sharing node_modules. */
 function packageCopy(withPrebuilds) {
-  const copy = join(tempDir(), "pkg");
+  const copy = join(track.dir(), "pkg");
   const parts = ["package.json", "binding.gyp", "host", "assembly", "scripts", "dist/mmf.wasm", "dist/host", ...(withPrebuilds ? ["prebuilds"] : [])];
   for (const part of parts) cpSync(join(root, part), join(copy, part), { recursive: true });
   symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));

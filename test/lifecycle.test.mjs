@@ -1,9 +1,13 @@
+// @ts-check
 // Lifecycle: map/close cycles leave nothing behind; unreachable regions are unmapped by the GC.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createMmf, openFile, ErrorCodes, MemoryRegionReader, MmfHost, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
-import { coreOf } from "../dist/host/mmf.js";
-import { backend, collectGarbage, mapsOf, openFds, pattern, realMappingTest, rss, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { coreOf } from "./internals.mjs";
+import { backend, collectGarbage, mapsOf, openFds, pattern, realMappingTest, rss, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("lifecycle");
+const track = tracked(test);
 
 const dir = tempDir();
 const bytes = pattern(1 << 20, 5);
@@ -39,10 +43,10 @@ async function rounds(label, round) {
 }
 
 test(`${CYCLES} map/close cycles leave stats at zero and descriptors and RSS flat`, async () => {
-  const path = writeFile(dir, "cycles.bin", bytes);
-  const file = openFile(path, "r+");
-  const mmf = createMmf();
-  const modes = [MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE];
+  const path = track.path(writeFile(dir, "cycles.bin", bytes));
+  const file = track(openFile(path, "r+"));
+  const mmf = track(createMmf());
+  const modes = /** @type {import("../dist/host/index.js").RegionMode[]} */ ([MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE]);
   const p = new Uint8Array(16);
   let memoryAfterFirst = 0;
   await rounds(`${CYCLES} map/close cycles`, (round) => {
@@ -60,9 +64,9 @@ test(`${CYCLES} map/close cycles leave stats at zero and descriptors and RSS fla
 });
 
 test(`${UNCLOSED} regions that become unreachable are unmapped by the FinalizationRegistry`, async () => {
-  const path = writeFile(dir, "gc.bin", bytes);
-  const file = openFile(path, "r");
-  const mmf = createMmf();
+  const path = track.path(writeFile(dir, "gc.bin", bytes));
+  const file = track(openFile(path, "r"));
+  const mmf = track(createMmf());
   await rounds(`${UNCLOSED} unclosed regions left to the collector`, () => {
     for (let i = 0; i < UNCLOSED / 5; i++) mmf.newMemoryRegion(file, MEM_READ_ONLY, i, 4096);
   });
@@ -75,9 +79,9 @@ test(`${UNCLOSED} regions that become unreachable are unmapped by the Finalizati
 test("a closed region's id never reaches the regions that reuse its record (127 reuses of one record)", () => {
   // Through the core module's exports, as a host holding a stale id would call them: the
   // JavaScript and AssemblyScript APIs forget an id at close, so only the id itself can tell.
-  const path = writeFile(dir, "ids.bin", bytes);
-  const file = openFile(path, "r");
-  const mmf = createMmf();
+  const path = track.path(writeFile(dir, "ids.bin", bytes));
+  const file = track(openFile(path, "r"));
+  const mmf = track(createMmf());
   const { exports, host } = coreOf(mmf);
   const handle = host.addHandle(file.fd(), false);
   const ECLOSED = -5;
@@ -109,15 +113,15 @@ test("a closed region's id never reaches the regions that reuse its record (127 
 });
 
 test("a closed region stays closed when its id comes round again (128 reuses of its record)", () => {
-  const path = writeFile(dir, "wrap.bin", bytes);
-  const file = openFile(path, "r+");
-  const mmf = createMmf();
-  const closed = mmf.newMemoryRegion(file, MEM_READWRITE, 0, 4096);
+  const path = track.path(writeFile(dir, "wrap.bin", bytes));
+  const file = track(openFile(path, "r+"));
+  const mmf = track(createMmf());
+  const closed = track(mmf.newMemoryRegion(file, MEM_READWRITE, 0, 4096));
   const reader = new MemoryRegionReader(closed);
   closed.close();
   // The generation has seven bits: 127 more regions in the record, and the next one has the old id.
   for (let i = 0; i < 127; i++) mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 10).close();
-  const live = mmf.newMemoryRegion(file, MEM_READ_ONLY, 4096, 4096);
+  const live = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 4096, 4096));
   assert.is(closed.size(), 0);
   for (const use of [() => closed.data(), () => closed.flush(), () => closed.advise("random"), () => reader.readAt(new Uint8Array(1), 0), () => reader.seek(0, 2)]) {
     throwsCode(use, "ECLOSED");
@@ -131,9 +135,9 @@ test("a closed region stays closed when its id comes round again (128 reuses of 
 });
 
 test("a reader keeps its region alive", async () => {
-  const path = writeFile(dir, "keep.bin", bytes);
-  const file = openFile(path, "r");
-  const mmf = createMmf();
+  const path = track.path(writeFile(dir, "keep.bin", bytes));
+  const file = track(openFile(path, "r"));
+  const mmf = track(createMmf());
   const reader = (() => new MemoryRegionReader(mmf.newMemoryRegion(file, MEM_READ_ONLY, 10, 100)))();
   await collectGarbage();
   assert.is(mmf.stats().regions, 1);
@@ -155,9 +159,9 @@ realMappingTest(test, "a memory whose base address moved is detected and refused
     }
   }
   const memory = new MovingMemory({ initial: 8 });
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(memory);
-  const path = writeFile(dir, "moving.bin", bytes);
+  const path = track.path(writeFile(dir, "moving.bin", bytes));
   const handle = host.grant(path, "r");
   const ps = host.pageSize;
   assert.is(host.imports.map(handle, 0n, ps, ps, 0), 0);

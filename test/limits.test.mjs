@@ -1,15 +1,19 @@
+// @ts-check
 // Limits are errors, never aborts (issue 9, item 6). Every mapping is an area of the process, and at
 // vm.max_map_count the next allocation anywhere (V8's included) aborts the process. A budget of
 // live mappings per guest (MmfHost maxMappings, default 4096; createMmf maxMappings) and per process
 // (a quarter of vm.max_map_count; MMF_PROCESS_MAPPINGS) answers ENOMEM first, naming the limit,
 // and the host keeps working. MMF_RELIABILITY=1 fills the default budgets themselves.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, ErrorCodes, MmfHost, MEM_READ_ONLY } from "../dist/host/index.js";
-import { backend, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { backend, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("limits");
+const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -23,7 +27,7 @@ async function rawGuest(hostOptions) {
   const wasm = readFileSync(join(root, "dist/test-guests/raw.wasm"));
   const { instance } = await WebAssembly.instantiate(wasm, { mmf: host.imports, env: { abort() { throw new Error("abort"); } } });
   host.attach(instance);
-  return { host, g: instance.exports };
+  return { host, g: /** @type {any} */ (instance.exports) }; // the guest's own exports
 }
 
 test(`a guest mapping one page at every other page until refused: ENOMEM at its budget (${LONG ? "then the process's" : "4096, the default"}), and the host keeps working`, async () => {
@@ -56,7 +60,7 @@ test(`a guest mapping one page at every other page until refused: ENOMEM at its 
 test(`the JavaScript API: ${LONG ? "regions until the process's budget" : "a budget of 300 regions"} answers ENOMEM naming it; closing one makes room`, async () => {
   const stats = await guardStats();
   const mmf = LONG ? createMmf() : createMmf({ maxMappings: 300 });
-  const f = openFile(file);
+  const f = track(openFile(file));
   const regions = [];
   let error;
   const before = areas();
@@ -75,9 +79,9 @@ test(`the JavaScript API: ${LONG ? "regions until the process's budget" : "a bud
     assert.match(error.message, /its budget \(maxMappings 300\)/);
   }
   assert.not.match(error.message, /address space/);
-  regions.pop().close();
+  regions.pop()?.close();
   regions.push(mmf.newMemoryRegion(f, MEM_READ_ONLY, 0, 100));
-  assert.is(regions.at(-1).data()[0], 5);
+  assert.is(regions.at(-1)?.data()[0], 5);
   for (const r of regions) r.close();
   assert.is(mmf.stats().regions, 0);
   f.close();
@@ -88,7 +92,9 @@ test(`the JavaScript API: ${LONG ? "regions until the process's budget" : "a bud
 
 test("MmfHost and createMmf refuse a budget that is not a positive integer", () => {
   for (const bad of [0, -1, 1.5, NaN, "10"]) {
+    // @ts-expect-error: "10" is no number, on purpose
     throwsCode(() => new MmfHost({ maxMappings: bad }), "EINVAL");
+    // @ts-expect-error: "10" is no number, on purpose
     throwsCode(() => createMmf({ maxMappings: bad }), "EINVAL");
   }
 });

@@ -1,21 +1,25 @@
+// @ts-check
 // What the map cycle's shortcuts (issue 14) must keep. The native helper keeps the guard's
 // descriptor of a file for its next map (a bounded few, given back when its file is closed, when
 // descriptors run short, and after 2 s unused), checks the SIGBUS handler at one map in 64, takes
 // one fstat per map, and leaves the zeroed pages of an unmap unmerged until they are mapped over
 // again or pushed out. Each case is one of the races and limits they meet.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { closeSync, constants, openSync, readFileSync, renameSync, truncateSync, unlinkSync } from "node:fs";
+import { constants, ftruncateSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
-import { backend, openFds, pattern, realMappingTest, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { backend, openFds, pattern, realMappingTest, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("map-cycle");
+const track = tracked(test);
 
 const dir = tempDir();
 const PAGE = 4096;
 const LONG = process.env.MMF_RELIABILITY === "1";
-const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
+const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : /** @type {never} */ (undefined); // used by native-only tests
 /** Areas of the process inside the memory whose view is `view` (V8 reserves 10 GiB for one). */
 function areasOf(view) {
   const base = BigInt(native.memoryBase(view));
@@ -40,12 +44,12 @@ function runChild(body, shell = "") {
 }
 
 realMappingTest(test, "the guard keeps one descriptor per file across map + close cycles, and closes it with the file", () => {
-  const path = writeFile(dir, "cycled.bin", pattern(4 * PAGE, 1));
+  const path = track.path(writeFile(dir, "cycled.bin", pattern(4 * PAGE, 1)));
   const before = native.guardStats();
   const fds = openFds();
-  const mmf = createMmf();
+  const mmf = track(createMmf());
   const fdsWithMmf = openFds();
-  const file = openFile(path);
+  const file = track(openFile(path));
   for (let i = 0; i < 100; i++) {
     const region = mmf.newMemoryRegion(file, MEM_READ_ONLY, (i % 4) * PAGE, PAGE);
     assert.is(region.data()[0], pattern(4 * PAGE, 1)[(i % 4) * PAGE]);
@@ -60,8 +64,8 @@ realMappingTest(test, "the guard keeps one descriptor per file across map + clos
   assert.is(native.guardStats().files, before.files, "closing the file closes the guard's");
   assert.is(openFds(), fdsWithMmf);
   // A file closed while mapped: the guard's descriptor goes with the last mapping, not kept idle.
-  const again = openFile(path);
-  const region = mmf.newMemoryRegion(again, MEM_READ_ONLY);
+  const again = track(openFile(path));
+  const region = track(mmf.newMemoryRegion(again, MEM_READ_ONLY));
   again.close();
   region.close();
   assert.is(native.guardStats().files, before.files);
@@ -70,14 +74,14 @@ realMappingTest(test, "the guard keeps one descriptor per file across map + clos
 });
 
 realMappingTest(test, "a file replaced under its name between maps is guarded as the new file; one renamed stays itself", () => {
-  const mmf = createMmf();
-  const path = writeFile(dir, "replaced.bin", new Uint8Array(8 * PAGE).fill(1));
-  const old = openFile(path);
+  const mmf = track(createMmf());
+  const path = track.path(writeFile(dir, "replaced.bin", new Uint8Array(8 * PAGE).fill(1)));
+  const old = track(openFile(path));
   mmf.newMemoryRegion(old, MEM_READ_ONLY).close(); // the old file's descriptor now idle in the guard
   writeFile(dir, "replacement.tmp", new Uint8Array(8 * PAGE).fill(2));
   renameSync(join(dir, "replacement.tmp"), path);
-  const fresh = openFile(path);
-  const region = mmf.newMemoryRegion(fresh, MEM_READ_ONLY);
+  const fresh = track(openFile(path));
+  const region = track(mmf.newMemoryRegion(fresh, MEM_READ_ONLY));
   const view = region.data();
   assert.is(view[0], 2, "the new file's bytes");
   // A fault of the new file is classified with the new file's size (the old one still has 8 pages:
@@ -88,12 +92,12 @@ realMappingTest(test, "a file replaced under its name between maps is guarded as
   region.close.bind(region);
   throwsCode(() => region.close(), "ETRUNCATED");
 
-  const moving = writeFile(dir, "moving.bin", new Uint8Array(8 * PAGE).fill(3));
-  const kept = openFile(moving);
+  const moving = track.path(writeFile(dir, "moving.bin", new Uint8Array(8 * PAGE).fill(3)));
+  const kept = track(openFile(moving));
   mmf.newMemoryRegion(kept, MEM_READ_ONLY).close();
   const idle = native.guardStats().idleFiles;
   renameSync(moving, join(dir, "moved.bin"));
-  const renamed = mmf.newMemoryRegion(kept, MEM_READ_ONLY);
+  const renamed = track(mmf.newMemoryRegion(kept, MEM_READ_ONLY));
   assert.is(native.guardStats().idleFiles, idle - 1, "the renamed file's idle descriptor is used again");
   truncateSync(join(dir, "moved.bin"), PAGE);
   assert.is(renamed.data.call(renamed)[6 * PAGE] ?? 0, 0);
@@ -125,12 +129,12 @@ realMappingTest(test, "idle descriptors: at most 16, and the first to go when th
 });
 
 realMappingTest(test, `a file only ever closed by its owner: its idle descriptor goes ${LONG ? "after 2 s unused (a deleted file's blocks come back)" : "when trimmed"}`, async () => {
-  const path = writeFile(dir, "deleted.bin", new Uint8Array(4 * PAGE).fill(4));
-  const mmf = createMmf();
+  const path = track.path(writeFile(dir, "deleted.bin", new Uint8Array(4 * PAGE).fill(4)));
+  const mmf = track(createMmf());
   const before = native.guardStats().files;
-  const fd = openSync(path, "r");
+  const fd = track.fd(openSync(path, "r"));
   mmf.newMemoryRegion(rawMappable(fd), MEM_READ_ONLY).close();
-  closeSync(fd); // not through MappedFile: the helper is not told
+  track.close(fd); // not through MappedFile: the helper is not told
   unlinkSync(path);
   assert.is(native.guardStats().files, before + 1, "kept idle");
   if (LONG) {
@@ -169,9 +173,9 @@ realMappingTest(test, "a SIGBUS handler put in place by native code (not process
 });
 
 realMappingTest(test, "map + close at one place adds no area; unmerged ranges stay few and merge when the instance closes", () => {
-  const path = writeFile(dir, "areas.bin", pattern(64 * PAGE, 2));
-  const file = openFile(path);
-  const mmf = createMmf();
+  const path = track.path(writeFile(dir, "areas.bin", pattern(64 * PAGE, 2)));
+  const file = track(openFile(path));
+  const mmf = track(createMmf());
   const areas = () => areasOf(new Uint8Array(mmf.memory.buffer));
   const start = areas();
   mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, PAGE).close();
@@ -184,9 +188,9 @@ realMappingTest(test, "map + close at one place adds no area; unmerged ranges st
   for (const r of regions) r.close();
   const scattered = areas();
   // A region over part of an unmerged range (the allocator's first free page is its start).
-  const big = mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 32 * PAGE);
+  const big = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 32 * PAGE));
   big.close();
-  const part = mmf.newMemoryRegion(file, MEM_READ_ONLY, 5 * PAGE, 2 * PAGE);
+  const part = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 5 * PAGE, 2 * PAGE));
   assert.equal([...part.data().subarray(0, 8)], [...pattern(64 * PAGE, 2).subarray(5 * PAGE, 5 * PAGE + 8)]);
   part.close();
   const overlapped = areas();
@@ -202,12 +206,14 @@ realMappingTest(test, "map + close at one place adds no area; unmerged ranges st
 
 realMappingTest(test, "the helper's new calls refuse what is no descriptor, range or flag, and never wrap a value", () => {
   const { EBADF, EINVAL, ERANGE } = osConstants.errno;
-  const path = writeFile(dir, "hostile.bin", new Uint8Array(2 * PAGE).fill(5));
-  const fd = openSync(path, "r");
+  const path = track.path(writeFile(dir, "hostile.bin", new Uint8Array(2 * PAGE).fill(5)));
+  const fd = track.fd(openSync(path, "r"));
   const view = new Uint8Array(new WebAssembly.Memory({ initial: 2 }).buffer);
   try {
     for (const bad of [2 ** 32 + fd, -1, fd + 0.5, NaN, BigInt(fd), String(fd), undefined]) {
+      // @ts-expect-error: not a descriptor
       assert.is(native.forgetFile(bad), -EBADF, `forgetFile(${String(bad)})`);
+      // @ts-expect-error: not a descriptor
       assert.is(native.fileSize(bad), -EBADF, `fileSize(${String(bad)})`);
     }
     assert.is(native.fileSize(fd), 2 * PAGE);
@@ -215,28 +221,64 @@ realMappingTest(test, "the helper's new calls refuse what is no descriptor, rang
       assert.is(native.merge(view, addr, len), -code, `merge(${addr}, ${len})`);
     }
     assert.is(native.merge(view, 0, PAGE), 0, "a range of the memory");
+    // @ts-expect-error: not a boolean
     assert.is(native.trimIdleFiles("yes"), -EINVAL);
     // The host-only bit passes; bit 2 (READ_ONLY, the host strips it) and others do not.
     assert.is(native.map(view, 0, PAGE, fd, 0, 8, -1), 0);
     assert.is(native.unmap(view, 0, PAGE), 0);
     for (const flags of [4, 16, 2 ** 32 + 8]) assert.is(native.map(view, 0, PAGE, fd, 0, flags, -1), -EINVAL, `flags ${flags}`);
   } finally {
-    closeSync(fd);
+    track.close(fd);
+  }
+});
+
+realMappingTest(test, "fileSize's stat vouches for one map of its own descriptor only (MAP_STAT_KNOWN)", () => {
+  const { ERANGE } = osConstants.errno;
+  const small = track.fd(openSync(writeFile(dir, "stat-small.bin", new Uint8Array(PAGE).fill(1)), "r"));
+  const big = track.fd(openSync(writeFile(dir, "stat-big.bin", new Uint8Array(3 * PAGE).fill(2)), "r+"));
+  const view = new Uint8Array(new WebAssembly.Memory({ initial: 2 }).buffer);
+  try {
+    assert.is(native.fileSize(big), 3 * PAGE);
+    assert.is(native.map(view, 0, 3 * PAGE, small, 0, 8, -1), -ERANGE, "the big file's stat must not let the small one map 3 pages");
+    assert.is(native.fileSize(big), 3 * PAGE);
+    assert.is(native.map(view, 0, 3 * PAGE, big, 0, 8, -1), 0, "its own stat");
+    assert.is(native.unmap(view, 0, 3 * PAGE), 0);
+    ftruncateSync(big, PAGE);
+    assert.is(native.map(view, 0, 3 * PAGE, big, 0, 8, -1), -ERANGE, "a stat used once already: the truncation is seen");
+  } finally {
+    native.unmap(view, 0, 3 * PAGE);
+    track.close(small);
+    track.close(big);
+  }
+});
+
+test("a guest's file_size does not vouch for its next map: a truncation between the two is ERANGE", () => {
+  const path = track.path(writeFile(dir, "guest-stat.bin", new Uint8Array(3 * PAGE).fill(3)));
+  const host = track(new MmfHost());
+  try {
+    host.attach(new WebAssembly.Memory({ initial: 4 }));
+    const handle = host.grant(path, "r");
+    assert.is(host.imports.file_size(handle), BigInt(3 * PAGE));
+    truncateSync(path, PAGE);
+    assert.is(host.imports.map(handle, 0n, 65536, 3 * PAGE, 0), -2, "ERANGE: the map's own stat sees one page");
+    assert.is(host.imports.map(handle, 0n, 65536, PAGE, 0), 0, "the page that is left");
+  } finally {
+    host.close();
   }
 });
 
 test("the descriptor is checked with the map's own stat: write-only and read-only descriptors, a range past the end", () => {
-  const path = writeFile(dir, "modes.bin", new Uint8Array(2 * PAGE).fill(9));
-  const mmf = createMmf();
-  const writeOnly = openSync(path, constants.O_WRONLY);
+  const path = track.path(writeFile(dir, "modes.bin", new Uint8Array(2 * PAGE).fill(9)));
+  const mmf = track(createMmf());
+  const writeOnly = track.fd(openSync(path, constants.O_WRONLY));
   throwsCode(() => mmf.newMemoryRegion(rawMappable(writeOnly), MEM_READ_ONLY), "EACCES");
-  closeSync(writeOnly);
-  const readOnly = openSync(path, constants.O_RDONLY);
+  track.close(writeOnly);
+  const readOnly = track.fd(openSync(path, constants.O_RDONLY));
   throwsCode(() => mmf.newMemoryRegion(rawMappable(readOnly), MEM_READWRITE), "EACCES");
   assert.is(mmf.newMemoryRegion(rawMappable(readOnly), MEM_READ_ONLY).data()[0], 9);
-  closeSync(readOnly);
+  track.close(readOnly);
   // Through the host's imports, as a guest calls them: a range a whole page past the end.
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   host.attach(new WebAssembly.Memory({ initial: 4 }));
   const handle = host.grant(path, "r+");
   assert.is(host.imports.map(handle, 0n, 65536, 3 * PAGE, 0), -2, "ERANGE");

@@ -1,3 +1,4 @@
+// @ts-check
 // Small real file systems for the tests of a full or failing device: a tmpfs of a given size, and
 // an ext4 image on a loop device (which the test can shrink under the file system, so that reads
 // of blocks past the new end fail with EIO). Needs root; each helper unmounts and detaches in a

@@ -1,16 +1,20 @@
+// @ts-check
 // The native helper checks every range itself (the backstop behind MmfHost's checks): called
 // directly, with the values MmfHost would have refused, it answers -EINVAL or -ERANGE, maps
 // nothing and leaves the memory as it was. MmfHost never passes such values, so no other test
 // reaches these checks.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, openSync } from "node:fs";
+import { openSync } from "node:fs";
 import { constants } from "node:os";
-import { backend, mapsOf, realMappingTest, tempDir, writeFile } from "./helpers.mjs";
+import { backend, mapsOf, realMappingTest, tempDir, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("native-backstop");
+const track = tracked(test);
 
 const dir = tempDir();
 const { EINVAL, ERANGE } = constants.errno;
-const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
+const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : /** @type {never} */ (undefined); // used by native-only tests
 const PS = native?.pageSize() ?? 4096;
 const path = writeFile(dir, "backstop.bin", new Uint8Array(8 * PS).fill(7));
 
@@ -23,7 +27,7 @@ function withMemory(pages, fn) {
   try {
     fn({ view, fd, length: view.length });
   } finally {
-    closeSync(fd);
+    track.close(fd);
   }
   // Whatever was refused left the memory as it was, and nothing of the file mapped.
   assert.ok(view.every((b) => b === 0x5a), "a refused call changed the memory");
@@ -33,6 +37,7 @@ function withMemory(pages, fn) {
 realMappingTest(test, "map refuses ranges outside the memory, unaligned or empty ranges, and offsets, flags and watch words out of range", () => {
   withMemory(2, ({ view, fd, length }) => {
     const map = (addr, len, { offset = 0, flags = 0, epoch = -1, on = view } = {}) => native.map(on, addr, len, fd, offset, flags, epoch);
+    /** @type {Array<[string, number, () => number]>} */
     const cases = [
       // [what, answer, call]
       ["a range starting at the end of the memory", -ERANGE, () => map(length, PS)],
@@ -73,12 +78,15 @@ realMappingTest(test, "unmap, sync, advise and truncated refuse ranges outside t
   withMemory(2, ({ view, fd, length }) => {
     // A live mapping in the middle, for the calls to find if their checks let them through.
     assert.is(native.map(view, PS, PS, fd, 0, 1, -1), 0);
+    /** @type {Array<[string, number, () => number]>} */
     const cases = [];
-    for (const [name, call] of [
+    /** @type {Array<[string, (addr: number, len: number) => number]>} */
+    const calls = [
       ["unmap", (addr, len) => native.unmap(view, addr, len)],
       ["sync", (addr, len) => native.sync(view, addr, len, false)],
       ["advise", (addr, len) => native.advise(view, addr, len, 1)],
-    ]) {
+    ];
+    for (const [name, call] of calls) {
       cases.push(
         [`${name}: a range past the end`, -ERANGE, () => call(length, PS)],
         [`${name}: a range straddling the end`, -ERANGE, () => call(length - PS, 2 * PS)],
@@ -91,6 +99,7 @@ realMappingTest(test, "unmap, sync, advise and truncated refuse ranges outside t
     cases.push(
       ["advise 5 (there are five kinds, 0 to 4)", -EINVAL, () => native.advise(view, PS, PS, 5)],
       ["advise -1", -EINVAL, () => native.advise(view, PS, PS, -1)],
+      // @ts-expect-error: not a boolean, on purpose
       ["sync with a non-boolean async", -EINVAL, () => native.sync(view, PS, PS, 1)],
       ["truncated at the end of the memory", -EINVAL, () => native.truncated(view, length)],
       ["truncated past the end", -EINVAL, () => native.truncated(view, length + PS)],
@@ -111,14 +120,14 @@ realMappingTest(test, "truncated never answers for a mapping of another memory a
   // The lower memory asks about an address past its end, where the higher one has a mapping.
   const [low, high] = native.memoryBase(a) < native.memoryBase(b) ? [a, b] : [b, a];
   const distance = Number(BigInt(native.memoryBase(high)) - BigInt(native.memoryBase(low))) + PS;
-  const fd = openSync(path, "r");
+  const fd = track.fd(openSync(path, "r"));
   try {
     assert.is(native.map(high, PS, PS, fd, 0, 0, -1), 0);
     assert.is(native.truncated(high, PS), 0, "the mapping itself answers");
     assert.is(native.truncated(low, distance), -EINVAL, "an address past the memory answered for another memory's mapping");
     assert.is(native.unmap(high, PS, PS), 0);
   } finally {
-    closeSync(fd);
+    track.close(fd);
   }
 });
 
@@ -129,7 +138,7 @@ realMappingTest(test, "openBeneath refuses modes out of range and paths it canno
     for (const bad of ["", "backstop.bin\0x", "a/".repeat(3000)]) assert.is(native.openBeneath(dirfd, bad, 0), -EINVAL, `path of ${bad.length} characters`);
     const fd = native.openBeneath(dirfd, "backstop.bin", 0);
     assert.ok(fd > 0, `the same open in range: ${fd}`);
-    closeSync(fd);
+    track.close(fd);
   } finally {
     native.closeFd(dirfd);
   }

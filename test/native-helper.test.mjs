@@ -1,33 +1,42 @@
+// @ts-check
 // The native helper at its boundary (issue 9, items 7 and 8, the C parts): descriptors, flags and
 // the watch word's address are read without 32-bit wrap-around (2^32 + n is not descriptor n; a
 // watch word at or above 2 GiB works), and the guard entries of a worker's environment go when the
 // worker ends.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, fstatSync, openSync, readFileSync, truncateSync } from "node:fs";
+import { fstatSync, openSync, readFileSync, truncateSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { createMmf, openFile, AdviceCodes, ErrorCodes, MmfHost, MEM_READ_ONLY } from "../dist/host/index.js";
-import { backend, realMappingTest, root, tempDir, throwsCode, writeFile } from "./helpers.mjs";
+import { backend, realMappingTest, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("native-helper");
+const track = tracked(test);
 
 const dir = tempDir();
 const PAGE = 4096;
 const { EBADF, EINVAL } = constants.errno;
 const path = writeFile(dir, "data.bin", new Uint8Array(8 * PAGE).fill(7));
-const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : undefined;
+const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : /** @type {never} */ (undefined); // used by native-only tests
 
 realMappingTest(test, "a descriptor of 2^32 + n is EBADF, never descriptor n; flags and advice do not wrap either", () => {
-  const fd = openSync(path, "r");
+  const fd = track.fd(openSync(path, "r"));
   const dirfd = native.openDirectory(dir);
   const memory = new WebAssembly.Memory({ initial: 2 });
   const view = new Uint8Array(memory.buffer);
   try {
     for (const bad of [2 ** 32 + fd, 2 ** 31 + fd, -(2 ** 32) + fd, fd + 0.5, NaN, Infinity, BigInt(fd), String(fd)]) {
+      // @ts-expect-error: not a descriptor, on purpose (from here on)
       assert.is(native.fileInfo(bad), -EBADF, `fileInfo(${String(bad)})`);
+      // @ts-expect-error
       assert.is(native.map(view, 0, PAGE, bad, 0, 0, -1), -EBADF, `map(fd=${String(bad)})`);
+      // @ts-expect-error
       assert.is(native.nextData(bad, 0), -EBADF, `nextData(${String(bad)})`);
+      // @ts-expect-error
       assert.is(native.closeFd(bad), -EBADF, `closeFd(${String(bad)})`);
+      // @ts-expect-error
       assert.is(native.openBeneath(typeof bad === "number" ? bad - fd + dirfd : bad, "data.bin", 0), -EBADF, `openBeneath(dirfd=${String(bad)})`);
     }
     assert.ok(fstatSync(fd).isFile(), "the real descriptor was never closed");
@@ -39,7 +48,7 @@ realMappingTest(test, "a descriptor of 2^32 + n is EBADF, never descriptor n; fl
     assert.is(native.advise(view, 0, PAGE, AdviceCodes.RANDOM), 0);
     assert.is(native.unmap(view, 0, PAGE), 0);
   } finally {
-    closeSync(fd);
+    track.close(fd);
     native.closeFd(dirfd);
   }
 });
@@ -55,12 +64,13 @@ nativeOnly("the JavaScript API maps nothing for a Mappable whose fd() is 2^32 + 
 });
 
 realMappingTest(test, "a watch word at or above 2 GiB is bumped by a fault", async () => {
-  const host = new MmfHost();
+  const host = track(new MmfHost());
   const wasm = readFileSync(join(root, "dist/test-guests/raw.wasm"));
   const { instance } = await WebAssembly.instantiate(wasm, { mmf: host.imports, env: { abort() { throw new Error("abort"); } } });
   host.attach(instance);
-  const g = instance.exports;
-  const file = writeFile(dir, "high.bin", new Uint8Array(8 * PAGE).fill(7));
+  /** @type {any} */
+  const g = instance.exports; // the guest's own exports
+  const file = track.path(writeFile(dir, "high.bin", new Uint8Array(8 * PAGE).fill(7)));
   const handle = host.grant(file, "r");
   assert.ok(g.growTo(32768 + 32) > 32768, "the memory reaches past 2 GiB");
   const word = 2 ** 31 + 64;
@@ -77,9 +87,9 @@ realMappingTest(test, "a watch word at or above 2 GiB is bumped by a fault", asy
 });
 
 realMappingTest(test, "a worker that ends with regions still mapped leaves no guard entries (nor their descriptors) behind", async () => {
-  const main = createMmf();
-  const mainFile = openFile(writeFile(dir, "main.bin", new Uint8Array(8 * PAGE).fill(7)));
-  const mainRegion = main.newMemoryRegion(mainFile, MEM_READ_ONLY);
+  const main = track(createMmf());
+  const mainFile = track(openFile(writeFile(dir, "main.bin", new Uint8Array(8 * PAGE).fill(7))));
+  const mainRegion = track(main.newMemoryRegion(mainFile, MEM_READ_ONLY));
   const mainView = mainRegion.data();
   const before = native.guardStats();
   const module = new URL("../dist/host/index.js", import.meta.url).href;

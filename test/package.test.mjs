@@ -1,17 +1,21 @@
+// @ts-check
 // The package as a downstream user gets it: `npm pack`, then `npm install` of the tarball into a
 // fresh project with install scripts blocked. Its contents, import and require, the prebuilt
 // helper, the shipped types in a strict consumer, @arethetypeswrong/cli, and `node-gyp rebuild`
 // inside the installed package. (Backend-independent: test/run.mjs runs it once.)
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root, tempDir } from "./helpers.mjs";
 
+const test = suite("package");
+
 const work = tempDir("mmf-package-");
 const consumer = join(work, "consumer");
 const installed = join(consumer, "node_modules/wasm-mmf");
+/** @type {NodeJS.ProcessEnv} */
 const env = { ...process.env, MMF_BACKEND: "", NO_COLOR: "1", FORCE_COLOR: "0" };
 delete env.WASM_MMF_PREBUILD;
 

@@ -1,14 +1,18 @@
+// @ts-check
 // A preopened folder is held by descriptor (issue 9, point 9): replacing it, or a folder inside
 // it, by a symlink after the host started never lets a guest read or create files outside it.
 // Both backends: openat2 beneath the descriptor (native), a walk one component at a time through
 // /proc/self/fd (emulated). MMF_RELIABILITY=1 runs many more opens against a swapping process.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCodes, MEM_READ_ONLY } from "../dist/host/index.js";
-import { backend, loadGuest, pattern, tempDir, writeFile } from "./helpers.mjs";
+import { backend, loadGuest, pattern, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("preopen-swap");
+const track = tracked(test);
 
 const LONG = process.env.MMF_RELIABILITY === "1";
 const { ENOENT } = ErrorCodes;
@@ -16,7 +20,7 @@ const inside = pattern(4096, 1);
 const outside = pattern(4096, 2);
 
 function folders() {
-  const dir = tempDir();
+  const dir = track.dir();
   const data = join(dir, "data");
   const out = join(dir, "out");
   mkdirSync(data);
@@ -29,7 +33,7 @@ function folders() {
 
 test("the preopened folder renamed away and replaced by a symlink: nothing outside is read or created", async () => {
   const { data, out } = folders();
-  const { call, host } = await loadGuest("api", { preopens: { "/data": data } });
+  const { call, host } = track(await loadGuest("api", { preopens: { "/data": data } }));
   assert.is(call("readByte", "/data/file.bin", MEM_READ_ONLY, 0n, 0n, 7n), inside[7]);
   renameSync(data, `${data}.moved`);
   symlinkSync(out, data);
@@ -43,7 +47,7 @@ test("the preopened folder renamed away and replaced by a symlink: nothing outsi
 
 test("the preopened folder deleted and replaced by a symlink: opens fail, nothing is created outside", async () => {
   const { data, out } = folders();
-  const { call, host } = await loadGuest("api", { preopens: { "/data": data } });
+  const { call, host } = track(await loadGuest("api", { preopens: { "/data": data } }));
   rmSync(data, { recursive: true });
   symlinkSync(out, data);
   assert.is(call("openError", "/data/secret.bin", "r"), ENOENT);
@@ -57,10 +61,10 @@ test(`a folder inside the preopen swapped with a symlink while the guest opens t
   const { dir, data, out } = folders();
   mkdirSync(join(data, "sub"));
   writeFile(join(data, "sub"), "file.bin", inside);
-  const { call, host } = await loadGuest("api", { preopens: { "/data": data } });
+  const { call, host } = track(await loadGuest("api", { preopens: { "/data": data } }));
   // Another process swaps data/sub between the real folder and a symlink to the outside one.
   const stop = join(dir, "stop");
-  const swapper = spawn(process.execPath, ["-e", `
+  const swapper = track(spawn(process.execPath, ["-e", `
     const fs = require("node:fs");
     const [sub, real, out, stop] = process.argv.slice(1);
     let swaps = 0;
@@ -70,7 +74,7 @@ test(`a folder inside the preopen swapped with a symlink while the guest opens t
       fs.unlinkSync(sub); fs.renameSync(real, sub);
       swaps++;
     }
-    console.log(swaps);`, join(data, "sub"), join(data, "sub.real"), out, stop], { stdio: ["ignore", "pipe", "pipe"] });
+    console.log(swaps);`, join(data, "sub"), join(data, "sub.real"), out, stop], { stdio: ["ignore", "pipe", "pipe"] }));
   const exited = new Promise((resolve) => swapper.once("exit", resolve));
   let swaps = "";
   swapper.stdout.on("data", (d) => (swaps += d));

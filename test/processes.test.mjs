@@ -1,13 +1,17 @@
+// @ts-check
 // Other processes and threads (issue 5, point 3): two processes exchange messages through one
 // MEM_READWRITE mapping with Atomics (and with a guest's Wasm atomics); worker_threads share one
 // shared Wasm memory. Zero lost or torn messages.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { createMmf, openFile, MEM_READWRITE } from "../dist/host/index.js";
-import { readBytes, realMappingTest, root, tempDir, testNode, writeFile } from "./helpers.mjs";
+import { readBytes, realMappingTest, root, tempDir, testNode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("processes");
+const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -15,7 +19,7 @@ const EXCHANGES = LONG ? 1_000_000 : 10_000;
 
 function side(path, role, impl) {
   return new Promise((resolve, reject) => {
-    const child = spawn(testNode.file, [...testNode.args, join(root, "test/fixtures/pingpong.mjs"), path, String(role), String(EXCHANGES), impl]);
+    const child = track(spawn(testNode.file, [...testNode.args, join(root, "test/fixtures/pingpong.mjs"), path, String(role), String(EXCHANGES), impl]));
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -39,10 +43,10 @@ for (const [a, b] of [["js", "js"], ["js", "wasm"]]) {
 }
 
 test("worker_threads sharing one shared Wasm memory exchange messages through a region", async () => {
-  const path = writeFile(dir, "workers.bin", new Uint8Array(4096));
-  const mmf = createMmf();
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 0, 4096);
+  const path = track.path(writeFile(dir, "workers.bin", new Uint8Array(4096)));
+  const mmf = track(createMmf());
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 0, 4096));
   const count = LONG ? 200_000 : 10_000;
   const script = `
     const { parentPort, workerData: { memory, address, role, count } } = require("node:worker_threads");
@@ -58,7 +62,7 @@ test("worker_threads sharing one shared Wasm memory exchange messages through a 
     }
     parentPort.postMessage(torn);`;
   const run = (role) => new Promise((resolve, reject) => {
-    const w = new Worker(script, { eval: true, workerData: { memory: mmf.memory, address: region.data().byteOffset, role, count } });
+    const w = track(new Worker(script, { eval: true, workerData: { memory: mmf.memory, address: region.data().byteOffset, role, count } }));
     w.once("message", resolve);
     w.once("error", reject);
   });

@@ -1,13 +1,17 @@
+// @ts-check
 // Property tests: readers, writers and seek against a plain in-memory model of the file, over
 // random modes, offsets, sizes and operation sequences.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter,
   MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE,
 } from "../dist/host/index.js";
-import { pattern, readBytes, tempDir, writeFile } from "./helpers.mjs";
+import { pattern, readBytes, tempDir, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("properties");
+const track = tracked(test);
 
 const dir = tempDir();
 const FILE_SIZE = 3 * 4096 + 123;
@@ -110,9 +114,9 @@ test("readAt/writeAt/read/write/seek match an in-memory model", () => {
 
 test("random map/close sequences: live regions never overlap and closed memory is reused", () => {
   const big = pattern(2 * 1024 * 1024, 11);
-  const path = writeFile(dir, "alloc.bin", big);
-  const file = openFile(path, "r");
-  const own = createMmf();
+  const path = track.path(writeFile(dir, "alloc.bin", big));
+  const file = track(openFile(path, "r"));
+  const own = track(createMmf());
   fc.assert(
     fc.property(
       fc.array(fc.oneof(
@@ -120,6 +124,7 @@ test("random map/close sequences: live regions never overlap and closed memory i
         fc.record({ close: fc.nat() }),
       ), { maxLength: 60 }),
       (steps) => {
+        /** @type {Array<[number, import("../dist/host/index.js").MemoryRegion]>} */
         const live = [];
         for (const step of steps) {
           if ("open" in step) {

@@ -1,14 +1,18 @@
+// @ts-check
 // Races between threads (issue 9, item 4a): worker threads read a shared Wasm memory where the main
 // thread maps a file, truncates it and closes the region, over and over, at the same addresses.
 // A fault can reach the handler after the region closed, or after a new region took its pages:
 // the process must survive, and a region of an intact file mapped there must keep its bytes (a
 // stale fault must never put zeros over it). MMF_RELIABILITY=1 runs many more rounds.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ftruncateSync, openSync, closeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { createMmf, openFile, MEM_READ_ONLY } from "../dist/host/index.js";
-import { backend, pattern, realMappingTest, tempDir, writeFile } from "./helpers.mjs";
+import { backend, pattern, realMappingTest, tempDir, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("races");
+const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -36,14 +40,14 @@ const reader = `
 realMappingTest(test, `${WORKERS} workers read while the main thread maps, truncates and closes ${ROUNDS} times: no crash, no stale fault on a new region`, async () => {
   const { nativeHelper } = await import("../dist/host/native.js");
   const size = PAGES * PAGE;
-  const doomedPath = writeFile(dir, "doomed.bin", pattern(size, 1));
+  const doomedPath = track.path(writeFile(dir, "doomed.bin", pattern(size, 1)));
   const intact = pattern(size, 2);
-  const intactFile = openFile(writeFile(dir, "intact.bin", intact), "r");
-  const mmf = createMmf();
+  const intactFile = track(openFile(writeFile(dir, "intact.bin", intact), "r"));
+  const mmf = track(createMmf());
   const control = new Int32Array(new SharedArrayBuffer(4 * (3 + WORKERS)));
   const workers = [];
   for (let index = 0; index < WORKERS; index++) {
-    const w = new Worker(reader, { eval: true, workerData: { memory: mmf.memory, control, index } });
+    const w = track(new Worker(reader, { eval: true, workerData: { memory: mmf.memory, control, index } }));
     await new Promise((resolve, reject) => {
       w.once("message", resolve);
       w.once("error", reject);

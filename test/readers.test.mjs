@@ -1,11 +1,15 @@
+// @ts-check
 // Guests' readers and writers keep a view of their region from one call to the next (issue 14:
 // readAt as cheap as the loads it wraps). The view must never outlive what it describes: a close
 // (of its region, or of another one whose record and pages the next region reuses), a fault, a
 // writer on a region it may not write. Every case uses the same reader or writer again.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { truncateSync } from "node:fs";
-import { loadGuest, pattern, readBytes, realMappingTest, tempDir, writeFile } from "./helpers.mjs";
+import { loadGuest, pattern, readBytes, realMappingTest, tempDir, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("readers");
+const track = tracked(test);
 
 const dir = tempDir();
 const PAGE = 4096;
@@ -14,12 +18,12 @@ const MEM_READ_ONLY = 0x1, MEM_READWRITE = 0x4, MEM_COPY_ON_WRITE = 0x8;
 
 async function guest() {
   const g = await loadGuest("cursors");
-  return { ...g, grant: (path, flags = "r+") => g.host.grant(path, flags) };
+  return { ...g, grant: (/** @type {string} */ path, /** @type {"r" | "r+"} */ flags = "r+") => g.host.grant(path, flags) };
 }
 
 test("every length from 0 to 130 at offsets across a region, and buffers that overlap the bytes they copy", async () => {
-  const path = writeFile(dir, "sweep.bin", pattern(5 * PAGE + 123, 3));
-  const g = await guest();
+  const path = track.path(writeFile(dir, "sweep.bin", pattern(5 * PAGE + 123, 3)));
+  const g = track(await guest());
   const index = g.call("hold", g.grant(path), MEM_COPY_ON_WRITE, 7n, 0n);
   assert.ok(index >= 0, `hold: ${index}`);
   assert.is(g.call("sweep", index), 0);
@@ -28,10 +32,10 @@ test("every length from 0 to 130 at offsets across a region, and buffers that ov
 });
 
 test("a reader goes on reading its region when another region closes, and gets ECLOSED once its own does", async () => {
-  const a = writeFile(dir, "a.bin", pattern(4 * PAGE, 5));
-  const b = writeFile(dir, "b.bin", pattern(4 * PAGE, 6));
-  const c = writeFile(dir, "c.bin", pattern(4 * PAGE, 7));
-  const g = await guest();
+  const a = track.path(writeFile(dir, "a.bin", pattern(4 * PAGE, 5)));
+  const b = track.path(writeFile(dir, "b.bin", pattern(4 * PAGE, 6)));
+  const c = track.path(writeFile(dir, "c.bin", pattern(4 * PAGE, 7)));
+  const g = track(await guest());
   const ra = g.call("hold", g.grant(a), MEM_READ_ONLY, 0n, 0n);
   const rb = g.call("hold", g.grant(b), MEM_READ_ONLY, 0n, 0n);
   assert.is(g.call("readAt", ra, 100n, 64), 64);
@@ -49,8 +53,8 @@ test("a reader goes on reading its region when another region closes, and gets E
 });
 
 realMappingTest(test, "a reader whose view is cached reports a truncation that comes after, during the copy and after it", async () => {
-  const path = writeFile(dir, "shrinks.bin", pattern(8 * PAGE, 9));
-  const g = await guest();
+  const path = track.path(writeFile(dir, "shrinks.bin", pattern(8 * PAGE, 9)));
+  const g = track(await guest());
   const index = g.call("hold", g.grant(path), MEM_READ_ONLY, 0n, 0n);
   assert.is(g.call("readAt", index, BigInt(5 * PAGE), 64), 64);
   assert.is(g.call("readAt", index, BigInt(5 * PAGE), 64), 64);
@@ -63,9 +67,20 @@ realMappingTest(test, "a reader whose view is cached reports a truncation that c
   g.host.close();
 });
 
+realMappingTest(test, "a fault a plain load took before the read: the reader's next read reports it, from a page still in the file too", async () => {
+  const path = track.path(writeFile(dir, "loaded.bin", pattern(8 * PAGE, 10)));
+  const g = track(await guest());
+  const index = g.call("hold", g.grant(path), MEM_READ_ONLY, 0n, 0n);
+  assert.is(g.call("readAt", index, 0n, 64), 64);
+  truncateSync(path, PAGE);
+  assert.is(g.call("regionByte", index, BigInt(5 * PAGE)), 0, "the load past the new end reads zero (the guard absorbed its fault)");
+  assert.is(g.call("readAt", index, 0n, 64), -ETRUNCATED, "the next read sees the fault the load took");
+  assert.is(g.call("writeAt", index, 0n, 8, 1), -ETRUNCATED);
+});
+
 test("a writer of a read-only region is refused every time (it never caches it); a writable one's bytes reach the file", async () => {
-  const path = writeFile(dir, "writes.bin", pattern(2 * PAGE, 11));
-  const g = await guest();
+  const path = track.path(writeFile(dir, "writes.bin", pattern(2 * PAGE, 11)));
+  const g = track(await guest());
   const ro = g.call("hold", g.grant(path), MEM_READ_ONLY, 0n, 0n);
   const rw = g.call("hold", g.grant(path), MEM_READWRITE, 0n, 0n);
   assert.is(g.call("readAt", ro, 0n, 16), 16, "a read caches the reader's view, not the writer's");

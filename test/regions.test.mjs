@@ -1,14 +1,18 @@
+// @ts-check
 // Semantics of regions, readers and writers against real files (issue 2, points 1-5 and 7).
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import {
   createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, useMemoryRegion, MmfError,
   MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, newMemoryRegion, stats,
 } from "../dist/host/index.js";
-import { coreOf } from "../dist/host/mmf.js";
-import { longOnEmulatedTest, pattern, readBytes, realMappingTest, tempDir, throwsCode, underQemu, writeFile, sparseFile } from "./helpers.mjs";
+import { coreOf } from "./internals.mjs";
+import { longOnEmulatedTest, pattern, readBytes, realMappingTest, tempDir, throwsCode, underQemu, writeFile, sparseFile, tracked } from "./helpers.mjs";
+
+const test = suite("regions");
+const track = tracked(test);
 
 const MODES = { MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE };
 const dir = tempDir();
@@ -22,8 +26,8 @@ function fresh(name = `f${Math.random().toString(36).slice(2)}.bin`, content = b
 
 test("data() equals the file's bytes for every mode and unaligned offsets", () => {
   const path = fresh();
-  const file = openFile(path, "r+");
-  for (const [name, mode] of Object.entries(MODES)) {
+  const file = track(openFile(path, "r+"));
+  for (const [name, mode] of /** @type {Array<[string, import("../dist/host/index.js").RegionMode]>} */ (Object.entries(MODES))) {
     for (const [offset, size] of [[0, 0], [67746, 1000], [4095, 2], [4096, 4096], [1, SIZE - 1], [SIZE - 1, 1], [67746, 0]]) {
       const region = mmf.newMemoryRegion(file, mode, offset, size);
       const want = bytes.subarray(offset, size === 0 ? SIZE : offset + size);
@@ -37,17 +41,17 @@ test("data() equals the file's bytes for every mode and unaligned offsets", () =
 
 test("a Mappable can be any object with fd(), bigints work for offset and size", () => {
   const path = fresh();
-  const fd = openSync(path, "r");
-  const region = mmf.newMemoryRegion({ fd: () => fd }, MEM_READ_ONLY, 67746n, 10n);
+  const fd = track.fd(openSync(path, "r"));
+  const region = track(mmf.newMemoryRegion({ fd: () => fd }, MEM_READ_ONLY, 67746n, 10n));
   assert.equal(region.data(), bytes.subarray(67746, 67756));
   region.close();
-  closeSync(fd);
+  track.close(fd);
 });
 
 test("MEM_READWRITE: writes through data() and writers are in the file after flush and close", () => {
   const path = fresh();
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 5000, 10000);
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 5000, 10000));
   region.data()[0] = bytes[5000] ^ 0xff;
   const writer = new MemoryRegionWriter(region);
   assert.is(writer.writeAt(new Uint8Array([1, 2, 3]), 100), 3);
@@ -62,13 +66,13 @@ test("MEM_READWRITE: writes through data() and writers are in the file after flu
 
 test("MEM_READWRITE: flush writes back only the pages that changed", () => {
   const path = fresh();
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 0, 0);
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 0, 0));
   region.data()[10] = 0x42;
   // Another writer changes a page this region did not touch: write-back must leave it alone.
-  const fd = openSync(path, "r+");
+  const fd = track.fd(openSync(path, "r+"));
   writeSync(fd, new Uint8Array([0x99]), 0, 1, 3 * 4096 + 5);
-  closeSync(fd);
+  track.close(fd);
   region.flush();
   region.close();
   const disk = readBytes(path);
@@ -79,8 +83,8 @@ test("MEM_READWRITE: flush writes back only the pages that changed", () => {
 
 realMappingTest(test, "MEM_READWRITE: a write through data() is in the file at once (same page cache)", () => {
   const path = fresh();
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 5000, 10000);
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 5000, 10000));
   region.data()[0] = bytes[5000] ^ 0xff;
   new MemoryRegionWriter(region).writeAt(new Uint8Array([1, 2, 3]), 100);
   const disk = readBytes(path);
@@ -92,11 +96,11 @@ realMappingTest(test, "MEM_READWRITE: a write through data() is in the file at o
 
 realMappingTest(test, "MEM_READ_ONLY sees a later fs.writeSync without remapping", () => {
   const path = fresh();
-  const file = openFile(path, "r");
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY, 67746, 100);
-  const fd = openSync(path, "r+");
+  const file = track(openFile(path, "r"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 67746, 100));
+  const fd = track.fd(openSync(path, "r+"));
   writeSync(fd, new Uint8Array([0xab, 0xcd]), 0, 2, 67746 + 10);
-  closeSync(fd);
+  track.close(fd);
   assert.is(region.data()[10], 0xab);
   assert.is(region.data()[11], 0xcd);
   region.close();
@@ -105,8 +109,8 @@ realMappingTest(test, "MEM_READ_ONLY sees a later fs.writeSync without remapping
 
 test("MEM_COPY_ON_WRITE: writes show in data() and never reach the file", () => {
   const path = fresh();
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_COPY_ON_WRITE, 100, 5000);
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_COPY_ON_WRITE, 100, 5000));
   region.data().fill(0x5a);
   const writer = new MemoryRegionWriter(region);
   assert.is(writer.writeAt(new Uint8Array([9, 9]), 4998), 2);
@@ -121,8 +125,8 @@ test("MEM_COPY_ON_WRITE: writes show in data() and never reach the file", () => 
 
 test("MEM_READ_PRIVATE and MEM_READ_ONLY: readable, writers refuse with EACCES", () => {
   const path = fresh();
-  const file = openFile(path, "r+");
-  for (const mode of [MEM_READ_PRIVATE, MEM_READ_ONLY]) {
+  const file = track(openFile(path, "r+"));
+  for (const mode of /** @type {const} */ ([MEM_READ_PRIVATE, MEM_READ_ONLY])) {
     const region = mmf.newMemoryRegion(file, mode, 10, 100);
     const p = new Uint8Array(4);
     assert.is(new MemoryRegionReader(region).readAt(p, 0), 4);
@@ -138,11 +142,11 @@ test("MEM_READ_PRIVATE and MEM_READ_ONLY: readable, writers refuse with EACCES",
 
 test("data().buffer is the Wasm memory's, and views stay valid while other regions map, grow and close", () => {
   const path = fresh();
-  const big = sparseFile(dir, "big.bin", 64 * 1024 * 1024, { [50 * 1024 * 1024]: new Uint8Array([42]) });
-  const file = openFile(path, "r");
-  const bigFile = openFile(big, "r");
-  const own = createMmf();
-  const region = own.newMemoryRegion(file, MEM_READ_ONLY, 67746, 1000);
+  const big = track.path(sparseFile(dir, "big.bin", 64 * 1024 * 1024, { [50 * 1024 * 1024]: new Uint8Array([42]) }));
+  const file = track(openFile(path, "r"));
+  const bigFile = track(openFile(big, "r"));
+  const own = track(createMmf());
+  const region = track(own.newMemoryRegion(file, MEM_READ_ONLY, 67746, 1000));
   const view = region.data();
   assert.ok(view.buffer === own.memory.buffer, "view over the Wasm memory");
   const pagesBefore = own.memory.buffer.byteLength;
@@ -163,19 +167,19 @@ test("data().buffer is the Wasm memory's, and views stay valid while other regio
 
 test("bounds: past the end is ERANGE, size 0 is the rest, the end gives an empty region", () => {
   const path = fresh();
-  const file = openFile(path, "r");
+  const file = track(openFile(path, "r"));
   throwsCode(() => mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, SIZE + 1), "ERANGE");
   throwsCode(() => mmf.newMemoryRegion(file, MEM_READ_ONLY, SIZE - 10, 11), "ERANGE");
   throwsCode(() => mmf.newMemoryRegion(file, MEM_READ_ONLY, SIZE + 1, 0), "ERANGE");
   throwsCode(() => mmf.newMemoryRegion(file, MEM_READ_ONLY, Number.MAX_SAFE_INTEGER, 1), "ERANGE");
   throwsCode(() => mmf.newMemoryRegion(file, MEM_READ_ONLY, 1n << 63n, 1), "ERANGE");
-  const end = mmf.newMemoryRegion(file, MEM_READ_ONLY, SIZE, 0);
+  const end = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, SIZE, 0));
   assert.is(end.size(), 0);
   assert.is(end.data().length, 0);
   assert.is(new MemoryRegionReader(end).readAt(new Uint8Array(4), 0), 0);
   end.close();
-  const empty = openFile(fresh("empty.bin", new Uint8Array(0)), "r+");
-  const e = mmf.newMemoryRegion(empty, MEM_READWRITE, 0, 0);
+  const empty = track(openFile(fresh("empty.bin", new Uint8Array(0)), "r+"));
+  const e = track(mmf.newMemoryRegion(empty, MEM_READWRITE, 0, 0));
   assert.is(e.size(), 0);
   e.flush();
   e.close();
@@ -187,8 +191,8 @@ test("bounds: past the end is ERANGE, size 0 is the rest, the end gives an empty
 
 test("readers: readAt copies min(p.length, size - off), 0 at the end; read and seek follow Go", () => {
   const path = fresh();
-  const file = openFile(path, "r");
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY, 1000, 100);
+  const file = track(openFile(path, "r"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 1000, 100));
   const reader = new MemoryRegionReader(region);
   const p = new Uint8Array(30);
   assert.is(reader.readAt(p, 90), 10);
@@ -198,6 +202,7 @@ test("readers: readAt copies min(p.length, size - off), 0 at the end; read and s
   assert.is(reader.readAt(p, 10n), 30);
   throwsCode(() => reader.readAt(p, -1), "EINVAL");
   throwsCode(() => reader.readAt(p, 0.5), "EINVAL");
+  // @ts-expect-error: bad input, on purpose
   throwsCode(() => reader.readAt([1, 2], 0), "EINVAL");
   assert.is(reader.read(p), 30);
   assert.is(reader.read(p), 30);
@@ -217,8 +222,8 @@ test("readers: readAt copies min(p.length, size - off), 0 at the end; read and s
 
 test("writers: writeAt writes what fits and returns the count", () => {
   const path = fresh();
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 1000, 100);
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 1000, 100));
   const writer = new MemoryRegionWriter(region);
   assert.is(writer.writeAt(new Uint8Array(30).fill(7), 90), 10);
   assert.is(writer.writeAt(new Uint8Array(3), 100), 0);
@@ -237,8 +242,8 @@ test("writers: writeAt writes what fits and returns the count", () => {
 
 test("flushRange writes the pages of a range; advise takes madvise advice; bad ranges and advice are refused", () => {
   const path = fresh();
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 100, 0);
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 100, 0));
   region.data()[5000] = 0xee;
   region.flushRange(4990, 20);
   assert.is(readBytes(path)[5100], 0xee);
@@ -247,12 +252,13 @@ test("flushRange writes the pages of a range; advise takes madvise advice; bad r
   throwsCode(() => region.flushRange(0, region.size() + 1), "ERANGE");
   throwsCode(() => region.flushRange(-1, 1), "EINVAL");
   throwsCode(() => region.flushRange(0.5, 1), "EINVAL");
-  for (const advice of ["normal", "random", "sequential", "willneed", "hugepage"]) region.advise(advice);
+  for (const advice of /** @type {const} */ (["normal", "random", "sequential", "willneed", "hugepage"])) region.advise(advice);
+  // @ts-expect-error: bad input, on purpose
   throwsCode(() => region.advise("dontneed"), "EINVAL");
   region.close();
   throwsCode(() => region.flushRange(0, 1), "ECLOSED");
   throwsCode(() => region.advise("random"), "ECLOSED");
-  const ro = mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 10, { populate: true });
+  const ro = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 10, { populate: true }));
   assert.equal(ro.data(), bytes.subarray(0, 10));
   ro.flushRange(0, 10); // nothing to write for a read-only region
   ro.close();
@@ -265,16 +271,16 @@ const populateTest = underQemu ? (name, fn) => {
 } : (name, fn) => realMappingTest(test, name, fn);
 
 populateTest("populate faults every page in at map time", () => {
-  const big = writeFile(dir, "populate.bin", new Uint8Array(64 * 1024 * 1024).fill(1));
-  const file = openFile(big, "r");
-  const own = createMmf();
+  const big = track.path(writeFile(dir, "populate.bin", new Uint8Array(64 * 1024 * 1024).fill(1)));
+  const file = track(openFile(big, "r"));
+  const own = track(createMmf());
   own.newMemoryRegion(file, MEM_READ_ONLY, 0, 4096).close();
   const rss = () => process.memoryUsage().rss;
   const before = rss();
-  const lazy = own.newMemoryRegion(file, MEM_READ_ONLY);
+  const lazy = track(own.newMemoryRegion(file, MEM_READ_ONLY));
   const lazyGrowth = rss() - before;
   lazy.close();
-  const populated = own.newMemoryRegion(file, MEM_READ_ONLY, 0, 0, { populate: true });
+  const populated = track(own.newMemoryRegion(file, MEM_READ_ONLY, 0, 0, { populate: true }));
   const populatedGrowth = rss() - before;
   console.log(`  RSS after mapping 64 MiB: lazy +${(lazyGrowth / 2 ** 20).toFixed(1)} MiB, populate +${(populatedGrowth / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(lazyGrowth < 8 * 2 ** 20);
@@ -285,8 +291,8 @@ populateTest("populate faults every page in at map time", () => {
 
 test("close() is idempotent; afterwards size() is 0 and everything else is ECLOSED", () => {
   const path = fresh();
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 0, 100);
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 0, 100));
   const reader = new MemoryRegionReader(region);
   const writer = new MemoryRegionWriter(region);
   region.close();
@@ -305,23 +311,31 @@ test("close() is idempotent; afterwards size() is 0 and everything else is ECLOS
 
 test("bad input gets its MmfError and the instance keeps working", () => {
   const path = fresh();
-  const file = openFile(path, "r");
-  const rw = openFile(fresh(), "r+");
+  const file = track(openFile(path, "r"));
+  const rw = track(openFile(fresh(), "r+"));
   const before = mmf.stats();
   const cases = [
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, 0), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, 3), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY | MEM_READWRITE), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, "1"), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, 2 ** 32 + 1), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, -1), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, -1n), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, -5), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, 1.5), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, NaN), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, "10"), "EINVAL"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, Infinity), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion(null, MEM_READ_ONLY), "EINVAL"],
+    // @ts-expect-error: bad input, on purpose
     [() => mmf.newMemoryRegion({}, MEM_READ_ONLY), "EINVAL"],
     [() => mmf.newMemoryRegion({ fd: () => -1 }, MEM_READ_ONLY), "EBADF"],
     [() => mmf.newMemoryRegion({ fd: () => 1.5 }, MEM_READ_ONLY), "EBADF"],
@@ -329,6 +343,7 @@ test("bad input gets its MmfError and the instance keeps working", () => {
     [() => mmf.newMemoryRegion(file, MEM_READWRITE), "EACCES"],
     [() => mmf.newMemoryRegion(file, MEM_READ_ONLY, SIZE + 1), "ERANGE"],
     [() => openFile(join(dir, "missing.bin")), "ENOENT"],
+    // @ts-expect-error: bad input, on purpose
     [() => openFile(path, "rw"), "EINVAL"],
     [() => openFile(""), "EINVAL"],
   ];
@@ -340,11 +355,11 @@ test("bad input gets its MmfError and the instance keeps working", () => {
   // A directory and a pipe are not mappable.
   const sub = join(dir, "subdir");
   mkdirSync(sub, { recursive: true });
-  const dfd = openSync(sub, "r");
+  const dfd = track.fd(openSync(sub, "r"));
   throwsCode(() => mmf.newMemoryRegion({ fd: () => dfd }, MEM_READ_ONLY), "EINVAL");
-  closeSync(dfd);
+  track.close(dfd);
   assert.equal(mmf.stats(), before, "nothing left mapped");
-  const ok = mmf.newMemoryRegion(rw, MEM_READWRITE, 67746, 10);
+  const ok = track(mmf.newMemoryRegion(rw, MEM_READWRITE, 67746, 10));
   assert.equal(ok.data(), bytes.subarray(67746, 67756));
   ok.close();
   file.close();
@@ -353,8 +368,8 @@ test("bad input gets its MmfError and the instance keeps working", () => {
 
 test("maps the host refuses leave nothing behind: no pages, no record (1,000 EACCES maps of 1 MiB)", () => {
   const path = fresh("refused.bin", pattern(2 ** 20, 3));
-  const file = openFile(path, "r");
-  const own = createMmf();
+  const file = track(openFile(path, "r"));
+  const own = track(createMmf());
   own.newMemoryRegion(file, MEM_READ_ONLY).close(); // the table and the first pages exist now
   const before = own.memory.buffer.byteLength;
   for (let i = 0; i < 1000; i++) throwsCode(() => own.newMemoryRegion(file, MEM_READWRITE, 0, 2 ** 20), "EACCES");
@@ -372,8 +387,8 @@ test("maps the host refuses leave nothing behind: no pages, no record (1,000 EAC
 
 test("a closed MappedFile is EBADF; regions mapped before stay valid", () => {
   const path = fresh();
-  const file = openFile(path, "r");
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 10);
+  const file = track(openFile(path, "r"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 10));
   file.close();
   assert.is(file.fd(), -1);
   throwsCode(() => file.size(), "EBADF");
@@ -383,16 +398,16 @@ test("a closed MappedFile is EBADF; regions mapped before stay valid", () => {
 });
 
 longOnEmulatedTest(test, "ENOMEM when the 4 GiB address space is full; the instance keeps working", () => {
-  const own = createMmf();
-  const big = openFile(sparseFile(dir, "sparse3g.bin", 1.5 * 2 ** 30), "r");
-  const a = own.newMemoryRegion(big, MEM_READ_ONLY);
-  const b = own.newMemoryRegion(big, MEM_READ_ONLY);
+  const own = track(createMmf());
+  const big = track(openFile(sparseFile(dir, "sparse3g.bin", 1.5 * 2 ** 30), "r"));
+  const a = track(own.newMemoryRegion(big, MEM_READ_ONLY));
+  const b = track(own.newMemoryRegion(big, MEM_READ_ONLY));
   const err = throwsCode(() => own.newMemoryRegion(big, MEM_READ_ONLY), "ENOMEM");
   assert.ok(/address space/.test(err.message), err.message);
   throwsCode(() => own.newMemoryRegion(openFile(sparseFile(dir, "sparse5g.bin", 5 * 2 ** 30), "r"), MEM_READ_ONLY), "ENOMEM");
   assert.is(own.stats().regions, 2);
   a.close();
-  const c = own.newMemoryRegion(big, MEM_READ_ONLY);
+  const c = track(own.newMemoryRegion(big, MEM_READ_ONLY));
   assert.is(c.size(), 1.5 * 2 ** 30);
   b.close();
   c.close();
@@ -406,10 +421,10 @@ test("a region larger than the address space is ENOMEM, also past 2^44 bytes, wh
     console.log("  no /dev/shm (tmpfs) here: the file over 16 TiB is not tried");
     return;
   }
-  const shm = mkdtempSync("/dev/shm/mmf-test-");
+  const shm = track.path(mkdtempSync("/dev/shm/mmf-test-"));
   try {
-    const file = openFile(sparseFile(shm, "16t.bin", 2 ** 44 + 4096), "r");
-    const own = createMmf();
+    const file = track(openFile(sparseFile(shm, "16t.bin", 2 ** 44 + 4096), "r"));
+    const own = track(createMmf());
     for (const size of [0, 2 ** 44 + 4096, 2 ** 32, 2 ** 32 - 4096]) {
       throwsCode(() => own.newMemoryRegion(file, MEM_READ_ONLY, 0, size), "ENOMEM");
     }
@@ -423,9 +438,9 @@ test("a region larger than the address space is ENOMEM, also past 2^44 bytes, wh
 
 test("module-level newMemoryRegion and stats use a default instance", () => {
   const path = fresh();
-  const file = openFile(path, "r");
+  const file = track(openFile(path, "r"));
   const before = stats().regions;
-  const region = newMemoryRegion(file, MEM_READ_ONLY, 3, 3);
+  const region = track(newMemoryRegion(file, MEM_READ_ONLY, 3, 3));
   assert.is(stats().regions, before + 1);
   assert.ok(stats().mappedBytes >= 4096);
   assert.equal(region.data(), bytes.subarray(3, 6));

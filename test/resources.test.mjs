@@ -1,6 +1,7 @@
+// @ts-check
 // Explicit resource management (`using`: Symbol.dispose on MemoryRegion, MappedFile and Mmf),
 // Mmf.close(), and MemoryRegion.stream(), which keeps a region mapped until the stream ends.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -9,7 +10,10 @@ import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { createMmf, openFile, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
-import { collectGarbage, openFds, pattern, readBytes, root, tempDir, testNode, throwsCode, writeFile } from "./helpers.mjs";
+import { collectGarbage, openFds, pattern, readBytes, root, tempDir, testNode, throwsCode, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("resources");
+const track = tracked(test);
 
 const dir = tempDir();
 const bytes = pattern(300_001, 5);
@@ -34,7 +38,7 @@ test("`using` closes regions, files and Mmf instances at the end of the block, a
     writeFileSync(fixture, compiled.outputText);
   }
   console.log(`  ${hasUsing() ? "native `using`" : "`using` compiled by TypeScript " + ts.version}`);
-  const path = writeFile(dir, "using.bin", new Uint8Array(4096));
+  const path = track.path(writeFile(dir, "using.bin", new Uint8Array(4096)));
   const run = spawnSync(testNode.file, [...testNode.args, fixture, pathToFileURL(join(root, "dist/host/index.js")).href, path], { encoding: "utf8" });
   assert.is(run.status, 0, run.stderr);
   const report = JSON.parse(run.stdout);
@@ -48,11 +52,11 @@ test("`using` closes regions, files and Mmf instances at the end of the block, a
 
 test("Mmf.close() closes every live region (writes reach the file) and the host's descriptors; idempotent", () => {
   const fdsBefore = openFds();
-  const path = writeFile(dir, "close.bin", new Uint8Array(10_000));
-  const mmf = createMmf();
-  const file = openFile(path, "r+");
-  const rw = mmf.newMemoryRegion(file, MEM_READWRITE, 100, 50);
-  const ro = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+  const path = track.path(writeFile(dir, "close.bin", new Uint8Array(10_000)));
+  const mmf = track(createMmf());
+  const file = track(openFile(path, "r+"));
+  const rw = track(mmf.newMemoryRegion(file, MEM_READWRITE, 100, 50));
+  const ro = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   rw.data().fill(9);
   mmf.close();
   mmf.close();
@@ -72,9 +76,9 @@ test("Mmf.close() closes every live region (writes reach the file) and the host'
 });
 
 test("region.stream() pipes the exact bytes in chunks; start, end and chunkSize; the region stays open unless asked", async () => {
-  const mmf = createMmf();
-  const file = openFile(source);
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY, 7, 0);
+  const mmf = track(createMmf());
+  const file = track(openFile(source));
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 7, 0));
   for (const options of [{}, { chunkSize: 1 << 20 }, { chunkSize: 4093 }, { start: 5000, end: 123_457, chunkSize: 1000 }, { start: 17, end: 17 }]) {
     const out = join(dir, "stream.bin");
     await pipeline(region.stream(options), createWriteStream(out));
@@ -86,6 +90,7 @@ test("region.stream() pipes the exact bytes in chunks; start, end and chunkSize;
   for await (const chunk of region.stream({ chunkSize: 100_000 })) chunks.push(chunk.length);
   assert.equal(chunks, [100_000, 100_000, 99_994]);
   for (const bad of [{ start: -1 }, { end: region.size() + 1 }, { start: 10, end: 5 }, { chunkSize: 0 }, { chunkSize: 1.5 }, { start: NaN }, { end: 2n }]) {
+    // @ts-expect-error: bad options, on purpose
     throwsCode(() => region.stream(bad), "EINVAL");
   }
   region.close();
@@ -95,13 +100,13 @@ test("region.stream() pipes the exact bytes in chunks; start, end and chunkSize;
 });
 
 test("closeRegion: the stream closes the region when it ends, and when it is destroyed early", async () => {
-  const mmf = createMmf();
-  const file = openFile(source);
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+  const mmf = track(createMmf());
+  const file = track(openFile(source));
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   await pipeline(region.stream({ closeRegion: true }), createWriteStream(join(dir, "auto.bin")));
   assert.equal(readBytes(join(dir, "auto.bin")), bytes);
   assert.is(region.size(), 0);
-  const early = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+  const early = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   const stream = early.stream({ closeRegion: true, chunkSize: 1000 });
   for await (const chunk of stream) {
     assert.is(chunk.length, 1000);
@@ -114,9 +119,9 @@ test("closeRegion: the stream closes the region when it ends, and when it is des
 });
 
 test("closing the region while its stream runs fails the stream with ECLOSED, never with zeros", async () => {
-  const mmf = createMmf();
-  const file = openFile(source);
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+  const mmf = track(createMmf());
+  const file = track(openFile(source));
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   const stream = region.stream({ chunkSize: 1000 });
   stream.once("data", () => region.close());
   const err = await pipeline(stream, createWriteStream(join(dir, "cut.bin"))).then(() => undefined, (e) => e);
@@ -129,8 +134,8 @@ test("closing the region while its stream runs fails the stream with ECLOSED, ne
 });
 
 test("a stream keeps its region mapped while the region object itself is unreachable", async () => {
-  const mmf = createMmf();
-  const file = openFile(source);
+  const mmf = track(createMmf());
+  const file = track(openFile(source));
   const consume = async () => {
     const chunks = [];
     for await (const chunk of mmf.newMemoryRegion(file, MEM_READ_ONLY).stream({ chunkSize: 50_000 })) {
@@ -148,9 +153,9 @@ test("a stream keeps its region mapped while the region object itself is unreach
 });
 
 test("the README's rule: data() written to a stream and the region closed at once writes zeros", async () => {
-  const mmf = createMmf();
-  const file = openFile(source);
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+  const mmf = track(createMmf());
+  const file = track(openFile(source));
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   const out = join(dir, "zeros.bin");
   const ws = createWriteStream(out);
   ws.write(region.data());

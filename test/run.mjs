@@ -1,3 +1,4 @@
+// @ts-check
 // Runs every test/*.test.mjs in its own Node process (a crash fails only its file), once per
 // backend (native, then emulated; MMF_BACKENDS=native narrows it), then the Wasmtime host's
 // Python suites (test/wasmtime/test_*.py, one process each) and the WASI suite, and prints the
@@ -121,10 +122,11 @@ else if (pythonSuites.length > 0) {
 // Wasmtime's runner is a Node script that starts the `wasmtime` CLI or Python: this Node runs it.
 if (nodeOnly) notRun.push("the WASI suite under Wasmtime: MMF_NODE_ONLY=1 (it does not depend on the Node version)");
 if (filters.length === 0 || filters.some((f) => "wasi".includes(f))) {
+  /** @type {Array<[string, { file: string, args: string[] }, string[]]>} */
   const wasiRuns = [
     ["node:wasi", testNode, [...wasiGuardFlags(testNode.version()), "--no-warnings", join(dir, "wasi/node-wasi.mjs")]],
     ["browser_wasi_shim", testNode, [join(dir, "wasi/browser-shim.mjs")]],
-    ...(nodeOnly ? [] : [["Wasmtime", { file: process.execPath, args: [] }, [join(dir, "wasi/wasmtime.mjs")]]]),
+    ...(nodeOnly ? [] : [/** @type {[string, { file: string, args: string[] }, string[]]} */ (["Wasmtime", { file: process.execPath, args: [] }, [join(dir, "wasi/wasmtime.mjs")]])]),
   ];
   for (const [name, node, args] of wasiRuns) {
     runs.push({ title: `WASI suite under ${name}`, file: node.file, args: [...node.args, ...args], env: process.env, count: countPlain, skipsItself: true });

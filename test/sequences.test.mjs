@@ -1,16 +1,19 @@
+// @ts-check
 // Hostile input to the JavaScript API (issue 5, point 5): fast-check call sequences — open, map
 // with random modes, offsets and sizes (valid or not), read, write, seek, flush, close, use after
 // close — against a plain in-memory model of each file. Zero mismatches, zero crashes.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
 import { createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { backend, openFds, pattern, readBytes, tempDir, writeFile } from "./helpers.mjs";
 
+const test = suite("sequences");
+
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
 const mmf = createMmf();
-const MODES = [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE];
+const MODES = /** @type {import("../dist/host/index.js").RegionMode[]} */ ([MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE]);
 const WRITABLE = new Set([MEM_READWRITE, MEM_COPY_ON_WRITE]);
 
 const number = fc.oneof(fc.integer({ min: -5, max: 14_000 }), fc.constantFrom(0, 4095, 4096, 0.5, -1, NaN, Infinity, 2 ** 53, 2n ** 64n, 7n));
@@ -54,7 +57,7 @@ test("random call sequences match an in-memory model of the files", () => {
     const regions = []; // { region, reader, writer, mode, offset, size, model, fileModel, path, file, pos, wpos, closed }
     const files = [];
     try {
-    for (const c of cmds) {
+    for (const c of /** @type {any[]} */ (cmds)) { // a union of command shapes, told apart by c.op
       calls++;
       if (c.op === "map") {
         const initial = pattern(c.fileSize, c.fileSize + 1);
@@ -68,7 +71,7 @@ test("random call sequences match an in-memory model of the files", () => {
           continue;
         }
         assert.ok(got.value, `map failed: ${got.code}`);
-        const { offset, size } = want.value;
+        const { offset, size } = /** @type {{ offset: number, size: number }} */ (want.value);
         regions.push({ region: got.value, reader: new MemoryRegionReader(got.value), writer: new MemoryRegionWriter(got.value),
           mode: c.mode, offset, size, model: initial.slice(offset, offset + size), file: files[files.length - 1], pos: 0, wpos: 0, closed: false });
         continue;

@@ -1,13 +1,16 @@
+// @ts-check
 // The guard stays installed (issue 9, item 5). A process.on("SIGBUS") listener makes libuv install
 // its own handler over the guard, and removing the last listener resets SIGBUS to the default
 // action: a truncation fault would then hang the process (libuv's handler returns, the access
 // faults again) or kill it. The guard goes back on top and chains to what it displaced: a SIGBUS
 // that is not ours still reaches the JavaScript listener, or the default action.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { realMappingTest, root, tempDir } from "./helpers.mjs";
+
+const test = suite("signals");
 
 const dir = tempDir();
 

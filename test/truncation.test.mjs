@@ -1,15 +1,19 @@
+// @ts-check
 // A file truncated under a live region must not kill the process (issue 5, point 1): the native
 // helper's SIGBUS handler maps zeroed memory over the rest of the mapping past the new end of the
 // file and the region then reports ETRUNCATED. Faults outside our regions keep their old behaviour.
 // Issue 9, item 3: any access pattern over a truncated region leaves a bounded number of areas.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync, truncateSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { createMmf, openFile, ErrorCodes, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
-import { loadGuest, pattern, realMappingTest, root, sparseFile, tempDir, testNode, throwsCode, writeFile } from "./helpers.mjs";
+import { loadGuest, pattern, realMappingTest, root, sparseFile, tempDir, testNode, throwsCode, writeFile, tracked } from "./helpers.mjs";
 import { nativeHelper } from "../dist/host/native.js";
+
+const test = suite("truncation");
+const track = tracked(test);
 
 const dir = tempDir();
 const PAGE = 4096;
@@ -31,6 +35,7 @@ function* scattered(pages, count, seed = 88172645) {
  * Truncates the file under a live region to `newSize`, then reads (or writes) one byte in each of
  * `order`'s pages through the view; returns the faults absorbed and the process's areas added.
  */
+/** @param {string} path @param {import("../dist/host/index.js").RegionMode} mode @param {number} newSize @param {Iterable<number>} order */
 function faultPattern(path, mode, newSize, order, write = false) {
   const mmf = createMmf();
   const file = openFile(path, "r+");
@@ -54,7 +59,7 @@ function faultPattern(path, mode, newSize, order, write = false) {
 }
 
 realMappingTest(test, "JavaScript views: the faulting read gets zeros, then every operation is ETRUNCATED, close unmaps and reports it", () => {
-  for (const mode of [MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE]) {
+  for (const mode of /** @type {import("../dist/host/index.js").RegionMode[]} */ ([MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE])) {
     const path = fresh(`js-${mode}.bin`);
     const mmf = createMmf();
     const file = openFile(path, "r+");
@@ -81,9 +86,9 @@ realMappingTest(test, "JavaScript views: the faulting read gets zeros, then ever
 
 realMappingTest(test, "readers: the read that faults is ETRUNCATED (its zeros are not the file's), and so is the next", () => {
   const path = fresh("reader.bin");
-  const mmf = createMmf();
-  const file = openFile(path, "r");
-  const region = mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 0);
+  const mmf = track(createMmf());
+  const file = track(openFile(path, "r"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 0));
   const reader = new MemoryRegionReader(region);
   truncateSync(path, 2 * PAGE);
   const p = new Uint8Array(16).fill(1);
@@ -95,9 +100,9 @@ realMappingTest(test, "readers: the read that faults is ETRUNCATED (its zeros ar
 
 realMappingTest(test, "writers: the write that faults is ETRUNCATED, not a count", () => {
   const path = fresh("writer.bin");
-  const mmf = createMmf();
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 0, 0);
+  const mmf = track(createMmf());
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 0, 0));
   const writer = new MemoryRegionWriter(region);
   assert.is(writer.writeAt(new Uint8Array(16).fill(9), 0), 16);
   truncateSync(path, 2 * PAGE);
@@ -108,7 +113,7 @@ realMappingTest(test, "writers: the write that faults is ETRUNCATED, not a count
 
 realMappingTest(test, "Wasm loads in a guest: no crash, then the guest's region reports ETRUNCATED", async () => {
   const path = fresh("guest.bin");
-  const g = await loadGuest("api");
+  const g = track(await loadGuest("api"));
   const handle = g.host.grant(path, "r");
   const index = g.call("holdHandle", handle, MEM_READ_ONLY, 0n, 0n);
   assert.ok(index >= 0);
@@ -145,7 +150,7 @@ realMappingTest(test, "in a worker thread", async () => {
     }, (e) => parentPort.postMessage({ error: e.message }));`;
   const module = new URL("../dist/host/index.js", import.meta.url).href;
   const result = await new Promise((resolve, reject) => {
-    const w = new Worker(script, { eval: true, workerData: { module, path } });
+    const w = track(new Worker(script, { eval: true, workerData: { module, path } }));
     w.once("message", resolve);
     w.once("error", reject);
   });
@@ -174,7 +179,7 @@ realMappingTest(test, "a SIGBUS that is not ours keeps its old behaviour: the ea
 
 realMappingTest(test, `random page reads over a ${LONG ? "1 GiB" : "64 MiB"} region truncated to 0: one fault absorbed, the areas stay bounded`, () => {
   const size = (LONG ? 1024 : 64) * MiB;
-  const path = sparseFile(dir, "random.bin", size, { 0: pattern(PAGE, 3) });
+  const path = track.path(sparseFile(dir, "random.bin", size, { 0: pattern(PAGE, 3) }));
   const reads = LONG ? 400_000 : 10_000;
   const r = faultPattern(path, MEM_READ_ONLY, 0, scattered(size / PAGE, reads));
   assert.is(r.sum, 0, "every read past the end reads zero");
@@ -186,7 +191,7 @@ realMappingTest(test, `random page reads over a ${LONG ? "1 GiB" : "64 MiB"} reg
 realMappingTest(test, "descending reads and scattered writes past a new end in the middle: the pages before it keep the file's bytes", () => {
   const pages = LONG ? 65536 : 4096;
   const bytes = pattern(pages * PAGE, 4);
-  for (const [label, mode, write] of [["reads", MEM_READ_ONLY, false], ["writes", MEM_READWRITE, true]]) {
+  for (const [label, mode, write] of /** @type {const} */ ([["reads", MEM_READ_ONLY, false], ["writes", MEM_READWRITE, true]])) {
     const path = writeFile(dir, `middle-${label}.bin`, bytes);
     const half = pages / 2;
     const descending = function* () {
@@ -208,9 +213,9 @@ realMappingTest(test, "descending reads and scattered writes past a new end in t
 
 test("the emulated backend never faults: a truncated file leaves the copy as it was", () => {
   const path = fresh("emulated.bin");
-  const mmf = createMmf({ backend: "emulated" });
-  const file = openFile(path, "r+");
-  const region = mmf.newMemoryRegion(file, MEM_READWRITE, 0, 0);
+  const mmf = track(createMmf({ backend: "emulated" }));
+  const file = track(openFile(path, "r+"));
+  const region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 0, 0));
   truncateSync(path, PAGE);
   assert.is(region.data()[5 * PAGE], 7);
   region.data()[6 * PAGE] = 1;

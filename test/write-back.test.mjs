@@ -1,12 +1,16 @@
+// @ts-check
 // Write-back writes only the bytes a region changed (issue 9, point 9): another writer's bytes in
 // the same 4 KiB page survive a flush or close. The emulated backend is the one that copies;
 // native passes through the page cache and must give the same file. MMF_RELIABILITY=1 runs more
 // random rounds.
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { openSync, writeSync } from "node:fs";
 import { createMmf, openFile, MEM_READWRITE } from "../dist/host/index.js";
-import { backend, pattern, readBytes, tempDir, writeFile } from "./helpers.mjs";
+import { backend, pattern, readBytes, tempDir, writeFile, tracked } from "./helpers.mjs";
+
+const test = suite("write-back");
+const track = tracked(test);
 
 const dir = tempDir();
 const LONG = process.env.MMF_RELIABILITY === "1";
@@ -14,10 +18,10 @@ const SIZE = 3 * 4096 + 100;
 
 test("another writer's bytes in the same page survive flush and close", () => {
   const initial = pattern(SIZE, 21);
-  const path = writeFile(dir, "same-page.bin", initial);
-  const file = openFile(path, "r+");
+  const path = track.path(writeFile(dir, "same-page.bin", initial));
+  const file = track(openFile(path, "r+"));
   const region = createMmf().newMemoryRegion(file, MEM_READWRITE, 0, 0);
-  const other = openSync(path, "r+");
+  const other = track.fd(openSync(path, "r+"));
   const model = initial.slice();
   const change = (target, at, bytes) => {
     if (target === "region") region.data().set(bytes, at);
@@ -39,17 +43,17 @@ test("another writer's bytes in the same page survive flush and close", () => {
   change("region", 34, new Uint8Array(4).fill(0xad));
   region.close();
   assert.equal(readBytes(path), model, "after close");
-  closeSync(other);
+  track.close(other);
   file.close();
 });
 
 test(`random runs from the region and another writer, interleaved in the same pages (${LONG ? 2000 : 100} rounds)`, () => {
   const rounds = LONG ? 2000 : 100;
   const initial = pattern(SIZE, 22);
-  const path = writeFile(dir, "random.bin", initial);
-  const file = openFile(path, "r+");
-  const mmf = createMmf();
-  const other = openSync(path, "r+");
+  const path = track.path(writeFile(dir, "random.bin", initial));
+  const file = track(openFile(path, "r+"));
+  const mmf = track(createMmf());
+  const other = track.fd(openSync(path, "r+"));
   const model = initial.slice();
   let seed = 0x9e3779b9;
   const random = (n) => {
@@ -58,7 +62,7 @@ test(`random runs from the region and another writer, interleaved in the same pa
   };
   let regionBytes = 0;
   let otherBytes = 0;
-  let region = mmf.newMemoryRegion(file, MEM_READWRITE, 0, 0);
+  let region = track(mmf.newMemoryRegion(file, MEM_READWRITE, 0, 0));
   for (let round = 0; round < rounds; round++) {
     // Each byte has one owner this round, so the expected file is well defined.
     const owner = new Uint8Array(SIZE);
@@ -99,7 +103,7 @@ test(`random runs from the region and another writer, interleaved in the same pa
   }
   region.close();
   console.log(`  [${backend}] ${rounds} rounds: ${regionBytes} bytes from the region and ${otherBytes} from another writer, in the same pages; the file matches the model`);
-  closeSync(other);
+  track.close(other);
   file.close();
 });
 

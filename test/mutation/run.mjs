@@ -1,3 +1,4 @@
+// @ts-check
 // npm run test:mutation [-- ID...] [--keep]: applies each hand-written mutant of mutants.mjs to a
 // scratch copy of the built tree, rebuilds only what the mutated file feeds (the core module and
 // the test guest for AssemblyScript, that one file's JavaScript for TypeScript, the helper for C),
@@ -40,7 +41,7 @@ function runSuites(cwd, args, env = {}) {
     const timer = setTimeout(() => {
       timedOut = true;
       try {
-        process.kill(-child.pid, "SIGKILL");
+        process.kill(-(child.pid ?? 0), "SIGKILL");
       } catch {
         // gone already
       }
@@ -87,13 +88,16 @@ const exec = (file, args) => {
   if (run.status !== 0) throw new Error(`${file} ${args.join(" ")}: ${run.stderr || run.stdout}`);
 };
 const asc = (args) => exec(process.execPath, [join(root, "node_modules/assemblyscript/bin/asc.js"), ...args]);
+const GUESTS = ["api", "cursors"];
 /** What each kind of mutated file rebuilds, and which outputs to put back after. */
 const rebuild = {
   assembly: {
-    outputs: ["dist/mmf.wasm", "dist/mmf.wat", "dist/test-guests/api.wasm"],
+    // The test guests that use the library's region logic: api through its calls, cursors through
+    // the readers and writers (regionCopy and copyBytes are inlined into them).
+    outputs: ["dist/mmf.wasm", "dist/mmf.wat", ...GUESTS.map((g) => `dist/test-guests/${g}.wasm`)],
     build() {
       asc(["assembly/core.ts", "--config", "asconfig.json", "--target", "release"]);
-      asc(["test/guests/api.ts", "--outFile", "dist/test-guests/api.wasm", "--path", "dist/asc-packages", "--config", "scripts/guests.asconfig.json"]);
+      for (const g of GUESTS) asc([`test/guests/${g}.ts`, "--outFile", `dist/test-guests/${g}.wasm`, "--path", "dist/asc-packages", "--config", "scripts/guests.asconfig.json"]);
     },
   },
   host: {

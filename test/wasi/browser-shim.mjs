@@ -1,3 +1,4 @@
+// @ts-check
 // Runs the WASI suite under @bjorn3/browser_wasi_shim: a second, independent WASI
 // implementation in plain JavaScript with an in-memory file system (as in a browser).
 import { readFileSync } from "node:fs";
@@ -14,7 +15,7 @@ const fds = [
 const wasi = new WASI(["mmf-tests"], [], fds, { debug: false });
 const { instance } = await WebAssembly.instantiate(readFileSync(suiteWasm), { wasi_snapshot_preview1: wasi.wasiImport });
 try {
-  process.exitCode = wasi.start(instance);
+  process.exitCode = wasi.start(/** @type {any} */ (instance)); // its exports, as the shim wants them
 } catch (err) {
   if (!(err instanceof WASIProcExit)) throw err;
   process.exitCode = err.code;

@@ -1,3 +1,4 @@
+// @ts-check
 // The files the WASI suite (test/wasi/suite.ts) expects in its /fixtures preopen.
 
 /** Byte i of the fixture pattern; suite.ts computes the same. */

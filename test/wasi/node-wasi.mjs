@@ -1,3 +1,4 @@
+// @ts-check
 // Runs the WASI suite under Node's own node:wasi, with a temporary folder preopened as /fixtures.
 // Run with --no-turbo-fast-api-calls: on Node 20, node:wasi can crash when the collector runs
 // inside fd_pread (nodejs/node#46777); the flag keeps the WASI calls off V8's fast-call path.
@@ -12,7 +13,7 @@ try {
   for (const [name, bytes] of Object.entries(fixtures())) writeFileSync(join(dir, name), bytes);
   const wasi = new WASI({ version: "preview1", args: ["mmf-tests"], preopens: { "/fixtures": dir }, returnOnExit: true });
   const module = await WebAssembly.compile(readFileSync(suiteWasm));
-  const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+  const instance = await WebAssembly.instantiate(module, /** @type {WebAssembly.Imports} */ (wasi.getImportObject()));
   process.exitCode = wasi.start(instance);
 } finally {
   rmSync(dir, { recursive: true, force: true });

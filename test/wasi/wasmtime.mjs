@@ -1,3 +1,4 @@
+// @ts-check
 // The WASI suite under Wasmtime: the `wasmtime` CLI when it is on PATH, else Wasmtime's own WASI
 // through wasmtime-py (test/wasi/wasmtime_wasi.py, the same WASI preview1 implementation).
 // Without either it says so and counts nothing: a skipped run is never a passed one.
@@ -19,9 +20,9 @@ if (python?.skip) {
   const dir = mkdtempSync(join(tmpdir(), "mmf-wasmtime-"));
   try {
     for (const [name, bytes] of Object.entries(fixtures())) writeFileSync(join(dir, name), bytes);
-    const [command, args] = python
+    const [command, args] = /** @type {[string, string[]]} */ (python
       ? [python.python, [fileURLToPath(new URL("wasmtime_wasi.py", import.meta.url)), dir, wasm]]
-      : ["wasmtime", ["run", "--dir", `${dir}::/fixtures`, wasm]];
+      : ["wasmtime", ["run", "--dir", `${dir}::/fixtures`, wasm]]);
     console.log(python ? `${command} ${args.join(" ")}` : `${cli.stdout.trim()}: wasmtime ${args.join(" ")}`);
     const run = spawnSync(command, args, { stdio: "inherit" });
     process.exitCode = run.status ?? 1;
