@@ -16,7 +16,10 @@ const variants = {
 };
 const dir = mkdtempSync(join(tmpdir(), "mmf-bench-hot-"));
 const path = join(dir, "1m.bin");
-writeFileSync(path, new Uint8Array(1 << 20).map((_, i) => i));
+writeFileSync(
+  path,
+  new Uint8Array(1 << 20).map((_, i) => i),
+);
 const READS = 1_000_000;
 const MAPS = 20_000;
 const offsets = new Uint32Array(READS).map((_, i) => (Math.imul(i, 2654435761) >>> 0) % ((1 << 20) - 64));

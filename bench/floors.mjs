@@ -62,7 +62,10 @@ export async function measureFloors({ dir, quick = false, rounds = quick ? 5 : 9
     const file = files[size];
     const guest = guests[size];
     const variants = {
-      c: { fn: () => Number(execFileSync(cc, [size === GiB ? big : small, String(size), String(cycles)], { encoding: "utf8" }).split(" ")[0]) / 1000, selfTimed: true },
+      c: {
+        fn: () => Number(execFileSync(cc, [size === GiB ? big : small, String(size), String(cycles)], { encoding: "utf8" }).split(" ")[0]) / 1000,
+        selfTimed: true,
+      },
       js: {
         fn: () => {
           for (let i = 0; i < cycles; i++) {
@@ -92,7 +95,10 @@ export async function measureFloors({ dir, quick = false, rounds = quick ? 5 : 9
   mmf.close();
 
   // 2. Random 64-byte reads from Wasm: readAt against the raw loads, ns per read.
-  for (const [size, guest, label] of [[GiB, guests[GiB], "1 GiB region"], [MiB, guests[4 * KiB], "1 MiB region"]]) {
+  for (const [size, guest, label] of [
+    [GiB, guests[GiB], "1 GiB region"],
+    [MiB, guests[4 * KiB], "1 MiB region"],
+  ]) {
     const reads = quick ? 300_000 : 1_000_000;
     const addr = guest.map(size);
     const variants = {
@@ -158,7 +164,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       if (values.json) console.log(JSON.stringify(result));
       else {
         for (const r of result.rows) console.log(`  ${r.name.padEnd(62)} ${r.value.toFixed(1).padStart(9)} ${r.unit}`);
-        for (const t of result.targets) console.log(`  ${t.ratio <= t.target ? "met   " : "MISSED"}  ${t.name}: ${t.ratio.toFixed(2)}x (target <= ${t.target}x)`);
+        for (const t of result.targets)
+          console.log(`  ${t.ratio <= t.target ? "met   " : "MISSED"}  ${t.name}: ${t.ratio.toFixed(2)}x (target <= ${t.target}x)`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -20,12 +20,17 @@ if (isMainThread) {
   const [path, bytes, how] = process.argv.slice(2);
   const before = figures();
   const workers = [];
-  await Promise.all([0, 1, 2, 3].map(() => new Promise((resolve, reject) => {
-    const w = new Worker(new URL(import.meta.url), { workerData: { path, size: Number(bytes), how } });
-    workers.push(w);
-    w.once("message", resolve);
-    w.once("error", reject);
-  })));
+  await Promise.all(
+    [0, 1, 2, 3].map(
+      () =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(new URL(import.meta.url), { workerData: { path, size: Number(bytes), how } });
+          workers.push(w);
+          w.once("message", resolve);
+          w.once("error", reject);
+        }),
+    ),
+  );
   const after = figures();
   for (const w of workers) w.postMessage("exit");
   console.log(JSON.stringify({ rss: after.rss - before.rss, pss: after.pss - before.pss, anon: after.anon - before.anon }));

@@ -69,5 +69,9 @@ const floor = median(times["workers, SharedArrayBuffer"]);
 console.log(`${MESSAGES.toLocaleString("en")} messages of 16 bytes, median of ${RUNS} runs in turns`);
 for (const variant of variants) {
   const ms = median(times[variant]);
-  console.log(`${variant.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms  ${Math.round(MESSAGES / (ms / 1000)).toLocaleString("en").padStart(11)} messages/s  ${(ms / floor).toFixed(2)}x the floor`);
+  console.log(
+    `${variant.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms  ${Math.round(MESSAGES / (ms / 1000))
+      .toLocaleString("en")
+      .padStart(11)} messages/s  ${(ms / floor).toFixed(2)}x the floor`,
+  );
 }

@@ -44,18 +44,22 @@ export function chartSvg(targets, title, subtitle) {
   const x = (v) => left + (Math.min(v, max) / max) * plot;
   const ticks = [];
   for (let v = 0; v <= max + 1e-9; v += 0.5) {
-    ticks.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${top - 6}" y2="${height - 34}" stroke="#ddd"/>` +
-      `<text x="${x(v)}" y="${height - 20}" text-anchor="middle" font-size="11" fill="#555">${v}x</text>`);
+    ticks.push(
+      `<line x1="${x(v)}" x2="${x(v)}" y1="${top - 6}" y2="${height - 34}" stroke="#ddd"/>` +
+        `<text x="${x(v)}" y="${height - 20}" text-anchor="middle" font-size="11" fill="#555">${v}x</text>`,
+    );
   }
-  const bars = targets.map((t, i) => {
-    const y = top + i * rowH;
-    const color = met(t) ? "#2e9d5b" : "#d1453b";
-    const cut = t.ratio > max ? " ▶" : "";
-    return `<text x="${left - 10}" y="${y + 15}" text-anchor="end" font-size="12">${esc(t.name)}</text>
+  const bars = targets
+    .map((t, i) => {
+      const y = top + i * rowH;
+      const color = met(t) ? "#2e9d5b" : "#d1453b";
+      const cut = t.ratio > max ? " ▶" : "";
+      return `<text x="${left - 10}" y="${y + 15}" text-anchor="end" font-size="12">${esc(t.name)}</text>
 <rect x="${left}" y="${y + 3}" width="${Math.max(x(t.ratio) - left, 1)}" height="16" fill="${color}"/>
 <line x1="${x(t.target)}" x2="${x(t.target)}" y1="${y}" y2="${y + 22}" stroke="#000" stroke-width="2" stroke-dasharray="4,2"/>
 <text x="${x(Math.max(t.ratio, t.target)) + 6}" y="${y + 15}" font-size="11">${shown(t.ratio)}x${cut} (target ${shown(t.target)}x, ${met(t) ? "met" : "missed"})</text>`;
-  }).join("\n");
+    })
+    .join("\n");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>
@@ -73,6 +77,12 @@ export function writeOutputs(dir, results) {
   const targets = results.targets.map((t) => ({ ...t, met: met(t) }));
   writeFileSync(new URL("results.json", dir), JSON.stringify({ ...results, targets }, null, 2) + "\n");
   const m = results.machine;
-  writeFileSync(new URL("chart.svg", dir), chartSvg(targets, `wasm-mmf: ratios to the floors, ${results.date.slice(0, 10)}`,
-    `${m.cpu}, ${m.cores} cores, Linux ${m.kernel}, Node ${m.node}; ${results.command}`));
+  writeFileSync(
+    new URL("chart.svg", dir),
+    chartSvg(
+      targets,
+      `wasm-mmf: ratios to the floors, ${results.date.slice(0, 10)}`,
+      `${m.cpu}, ${m.cores} cores, Linux ${m.kernel}, Node ${m.node}; ${results.command}`,
+    ),
+  );
 }

@@ -63,8 +63,11 @@ try {
     makeFile(file, SIZE);
     warm(file, SIZE);
   }
-  console.log(QUICK ? "wasm-mmf benchmark, quick: the floors only\n"
-    : `wasm-mmf benchmark: ${SIZE / MiB} MiB warm file, medians of ${RUNS} runs, ${READS} random reads\n`);
+  console.log(
+    QUICK
+      ? "wasm-mmf benchmark, quick: the floors only\n"
+      : `wasm-mmf benchmark: ${SIZE / MiB} MiB warm file, medians of ${RUNS} runs, ${READS} random reads\n`,
+  );
 
   // 0. The floors: map cycles against C, readAt against raw loads (bench/floors.mjs).
   const floors = await measureFloors({ dir, quick: QUICK, bigFile: !QUICK && SIZE >= 1024 * MiB ? file : undefined });
@@ -95,7 +98,8 @@ async function againstAlternatives(file) {
   const wasmtimeSkip = python.skip ?? (wasmtimeLibraryBuilt() ? undefined : "dist/wasmtime/libmmf_wasmtime.so is missing (npm run build:wasmtime)");
   if (wasmtimeSkip) console.log(`Wasmtime host: not measured: ${wasmtimeSkip}\n`);
   const wasmtimeHost = (measure, amount) => ({
-    fn: () => Number(execFileSync(python.python, [fileURLToPath(new URL("wasmtime_host.py", import.meta.url)), measure, file, String(amount)], { encoding: "utf8" })),
+    fn: () =>
+      Number(execFileSync(python.python, [fileURLToPath(new URL("wasmtime_host.py", import.meta.url)), measure, file, String(amount)], { encoding: "utf8" })),
     selfTimed: true,
   });
   const withWasmtime = (variants) => (wasmtimeSkip ? {} : variants);
@@ -107,19 +111,30 @@ async function againstAlternatives(file) {
 
   // 1. Ready to use: until a Wasm function has read byte N.
   const ready = {};
-  for (const [name, guest] of [["native", native], ["emulated", emulated], ["wasi", wasi]]) {
+  for (const [name, guest] of [
+    ["native", native],
+    ["emulated", emulated],
+    ["wasi", wasi],
+  ]) {
     ready[name] = row(`ready to use: ${name}`, await medianMs(RUNS, () => guest.exports.readByte(guest.map(SIZE) + last), { teardown: () => guest.unmap() }));
   }
   if (!wasmtimeSkip) ready.wasmtime = row("ready to use: Wasmtime host", (await interleavedMedians(RUNS, { w: wasmtimeHost("ready", SIZE) })).w);
-  ready.copyIn = row("ready to use: copy-in (fs.readSync)", await medianMs(RUNS, (g) => g.exports.readByte(g.map(SIZE) + last), {
-    setup: () => copyInGuest(file), teardown: (g) => g.dispose(),
-  }));
+  ready.copyIn = row(
+    "ready to use: copy-in (fs.readSync)",
+    await medianMs(RUNS, (g) => g.exports.readByte(g.map(SIZE) + last), {
+      setup: () => copyInGuest(file),
+      teardown: (g) => g.dispose(),
+    }),
+  );
 
   // 2. Full scan: map (or read) + sum of u64 words + close, and a C program over its own mmap.
   const cc = join(dir, "scan");
   execFileSync("cc", ["-O2", "-o", cc, fileURLToPath(new URL("scan.c", import.meta.url))]);
   const scan = {};
-  const cOnce = (bytes, ...extra) => () => Number(execFileSync(cc, [file, String(bytes), "1", ...extra], { encoding: "utf8" }).split(" ")[0]) / 1e6;
+  const cOnce =
+    (bytes, ...extra) =>
+    () =>
+      Number(execFileSync(cc, [file, String(bytes), "1", ...extra], { encoding: "utf8" }).split(" ")[0]) / 1e6;
   for (const bytes of [SMALL, SIZE]) {
     const label = `${bytes / MiB} MiB`;
     const wasmScan = (guest, fn, populate = false) => ({
@@ -153,7 +168,10 @@ async function againstAlternatives(file) {
     }
     row(`full scan ${label}: emulated`, m.emulated);
     row(`full scan ${label}: wasi fd_pread`, m.wasi);
-    scan[bytes].copyIn = row(`full scan ${label}: copy-in`, await medianMs(RUNS, (g) => g.exports.sumU64(g.map(bytes), bytes), { setup: () => copyInGuest(file), teardown: (g) => g.dispose() }));
+    scan[bytes].copyIn = row(
+      `full scan ${label}: copy-in`,
+      await medianMs(RUNS, (g) => g.exports.sumU64(g.map(bytes), bytes), { setup: () => copyInGuest(file), teardown: (g) => g.dispose() }),
+    );
   }
 
   // Line count: the line-count example's guest (open, map 256 MiB windows, count with v128) on each host.
@@ -178,7 +196,11 @@ async function againstAlternatives(file) {
     let x = 12345;
     const span = SIZE - 64;
     for (let i = 0; i < READS; i++) {
-      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
       fn(x % span);
     }
   };
@@ -213,7 +235,17 @@ async function againstAlternatives(file) {
   const sr = mmf.newMemoryRegion(sf, MEM_READWRITE, 0, MiB);
   const jr = new MemoryRegionReader(sr);
   const jw = new MemoryRegionWriter(sr);
-  const loop = (fn) => { let x = 7; for (let i = 0; i < ops; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; fn(x % (MiB - 64)); } };
+  const loop = (fn) => {
+    let x = 7;
+    for (let i = 0; i < ops; i++) {
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
+      fn(x % (MiB - 64));
+    }
+  };
   op.readAtJs = row("readAt 64 B from JavaScript, per call", perOp(await medianMs(RUNS, () => loop((o) => jr.readAt(p, o)))), "ns");
   op.writeAtJs = row("writeAt 64 B from JavaScript, per call", perOp(await medianMs(RUNS, () => loop((o) => jw.writeAt(p, o)))), "ns");
   sr.close();
@@ -224,24 +256,41 @@ async function againstAlternatives(file) {
   const payload = randomFillSync(new Uint8Array(W));
   let n = 0;
   const write = {};
-  write.region = row(`write ${W / MiB} MiB: region + flush(false)`, await medianMs(RUNS, (g) => {
-    const a = g.map(W, true);
-    g.exports.fill(a, W, 1n);
-    if (g.exports.flushRegion() !== 0) throw new Error("flush failed");
-  }, {
-    setup: async () => {
-      const path = join(dir, `w${n++}.bin`);
-      const wfd = openSync(path, "w");
-      ftruncateSync(wfd, W);
-      closeSync(wfd);
-      return mmfGuest(path, "native");
-    },
-    teardown: (g) => { g.unmap(); g.dispose(); },
-  }));
-  write.fs = row(`write ${W / MiB} MiB: fs.writeSync + fsync`, await medianMs(RUNS, (wfd) => {
-    for (let at = 0; at < W; ) at += writeSync(wfd, payload, at, W - at, at);
-    fsyncSync(wfd);
-  }, { setup: () => openSync(join(dir, `f${n++}.bin`), "w"), teardown: (wfd) => closeSync(wfd) }));
+  write.region = row(
+    `write ${W / MiB} MiB: region + flush(false)`,
+    await medianMs(
+      RUNS,
+      (g) => {
+        const a = g.map(W, true);
+        g.exports.fill(a, W, 1n);
+        if (g.exports.flushRegion() !== 0) throw new Error("flush failed");
+      },
+      {
+        setup: async () => {
+          const path = join(dir, `w${n++}.bin`);
+          const wfd = openSync(path, "w");
+          ftruncateSync(wfd, W);
+          closeSync(wfd);
+          return mmfGuest(path, "native");
+        },
+        teardown: (g) => {
+          g.unmap();
+          g.dispose();
+        },
+      },
+    ),
+  );
+  write.fs = row(
+    `write ${W / MiB} MiB: fs.writeSync + fsync`,
+    await medianMs(
+      RUNS,
+      (wfd) => {
+        for (let at = 0; at < W; ) at += writeSync(wfd, payload, at, W - at, at);
+        fsyncSync(wfd);
+      },
+      { setup: () => openSync(join(dir, `f${n++}.bin`), "w"), teardown: (wfd) => closeSync(wfd) },
+    ),
+  );
 
   // 6. Memory: four workers mapping the same file and scanning it, vs four that copy it in.
   const memory = {};

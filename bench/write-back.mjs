@@ -17,9 +17,13 @@ const mmf = createMmf({ backend: "emulated" });
 
 const shapes = {
   "every byte": (d, v) => d.fill(v),
-  "one byte per 4 KiB page": (d, v) => { for (let i = 0; i < d.length; i += 4096) d[i + 100] = v; },
-  "64 bytes of every 128": (d, v) => { for (let i = 0; i < d.length; i += 128) d.fill(v, i, i + 64); },
-  "nothing": () => {},
+  "one byte per 4 KiB page": (d, v) => {
+    for (let i = 0; i < d.length; i += 4096) d[i + 100] = v;
+  },
+  "64 bytes of every 128": (d, v) => {
+    for (let i = 0; i < d.length; i += 128) d.fill(v, i, i + 64);
+  },
+  nothing: () => {},
 };
 let value = 0;
 console.log(`flush(true) of a ${values.size} MiB MEM_READWRITE region on the emulated backend, medians of ${values.runs}:`);
@@ -33,13 +37,22 @@ for (const [label, change] of Object.entries(shapes)) {
         return { file, region };
       },
       fn: ({ region }) => region.flush(true),
-      teardown: ({ file, region }) => { region.close(); file.close(); },
+      teardown: ({ file, region }) => {
+        region.close();
+        file.close();
+      },
     },
     writeSync: {
       setup: () => new Uint8Array(SIZE).fill(1),
-      fn: (bytes) => { const fd = openSync(path, "r+"); writeSync(fd, bytes, 0, SIZE, 0); closeSync(fd); },
+      fn: (bytes) => {
+        const fd = openSync(path, "r+");
+        writeSync(fd, bytes, 0, SIZE, 0);
+        closeSync(fd);
+      },
     },
   });
-  console.log(`  ${label.padEnd(24)} flush ${times.flush.toFixed(1)} ms, writeSync of the whole region ${times.writeSync.toFixed(1)} ms, ratio ${(times.flush / times.writeSync).toFixed(2)}`);
+  console.log(
+    `  ${label.padEnd(24)} flush ${times.flush.toFixed(1)} ms, writeSync of the whole region ${times.writeSync.toFixed(1)} ms, ratio ${(times.flush / times.writeSync).toFixed(2)}`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });

@@ -107,7 +107,8 @@ export interface GuardStats {
 let warned = false;
 
 /** How to get the real backend, for every message that reports its absence. */
-const FIX = "prebuilt helpers ship for Linux x64 and arm64 (glibc 2.33 or later); elsewhere install a C compiler, make and " +
+const FIX =
+  "prebuilt helpers ship for Linux x64 and arm64 (glibc 2.33 or later); elsewhere install a C compiler, make and " +
   "Python 3 (Debian/Ubuntu: apt-get install build-essential python3) and run `npm rebuild wasm-mmf --build-from-source`";
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0].trim();
@@ -131,7 +132,7 @@ function fallbackWarning(reason: string): string {
  */
 export function selectBackend(option: BackendOption | undefined): Backend {
   const wanted = option ?? "auto";
-  const resolved = wanted === "auto" ? (process.env.MMF_BACKEND || "auto") : wanted;
+  const resolved = wanted === "auto" ? process.env.MMF_BACKEND || "auto" : wanted;
   switch (resolved) {
     case "native":
       try {

@@ -60,8 +60,10 @@ function main(argv: string[]): number {
       const [src, dst] = rest;
       const result = copyFile(mmf, src, dst, { windowBytes: mib * 2 ** 20, onProgress: progressBar(process.stderr, "copy") });
       const rate = result.seconds > 0 ? result.bytes / result.seconds / 1e6 : 0;
-      console.log(`copied ${result.bytes} bytes (${formatBytes(result.bytes)}) in ${result.seconds.toFixed(3)} s, ${rate.toFixed(1)} MB/s` +
-        ` (${formatBytes(result.written)} written, holes and zero pages skipped)`);
+      console.log(
+        `copied ${result.bytes} bytes (${formatBytes(result.bytes)}) in ${result.seconds.toFixed(3)} s, ${rate.toFixed(1)} MB/s` +
+          ` (${formatBytes(result.written)} written, holes and zero pages skipped)`,
+      );
       return 0;
     }
     default:

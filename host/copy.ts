@@ -10,8 +10,19 @@
 // destination is untouched.
 import { randomBytes } from "node:crypto";
 import {
-  closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, realpathSync, renameSync, statfsSync, statSync,
-  unlinkSync, type Stats,
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  statfsSync,
+  statSync,
+  unlinkSync,
+  type Stats,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { codeFromErrno, errorFromCode, errorFromNodeError, MmfError } from "./errors.js";
@@ -40,8 +51,14 @@ export const DEFAULT_WINDOW = 256 * 1024 * 1024;
 
 // File systems whose regular files have a size that says nothing of their content (statfs f_type).
 const PSEUDO_FILE_SYSTEMS = new Map<number, string>([
-  [0x9fa0, "procfs"], [0x62656572, "sysfs"], [0x64626720, "debugfs"], [0x74726163, "tracefs"],
-  [0x27e0eb, "cgroup"], [0x63677270, "cgroup2"], [0x73636673, "securityfs"], [0x62656570, "configfs"],
+  [0x9fa0, "procfs"],
+  [0x62656572, "sysfs"],
+  [0x64626720, "debugfs"],
+  [0x74726163, "tracefs"],
+  [0x27e0eb, "cgroup"],
+  [0x63677270, "cgroup2"],
+  [0x73636673, "securityfs"],
+  [0x62656570, "configfs"],
 ]);
 
 function kindOf(st: Stats): string {
@@ -134,7 +151,10 @@ function copyIntoZeroed({ memory, exports }: CoreInstance, dst: Uint8Array, src:
 /** Closes both regions; throws the first error, naming the file, once both are closed. */
 function closeWindow(from: MemoryRegion, to: MemoryRegion | undefined, src: string, dst: string): void {
   let first: unknown;
-  for (const [region, what] of [[from, `source ${src} (changed during the copy?)`], [to, `destination ${dst}`]] as const) {
+  for (const [region, what] of [
+    [from, `source ${src} (changed during the copy?)`],
+    [to, `destination ${dst}`],
+  ] as const) {
     try {
       region?.close();
     } catch (err) {

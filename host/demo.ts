@@ -14,9 +14,11 @@ export function sampleBytes(size = 24 * 1024 * 1024, seed = 0x9e3779b9): Uint8Ar
   const words = new Uint32Array(size / 4);
   let x = seed >>> 0;
   for (let i = 0; i < words.length; i++) {
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     words[i] = x;
   }
   return new Uint8Array(words.buffer);
@@ -33,9 +35,11 @@ export function runDemo(mmf: Mmf, log: (line: string) => void = console.log): vo
     writeFileSync(samplePath, bytes);
     log(`wrote a sample file of ${formatBytes(bytes.length)} (${samplePath})`);
 
-    log(mmf.backend === "native"
-      ? "backend: native (the helper maps the file's pages into the Wasm memory: zero-copy)"
-      : "backend: emulated (regions are copies of the file made through node:fs: NOT zero-copy)");
+    log(
+      mmf.backend === "native"
+        ? "backend: native (the helper maps the file's pages into the Wasm memory: zero-copy)"
+        : "backend: emulated (regions are copies of the file made through node:fs: NOT zero-copy)",
+    );
 
     const file = openFile(samplePath, "r");
     const offset = 67746; // not on a page boundary: regions start at any byte
@@ -43,8 +47,10 @@ export function runDemo(mmf: Mmf, log: (line: string) => void = console.log): vo
     const data = region.data();
     const sameBuffer = data.buffer === mmf.memory.buffer;
     const how = mmf.backend === "native" ? "mapped" : "copied";
-    log(`${how} ${formatBytes(region.size())} from byte ${offset} read-only into Wasm memory at address ${data.byteOffset}` +
-      (mmf.backend === "native" ? ` (zero-copy: ${sameBuffer ? "the view is the Wasm memory itself" : "NOT the Wasm memory"})` : ""));
+    log(
+      `${how} ${formatBytes(region.size())} from byte ${offset} read-only into Wasm memory at address ${data.byteOffset}` +
+        (mmf.backend === "native" ? ` (zero-copy: ${sameBuffer ? "the view is the Wasm memory itself" : "NOT the Wasm memory"})` : ""),
+    );
     const head = new Uint8Array(8);
     new MemoryRegionReader(region).readAt(head, 0);
     log(`first bytes through a MemoryRegionReader: ${Buffer.from(head).toString("hex")}`);
@@ -57,8 +63,10 @@ export function runDemo(mmf: Mmf, log: (line: string) => void = console.log): vo
     file.close();
 
     const result = copyFile(mmf, samplePath, copyPath, { windowBytes: 8 * 1024 * 1024 });
-    log(`copied ${formatBytes(result.bytes)} through ${result.windows} pairs of regions in ${(result.seconds * 1000).toFixed(1)} ms ` +
-      `(${(result.bytes / result.seconds / 1e6).toFixed(0)} MB/s)`);
+    log(
+      `copied ${formatBytes(result.bytes)} through ${result.windows} pairs of regions in ${(result.seconds * 1000).toFixed(1)} ms ` +
+        `(${(result.bytes / result.seconds / 1e6).toFixed(0)} MB/s)`,
+    );
 
     const want = sha256(bytes);
     const got = sha256(readFileSync(copyPath));

@@ -1,9 +1,7 @@
 // The emulated backend: no mmap. A "mapping" copies the file's bytes into the Wasm memory; a
 // shared one keeps a copy of what it read and writes back, at flush and unmap, only the bytes
 // that differ from it. For Node machines where the native helper could not be built.
-import {
-  closeSync, constants, fdatasyncSync, fstatSync, lstatSync, openSync, readSync, statSync, writeSync,
-} from "node:fs";
+import { closeSync, constants, fdatasyncSync, fstatSync, lstatSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import type { Backend } from "./backend.js";
 import { MAP_FLAG_SHARED, OpenModes } from "./abi.js";
@@ -13,7 +11,9 @@ const PAGE = 4096;
 const { O_RDONLY, O_WRONLY, O_RDWR } = constants;
 /** open(2) flags of each ABI open mode. */
 const OPEN_FLAGS = new Map<number, number>([
-  [OpenModes.READ, O_RDONLY], [OpenModes.READ_WRITE, O_RDWR], [OpenModes.CREATE, O_RDWR | constants.O_CREAT | constants.O_TRUNC],
+  [OpenModes.READ, O_RDONLY],
+  [OpenModes.READ_WRITE, O_RDWR],
+  [OpenModes.CREATE, O_RDWR | constants.O_CREAT | constants.O_TRUNC],
 ]);
 
 interface SharedMapping {
@@ -146,7 +146,7 @@ export class EmulatedBackend implements Backend {
     if (typeof info === "number") return info;
     const [size, access] = info;
     // What mmap refuses: a descriptor not open for reading, a shared map of one not open read-write.
-    if (access === O_WRONLY || ((flags & MAP_FLAG_SHARED) && access !== O_RDWR)) return -osErrno.EACCES;
+    if (access === O_WRONLY || (flags & MAP_FLAG_SHARED && access !== O_RDWR)) return -osErrno.EACCES;
     // Pages wholly past the end of the file (which a real map would fault on).
     if (fileOffset + len > Math.ceil(size / PAGE) * PAGE) return -osErrno.ERANGE;
     return tryCall((): number => {

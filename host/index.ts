@@ -31,7 +31,13 @@ export function defaultMmf(): Mmf {
 }
 
 /** Maps a region with the default instance (see Mmf.newMemoryRegion). */
-export function newMemoryRegion(object: Mappable, mode: RegionMode, offset: number | bigint = 0, size: number | bigint = 0, options: RegionOptions = {}): MemoryRegion {
+export function newMemoryRegion(
+  object: Mappable,
+  mode: RegionMode,
+  offset: number | bigint = 0,
+  size: number | bigint = 0,
+  options: RegionOptions = {},
+): MemoryRegion {
   return defaultMmf().newMemoryRegion(object, mode, offset, size, options);
 }
 

@@ -55,7 +55,8 @@ export function openRegularFile(operation: string, path: string, flags: OpenFlag
     fd = openSync(path, OPEN_MODES[flags] | O_NONBLOCK | O_NOCTTY, 0o666);
   } catch (err) {
     // open(2) answers ENXIO for a socket, and for a device without a driver.
-    if ((err as NodeJS.ErrnoException)?.code === "ENXIO") throw new MmfError("EINVAL", `${operation}: ${path} is not a regular file (a socket or a device: ENXIO)`);
+    if ((err as NodeJS.ErrnoException)?.code === "ENXIO")
+      throw new MmfError("EINVAL", `${operation}: ${path} is not a regular file (a socket or a device: ENXIO)`);
     throw errorFromNodeError(operation, err);
   }
   return regularOrClosed(operation, path, fd, "a regular file");

@@ -26,7 +26,8 @@ export const MAX_OBJECT_NAME = 255;
  * portable "/name" form: "/jobs" and "jobs" are the same object.
  */
 export function checkedObjectName(operation: string, name: unknown): string {
-  if (typeof name !== "string") throw new MmfError("EINVAL", `${operation}: a memory object's name must be a string, got ${typeof name === "bigint" ? "a bigint" : typeof name}`);
+  if (typeof name !== "string")
+    throw new MmfError("EINVAL", `${operation}: a memory object's name must be a string, got ${typeof name === "bigint" ? "a bigint" : typeof name}`);
   const bare = name.startsWith("/") ? name.slice(1) : name;
   let why: string | undefined;
   if (bare.length === 0) why = "it is empty";
@@ -76,12 +77,16 @@ function openObject(operation: string, path: string, flags: MemoryObjectFlags, p
 /** A size for truncate: a number or bigint from 0 to 2^53 - 1, never read modulo anything. */
 function checkedSize(operation: string, size: unknown): number {
   if (typeof size === "bigint") {
-    if (size < 0n || size > BigInt(Number.MAX_SAFE_INTEGER)) throw new MmfError(size < 0n ? "EINVAL" : "ERANGE", `${operation}: size ${size}n is out of range (0 to 2^53 - 1)`);
+    if (size < 0n || size > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new MmfError(size < 0n ? "EINVAL" : "ERANGE", `${operation}: size ${size}n is out of range (0 to 2^53 - 1)`);
     return Number(size);
   }
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0 || Object.is(size, -0)) {
     const shown = typeof size === "number" ? String(Object.is(size, -0) ? "-0" : size) : `of type ${typeof size}`;
-    throw new MmfError(typeof size === "number" && Number.isInteger(size) && size > 0 ? "ERANGE" : "EINVAL", `${operation}: size must be an integer from 0 to 2^53 - 1, got ${shown}`);
+    throw new MmfError(
+      typeof size === "number" && Number.isInteger(size) && size > 0 ? "ERANGE" : "EINVAL",
+      `${operation}: size must be an integer from 0 to 2^53 - 1, got ${shown}`,
+    );
   }
   return size;
 }
@@ -176,7 +181,11 @@ export function newMemoryObject(name: string, flags: MemoryObjectFlags = "r", pe
   const shown = typeof name === "string" ? name : typeof name;
   const operation = `newMemoryObject(${shown}, ${String(flags)})`;
   const bare = checkedObjectName(operation, name);
-  if (typeof flags !== "string" || !Object.hasOwn(OPEN_MODES, flags)) throw new MmfError("EINVAL", `${operation}: flags must be "r", "r+", "w+" or "wx+", got ${typeof flags === "string" ? JSON.stringify(flags) : typeof flags}`);
+  if (typeof flags !== "string" || !Object.hasOwn(OPEN_MODES, flags))
+    throw new MmfError(
+      "EINVAL",
+      `${operation}: flags must be "r", "r+", "w+" or "wx+", got ${typeof flags === "string" ? JSON.stringify(flags) : typeof flags}`,
+    );
   if (typeof perm !== "number" || !Number.isInteger(perm) || perm < 0 || perm > 0o777) {
     throw new MmfError("EINVAL", `${operation}: perm must be an integer from 0 to 0o777, got ${typeof perm === "number" ? perm : typeof perm}`);
   }

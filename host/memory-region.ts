@@ -70,8 +70,11 @@ export class MemoryRegion {
   }
 
   /** Throws ECLOSED once the region is closed. */
-  #checkOpen(operation: string): void {
-    if (!this.#core) throw new MmfError("ECLOSED", `${operation}: the region is closed`);
+  /** The region's core instance; ECLOSED once the region is closed. */
+  #checkOpen(operation: string): CoreInstance {
+    const core = this.#core;
+    if (!core) throw new MmfError("ECLOSED", `${operation}: the region is closed`);
+    return core;
   }
 
   /**
@@ -142,9 +145,14 @@ export class MemoryRegion {
 
   #lockOrUnlock(lock: boolean): void {
     const operation = lock ? "MemoryRegion.lock" : "MemoryRegion.unlock";
-    this.#checkOpen(operation);
+    const core = this.#checkOpen(operation);
     const rc = this.#exports.region_lock(this.#id, lock ? 1 : 0);
-    if (rc < 0) throw errorFromCode(operation, rc, refusalDetail(-rc, this.#core!.host.backend, () => memlockDetail(this.#view.byteLength)));
+    if (rc < 0)
+      throw errorFromCode(
+        operation,
+        rc,
+        refusalDetail(-rc, core.host.backend, () => memlockDetail(this.#view.byteLength)),
+      );
   }
 
   /**
@@ -152,13 +160,14 @@ export class MemoryRegion {
    * with `{ pages: true }` which ones. ENOTSUP on the emulated backend.
    */
   residency(options: { pages?: boolean } = {}): Residency {
-    this.#checkOpen("MemoryRegion.residency");
+    const core = this.#checkOpen("MemoryRegion.residency");
     const pages = options?.pages;
-    if (pages !== undefined && typeof pages !== "boolean") throw new MmfError("EINVAL", `MemoryRegion.residency: pages must be a boolean, got ${describe(pages)}`);
+    if (pages !== undefined && typeof pages !== "boolean")
+      throw new MmfError("EINVAL", `MemoryRegion.residency: pages must be a boolean, got ${describe(pages)}`);
     const rc = this.#exports.region_residency(this.#id, pages ? 1 : 0);
-    if (rc < 0) throw errorFromCode("MemoryRegion.residency", rc, refusalDetail(-rc, this.#core!.host.backend));
+    if (rc < 0) throw errorFromCode("MemoryRegion.residency", rc, refusalDetail(-rc, core.host.backend));
     const result: Residency = { resident: rc, total: this.#exports.region_pages(this.#id) };
-    if (pages) result.pages = new Uint8Array(this.#core!.memory.buffer, this.#exports.residency_map() >>> 0, result.total).slice();
+    if (pages) result.pages = new Uint8Array(core.memory.buffer, this.#exports.residency_map() >>> 0, result.total).slice();
     return result;
   }
 
@@ -171,8 +180,7 @@ export class MemoryRegion {
    */
   remap(newSize: number | bigint): this {
     const operation = `MemoryRegion.remap(${describe(newSize)})`;
-    this.#checkOpen(operation);
-    const core = this.#core!;
+    const core = this.#checkOpen(operation);
     if (!this.#source) throw new MmfError("ENOTSUP", `${operation}: the region was not made by newMemoryRegion`);
     const fd = checkedFd(() => operation, this.#source.object.fd());
     let fileSize: number;
@@ -184,9 +192,12 @@ export class MemoryRegion {
     const room = Math.max(fileSize - this.#source.offset, 0);
     const rc = this.#exports.region_remap(this.#id, toNumber(newSize), room);
     if (rc < 0) {
-      const detail = -rc === ErrorCodes.ERANGE ? `the file holds ${room} bytes from the region's offset ${this.#source.offset}`
-        : -rc === ErrorCodes.EINVAL ? "newSize must be an integer from 1 to the file's end (an empty region cannot grow: map a new one)"
-        : refusalDetail(-rc, core.host.backend);
+      const detail =
+        -rc === ErrorCodes.ERANGE
+          ? `the file holds ${room} bytes from the region's offset ${this.#source.offset}`
+          : -rc === ErrorCodes.EINVAL
+            ? "newSize must be an integer from 1 to the file's end (an empty region cannot grow: map a new one)"
+            : refusalDetail(-rc, core.host.backend);
       throw errorFromCode(operation, rc, detail);
     }
     this.#view = new Uint8Array(core.memory.buffer, this.#exports.region_address(this.#id) >>> 0, this.#exports.region_size(this.#id) >>> 0);
@@ -261,7 +272,9 @@ function refusalDetail(code: number, backend: string, other?: () => string | und
 function memlockDetail(bytes: number): string {
   let limit = "unknown";
   try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max locked memory"));
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max locked memory"));
     if (line) limit = line.split(/\s{2,}/)[1] ?? limit;
   } catch {
     // not Linux's procfs: say so in the message

@@ -11,7 +11,15 @@ import { codeFromErrno, errorFromCode, ErrorCodes, MmfError } from "./errors.js"
 import { MappingSet } from "./mapping-set.js";
 import { UnmergedRanges } from "./unmerged-ranges.js";
 import {
-  ADVICE_COUNT, DEFAULT_MAX_HANDLES, DEFAULT_MAX_MAPPINGS, MAP_FLAG_READ_ONLY, MAP_FLAG_SHARED, MAP_FLAGS_ALL, MAX_PATH, OpenModes, type MmfImports,
+  ADVICE_COUNT,
+  DEFAULT_MAX_HANDLES,
+  DEFAULT_MAX_MAPPINGS,
+  MAP_FLAG_READ_ONLY,
+  MAP_FLAG_SHARED,
+  MAP_FLAGS_ALL,
+  MAX_PATH,
+  OpenModes,
+  type MmfImports,
 } from "./abi.js";
 import { checkedFd, openRegularFile } from "./mapped-file.js";
 import { checkedObjectName, destroyMemoryObject, MemoryObject, newMemoryObject, type MemoryObjectFlags } from "./memory-object.js";
@@ -169,8 +177,14 @@ export class MmfHost {
     }
     if (options.memoryObjectPrefix !== undefined) this.#objectPrefix = checkedObjectName("MmfHost: memoryObjectPrefix", options.memoryObjectPrefix);
     this.#held = {
-      backend: this.#backend, memory: undefined, base: undefined, handles: new Map(), preopens: [], mappings: new MappingSet(),
-      unmerged: new UnmergedRanges(), exitRef: undefined,
+      backend: this.#backend,
+      memory: undefined,
+      base: undefined,
+      handles: new Map(),
+      preopens: [],
+      mappings: new MappingSet(),
+      unmerged: new UnmergedRanges(),
+      exitRef: undefined,
     };
     this.#handles = this.#held.handles;
     this.#preopens = this.#held.preopens;
@@ -243,7 +257,8 @@ export class MmfHost {
   grantMemoryObject(object: MemoryObject | string, flags: MemoryObjectFlags = "r"): number {
     const named = typeof object === "string";
     const operation = `MmfHost.grantMemoryObject(${named ? object : object instanceof MemoryObject ? object.name() : typeof object}, ${String(flags)})`;
-    if (!named && !(object instanceof MemoryObject)) throw new MmfError("EINVAL", `${operation}: a MemoryObject or a name, got ${object === null ? "null" : typeof object}`);
+    if (!named && !(object instanceof MemoryObject))
+      throw new MmfError("EINVAL", `${operation}: a MemoryObject or a name, got ${object === null ? "null" : typeof object}`);
     if (!named && flags !== "r" && flags !== "r+") throw new MmfError("EINVAL", `${operation}: flags of a granted MemoryObject must be "r" or "r+"`);
     if (this.#closed) throw new MmfError("ECLOSED", `${operation}: the host is closed`);
     if (this.#handles.size >= this.#maxHandles) throw new MmfError("ENOMEM", `${operation}: too many open handles (maxHandles ${this.#maxHandles})`);

@@ -96,7 +96,8 @@ export class Mmf {
     const operation = () => `newMemoryRegion(mode=${MODE_NAMES[mode] ?? String(mode)}, offset=${offset}, size=${size})`;
     if (this.#closed) throw new MmfError("ECLOSED", `${operation()}: this Mmf instance is closed`);
     // Type checks only; which modes exist is the core module's to say.
-    if (typeof mode !== "number" || (mode | 0) !== mode) throw new MmfError("EINVAL", `${operation()}: mode must be one of the MEM_* constants, got ${String(mode)}`);
+    if (typeof mode !== "number" || (mode | 0) !== mode)
+      throw new MmfError("EINVAL", `${operation()}: mode must be one of the MEM_* constants, got ${String(mode)}`);
     const fd = mappableFd(operation, object);
     const off = toI64(operation, "offset", offset);
     const len = toI64(operation, "size", size);
@@ -174,8 +175,11 @@ function describeOpenError(code: number, fd: number, mode: number, host: MmfHost
     case ErrorCodes.ENOMEM:
       return host.takeRefusal() ?? "no room left in the 4 GiB Wasm address space";
     case ErrorCodes.EINVAL:
-      return MODE_NAMES[mode] ? "offset and size must be non-negative, and the descriptor a regular file"
-        : `mode must be ${Object.entries(MODE_NAMES).map(([value, name]) => `${name} (0x${Number(value).toString(16)})`).join(", ")}`;
+      return MODE_NAMES[mode]
+        ? "offset and size must be non-negative, and the descriptor a regular file"
+        : `mode must be ${Object.entries(MODE_NAMES)
+            .map(([value, name]) => `${name} (0x${Number(value).toString(16)})`)
+            .join(", ")}`;
     case ErrorCodes.ERANGE:
       return `beyond the end of the object (${fileSizeText(fd)})`;
     case ErrorCodes.EACCES:
@@ -191,7 +195,6 @@ function fileSizeText(fd: number): string {
     return "size unknown";
   }
 }
-
 
 /** A new independent instance: its own Wasm instance, memory and address space. */
 export function createMmf(options: CreateMmfOptions = {}): Mmf {

@@ -47,7 +47,10 @@ export function nativeHelper(): NativeHelper {
     }
     keepGuardOnTop(binding);
     loaded = {
-      ...binding, name: "native", needsWriteBackAtExit: false, unmap: trimmingLater(binding),
+      ...binding,
+      name: "native",
+      needsWriteBackAtExit: false,
+      unmap: trimmingLater(binding),
       lock: (view, addr, len, lock) => (lock ? binding.lock(view, addr, len) : binding.unlock(view, addr, len)),
     };
   }
@@ -67,6 +70,7 @@ export function forgetFile(fd: number): void {
  * same file) closed once unused for 2 s, by a timer that keeps no process alive.
  */
 function trimmingLater(binding: Pick<NativeHelper, "unmap" | "trimIdleFiles">): NativeHelper["unmap"] {
+  // biome-ignore lint/correctness/noUnusedVariables: read by `timer ??=` below
   let timer: NodeJS.Timeout | undefined;
   const trim = () => {
     timer = binding.trimIdleFiles(false) > 0 ? setTimeout(trim, IDLE_CHECK_MS).unref() : undefined;

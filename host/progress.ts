@@ -22,7 +22,9 @@ export function progressBar(stream: NodeJS.WriteStream, label: string): (done: n
     const fraction = total === 0 ? 1 : done / total;
     const filled = Math.round(fraction * width);
     const rate = done / Math.max((now - started) / 1000, 1e-3) / 1e6;
-    stream.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(done)} ${rate.toFixed(0)} MB/s`);
+    stream.write(
+      `\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(done)} ${rate.toFixed(0)} MB/s`,
+    );
     if (done >= total) stream.write("\n");
   };
 }

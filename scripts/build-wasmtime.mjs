@@ -13,8 +13,21 @@ if (process.platform !== "linux") {
 } else {
   mkdirSync(`${root}dist/wasmtime`, { recursive: true });
   const cc = process.env.CC || "cc";
-  const args = ["-O2", "-Wall", "-Wextra", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread", "-Ihost/native", "-Iinclude",
-    "-o", out, "host/native/truncation_guard.c", "host/wasmtime/mmf_wasmtime.c"];
+  const args = [
+    "-O2",
+    "-Wall",
+    "-Wextra",
+    "-shared",
+    "-fPIC",
+    "-fvisibility=hidden",
+    "-pthread",
+    "-Ihost/native",
+    "-Iinclude",
+    "-o",
+    out,
+    "host/native/truncation_guard.c",
+    "host/wasmtime/mmf_wasmtime.c",
+  ];
   const build = spawnSync(cc, args, { cwd: root, stdio: "inherit" });
   if (build.status !== 0) {
     console.warn(`wasm-mmf: ${cc} could not build ${out} (${build.error?.message ?? `exit code ${build.status}`}); the Wasmtime host will not be available.`);

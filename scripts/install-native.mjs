@@ -26,7 +26,9 @@ if (prebuiltError === undefined) {
   console.log(`wasm-mmf: no prebuilt native helper to use (${prebuiltError}); compiling it with node-gyp`);
   const build = spawnSync("node-gyp", ["rebuild"], { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
   if (build.status !== 0) {
-    console.warn("wasm-mmf: WARNING: the native helper could not be built; the emulated backend (copies instead of mmap) will be used. " +
-      "Install a C compiler, make and Python 3 (Debian/Ubuntu: apt-get install build-essential python3) and run `npm rebuild wasm-mmf --build-from-source`.");
+    console.warn(
+      "wasm-mmf: WARNING: the native helper could not be built; the emulated backend (copies instead of mmap) will be used. " +
+        "Install a C compiler, make and Python 3 (Debian/Ubuntu: apt-get install build-essential python3) and run `npm rebuild wasm-mmf --build-from-source`.",
+    );
   }
 }

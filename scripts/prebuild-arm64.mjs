@@ -29,8 +29,9 @@ const missing = TOOLS.filter((tool) => !onPath(tool));
 if (!onPath("node-gyp")) missing.push("node-gyp (run this through `npm run build:arm64`)");
 if (!existsSync(join(SYSROOT, "lib/ld-linux-aarch64.so.1"))) missing.push(`${SYSROOT} (libc6-arm64-cross)`);
 if (missing.length > 0) {
-  console.log(`linux-arm64 prebuild skipped, missing: ${missing.join(", ")}. ` +
-    "On Debian: apt-get install gcc-aarch64-linux-gnu libstdc++6-arm64-cross qemu-user");
+  console.log(
+    `linux-arm64 prebuild skipped, missing: ${missing.join(", ")}. ` + "On Debian: apt-get install gcc-aarch64-linux-gnu libstdc++6-arm64-cross qemu-user",
+  );
   process.exit(required ? 1 : 0);
 }
 
@@ -39,14 +40,17 @@ const stage = mkdtempSync(join(tmpdir(), "mmf-arm64-"));
 try {
   // Cross-compile in a copy of the helper's sources, so that this tree's build/ keeps its x64 build.
   for (const part of ["package.json", "binding.gyp", "host/native", "include"]) cpSync(join(root, part), join(stage, part), { recursive: true });
-  const build = spawnSync(join(root, "node_modules/.bin/prebuildify"),
-    ["--napi", "--strip", "--strip-bin", "aarch64-linux-gnu-strip", "--tag-libc", "--arch", "arm64"], {
+  const build = spawnSync(
+    join(root, "node_modules/.bin/prebuildify"),
+    ["--napi", "--strip", "--strip-bin", "aarch64-linux-gnu-strip", "--tag-libc", "--arch", "arm64"],
+    {
       cwd: stage,
       stdio: "inherit",
       // The sources are C, so gcc also links (no g++ needed). The arm64 Node package carries its
       // headers; N-API's are the same for every architecture.
       env: { ...process.env, CC: "aarch64-linux-gnu-gcc", CXX: "aarch64-linux-gnu-gcc", npm_config_nodedir: dirname(dirname(node)) },
-    });
+    },
+  );
   if (build.status !== 0) throw new Error("the linux-arm64 cross build failed: not shipped");
   const built = join(stage, "prebuilds/linux-arm64");
   console.log(`built ${readdirSync(built).join(", ")}; testing it under qemu-aarch64 with ${node}`);

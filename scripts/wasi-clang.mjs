@@ -24,7 +24,7 @@ export function findWasiClang() {
     for (const clang of candidates) {
       const probe = spawnSync(clang, [...TARGET_FLAGS, "-o", join(dir, "probe.wasm"), join(dir, "probe.c")], { encoding: "utf8" });
       if (probe.status === 0) return (found = { clang });
-      reasons.push(`${clang}: ${probe.error ? probe.error.code ?? probe.error.message : probe.stderr.trim().split("\n")[0]}`);
+      reasons.push(`${clang}: ${probe.error ? (probe.error.code ?? probe.error.message) : probe.stderr.trim().split("\n")[0]}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -58,9 +58,16 @@ test(`the attach contract: ABI version ${ABI_VERSION}; before attach only page_s
   const handle = host.grant(file, "r+");
   assert.is(imp.file_size(handle), BigInt(bytes.length));
   /** @type {Array<[string, () => number]>} */
-  const beforeAttach = [["map", () => imp.map(handle, 0n, 0, ps, 0)], ["unmap", () => imp.unmap(0, ps)], ["sync", () => imp.sync(0, ps, 0)],
-    ["advise", () => imp.advise(0, ps, 0)], ["watch", () => imp.watch(0)], ["open", () => imp.open(0, 4, 0)],
-    ["fault_cause", () => imp.fault_cause(0, ps)], ["truncated", () => imp.truncated(0, ps)]];
+  const beforeAttach = [
+    ["map", () => imp.map(handle, 0n, 0, ps, 0)],
+    ["unmap", () => imp.unmap(0, ps)],
+    ["sync", () => imp.sync(0, ps, 0)],
+    ["advise", () => imp.advise(0, ps, 0)],
+    ["watch", () => imp.watch(0)],
+    ["open", () => imp.open(0, 4, 0)],
+    ["fault_cause", () => imp.fault_cause(0, ps)],
+    ["truncated", () => imp.truncated(0, ps)],
+  ];
   for (const [name, call] of beforeAttach) {
     assert.is(call(), -EINVAL, `${name} before attach`);
   }
@@ -84,12 +91,36 @@ test(`the attach contract: ABI version ${ABI_VERSION}; before attach only page_s
 test("guest paths: the exact forms, whole-component prefixes, what `data/x`, `/data/`, ``, `//`, `.` and others give", () => {
   const { host, imp, memory } = hostWith();
   const cases = [
-    ["/data/x.bin", "handle"], ["/data//x.bin", "handle"], ["/data/./x.bin", "handle"], ["/data/sub/y.bin", "handle"], ["/data/sub//./y.bin", "handle"],
-    ["data/x.bin", ENOENT], ["x.bin", ENOENT], [".", ENOENT], ["//", ENOENT], ["/dataro.bin", ENOENT], ["/data/missing.bin", ENOENT],
-    ["/proc/self/mem", ENOENT], ["/data/x.bin/y", ENOENT],
-    ["", EINVAL], ["/data", EINVAL], ["/data/", EINVAL], ["/data/.", EINVAL], ["/data/sub", EINVAL], ["/data/sub/", EINVAL], ["/data/x.bin/", EINVAL],
-    ["/data/fifo", EINVAL], ["/data/socket", EINVAL], ["/data/x.bin\0", EINVAL], [Uint8Array.of(0x2f, 0xff, 0xfe), EINVAL], ["/data/" + "a".repeat(4096), EINVAL],
-    ["/data/..", EACCES], ["/data/../dataro.bin", EACCES], ["/data/sub/../x.bin", EACCES], ["/data/link-in.bin", EACCES], ["/data/link-out.bin", EACCES],
+    ["/data/x.bin", "handle"],
+    ["/data//x.bin", "handle"],
+    ["/data/./x.bin", "handle"],
+    ["/data/sub/y.bin", "handle"],
+    ["/data/sub//./y.bin", "handle"],
+    ["data/x.bin", ENOENT],
+    ["x.bin", ENOENT],
+    [".", ENOENT],
+    ["//", ENOENT],
+    ["/dataro.bin", ENOENT],
+    ["/data/missing.bin", ENOENT],
+    ["/proc/self/mem", ENOENT],
+    ["/data/x.bin/y", ENOENT],
+    ["", EINVAL],
+    ["/data", EINVAL],
+    ["/data/", EINVAL],
+    ["/data/.", EINVAL],
+    ["/data/sub", EINVAL],
+    ["/data/sub/", EINVAL],
+    ["/data/x.bin/", EINVAL],
+    ["/data/fifo", EINVAL],
+    ["/data/socket", EINVAL],
+    ["/data/x.bin\0", EINVAL],
+    [Uint8Array.of(0x2f, 0xff, 0xfe), EINVAL],
+    ["/data/" + "a".repeat(4096), EINVAL],
+    ["/data/..", EACCES],
+    ["/data/../dataro.bin", EACCES],
+    ["/data/sub/../x.bin", EACCES],
+    ["/data/link-in.bin", EACCES],
+    ["/data/link-out.bin", EACCES],
   ];
   for (const [path, want] of cases) {
     const got = openAt(imp, memory, path);
@@ -122,7 +153,11 @@ realMappingTest(test, "without openat2 the native helper's component walk gives 
   const { codeFromErrno } = await import("../dist/host/errors.js");
   const native = nativeHelper();
   const dirfd = native.openDirectory(data);
-  const answer = (fd) => (fd >= 0 ? (closeSync(fd), 0) : codeFromErrno(fd));
+  const answer = (fd) => {
+    if (fd < 0) return codeFromErrno(fd);
+    closeSync(fd);
+    return 0;
+  };
   const paths = ["x.bin", "sub/y.bin", "x.bin/y", "missing.bin", "sub/missing/y.bin", "link-in.bin", "link-out.bin", "fifo", "socket", "sub"];
   for (const path of paths) assert.is(answer(native.openBeneathWalk(dirfd, path, 0)), answer(native.openBeneath(dirfd, path, 0)), path);
   native.closeFd(dirfd);
@@ -137,7 +172,11 @@ test("read-only stays read-only: a shared map needs a read-write handle and desc
   const writeOnly = track.fd(openSync(join(dir, "write-only.bin"), "w"));
   writeFileSync(writeOnly, bytes);
   const lentWriteOnly = internals(host).addHandle(writeOnly, true);
-  for (const [label, handle] of [["open READ", ro], ["grant r", granted], ["a read-only descriptor lent as writable", lentReadOnly]]) {
+  for (const [label, handle] of [
+    ["open READ", ro],
+    ["grant r", granted],
+    ["a read-only descriptor lent as writable", lentReadOnly],
+  ]) {
     assert.is(imp.map(handle, 0n, 0, ps, SHARED), -EACCES, label);
     assert.is(imp.map(handle, 0n, 0, ps, SHARED | READ_ONLY), -EACCES, `${label}, READ_ONLY changes no check`);
   }
@@ -165,14 +204,23 @@ test("every address and length is checked first: a map refused on its arguments 
   const fileEnd = BigInt(Math.ceil(bytes.length / ps) * ps);
   /** @type {Array<[string, any[], number]>} */
   const refused = [
-    ["unaligned address", [h, 0n, 100, ps, 0], EINVAL], ["unaligned length", [h, 0n, 0, ps + 1, 0], EINVAL], ["zero length", [h, 0n, 0, 0, 0], EINVAL],
-    ["past the memory", [h, 0n, size, ps, 0], ERANGE], ["straddling its end", [h, 0n, size - ps, 2 * ps, 0], ERANGE],
-    ["an address read unsigned, 2^32 - page", [h, 0n, -ps, ps, 0], ERANGE], ["a negative file offset", [h, -BigInt(ps), 0, ps, 0], EINVAL],
-    ["the most negative file offset", [h, -(2n ** 63n), 0, ps, 0], EINVAL], ["an unaligned file offset", [h, 1n, 0, ps, 0], EINVAL],
-    ["a whole page past the end of the file", [h, fileEnd, 0, ps, 0], ERANGE], ["a file offset near 2^63", [h, 2n ** 63n - BigInt(ps), 0, ps, 0], ERANGE],
-    ["an unknown flag bit", [h, 0n, 0, ps, (SHARED | POPULATE | READ_ONLY) + 1], EINVAL], ["every flag bit", [h, 0n, 0, ps, -1], EINVAL],
-    ["an unknown handle", [12345, 0n, 0, ps, 0], EBADF], ["over a live mapping", [h, 0n, 9 * ps, ps, 0], EINVAL],
-    ["over a live mapping from below", [h, 0n, 7 * ps, 2 * ps, 0], EINVAL], ["past the guest's budget (maxMappings 2)", [h, 0n, 0, ps, 0], ENOMEM],
+    ["unaligned address", [h, 0n, 100, ps, 0], EINVAL],
+    ["unaligned length", [h, 0n, 0, ps + 1, 0], EINVAL],
+    ["zero length", [h, 0n, 0, 0, 0], EINVAL],
+    ["past the memory", [h, 0n, size, ps, 0], ERANGE],
+    ["straddling its end", [h, 0n, size - ps, 2 * ps, 0], ERANGE],
+    ["an address read unsigned, 2^32 - page", [h, 0n, -ps, ps, 0], ERANGE],
+    ["a negative file offset", [h, -BigInt(ps), 0, ps, 0], EINVAL],
+    ["the most negative file offset", [h, -(2n ** 63n), 0, ps, 0], EINVAL],
+    ["an unaligned file offset", [h, 1n, 0, ps, 0], EINVAL],
+    ["a whole page past the end of the file", [h, fileEnd, 0, ps, 0], ERANGE],
+    ["a file offset near 2^63", [h, 2n ** 63n - BigInt(ps), 0, ps, 0], ERANGE],
+    ["an unknown flag bit", [h, 0n, 0, ps, (SHARED | POPULATE | READ_ONLY) + 1], EINVAL],
+    ["every flag bit", [h, 0n, 0, ps, -1], EINVAL],
+    ["an unknown handle", [12345, 0n, 0, ps, 0], EBADF],
+    ["over a live mapping", [h, 0n, 9 * ps, ps, 0], EINVAL],
+    ["over a live mapping from below", [h, 0n, 7 * ps, 2 * ps, 0], EINVAL],
+    ["past the guest's budget (maxMappings 2)", [h, 0n, 0, ps, 0], ENOMEM],
   ];
   for (const [label, args, code] of refused) assert.is(imp.map(.../** @type {[number, bigint, number, number, number]} */ (args)), -code, label);
   let changed = 0;

@@ -10,8 +10,20 @@ import { existsSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import {
-  ABI_VERSION, AdviceCodes, ErrorCodes, ErrorTexts, MapFlags, OpenModes, MEM_COPY_ON_WRITE, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE,
-  MmfError, MmfHost, createMmf, openFile,
+  ABI_VERSION,
+  AdviceCodes,
+  ErrorCodes,
+  ErrorTexts,
+  MapFlags,
+  OpenModes,
+  MEM_COPY_ON_WRITE,
+  MEM_READ_ONLY,
+  MEM_READ_PRIVATE,
+  MEM_READWRITE,
+  MmfError,
+  MmfHost,
+  createMmf,
+  openFile,
 } from "../dist/host/index.js";
 import { codeFromErrno, errorFromCode } from "../dist/host/errors.js";
 import { generate } from "../scripts/gen-abi.mjs";
@@ -28,7 +40,10 @@ test("the generated files are current: regenerated into a temporary folder, each
   execFileSync(process.execPath, [join(root, "scripts/gen-abi.mjs"), "--out", out]);
   const paths = Object.keys(generate());
   for (const path of paths) {
-    assert.ok(readFileSync(join(out, path), "utf8") === readFileSync(join(root, path), "utf8"), `${path} is not current: run \`npm run build:abi\` (node scripts/gen-abi.mjs)`);
+    assert.ok(
+      readFileSync(join(out, path), "utf8") === readFileSync(join(root, path), "utf8"),
+      `${path} is not current: run \`npm run build:abi\` (node scripts/gen-abi.mjs)`,
+    );
   }
   console.log(`  ${paths.length} generated files current: ${paths.join(", ")}`);
 });
@@ -101,8 +116,14 @@ test("MmfHost supplies exactly the table's imports, and every compiled guest imp
   const host = track(new MmfHost());
   assert.equal(Object.keys(host.imports).sort(), names);
   host.close();
-  const modules = ["dist/mmf.wasm", "dist/examples/line-count.wasm", "dist/test-guests/raw.wasm", "dist/test-guests/api.wasm",
-    "dist/examples/c-line-count.wasm", "dist/test-guests/heap.wasm"].filter((path) => existsSync(join(root, path)));
+  const modules = [
+    "dist/mmf.wasm",
+    "dist/examples/line-count.wasm",
+    "dist/test-guests/raw.wasm",
+    "dist/test-guests/api.wasm",
+    "dist/examples/c-line-count.wasm",
+    "dist/test-guests/heap.wasm",
+  ].filter((path) => existsSync(join(root, path)));
   for (const path of modules) {
     const imported = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(join(root, path)))).filter((i) => i.module === "mmf");
     assert.ok(imported.length > 0, `${path} imports mmf`);
@@ -113,13 +134,18 @@ test("MmfHost supplies exactly the table's imports, and every compiled guest imp
 
 /** The VmFlags (smaps) of the area that maps `path`. */
 function vmFlags(path) {
-  const areas = readFileSync("/proc/self/smaps", "utf8").split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/).filter((area) => area.includes(path));
+  const areas = readFileSync("/proc/self/smaps", "utf8")
+    .split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)
+    .filter((area) => area.includes(path));
   assert.is(areas.length, 1, `one area maps ${path}`);
   return (areas[0].match(/^VmFlags:(.*)$/m)?.[1] ?? "").trim().split(/\s+/);
 }
 
 /** Which of the advice flags (rr random, sr sequential, hg hugepage) an area carries. */
-const adviceFlags = (path) => vmFlags(path).filter((flag) => ["rr", "sr", "hg"].includes(flag)).join(" ");
+const adviceFlags = (path) =>
+  vmFlags(path)
+    .filter((flag) => ["rr", "sr", "hg"].includes(flag))
+    .join(" ");
 
 realMappingTest(test, "each advice reaches madvise as itself: raw imports and MemoryRegion.advise (smaps VmFlags)", () => {
   const dir = track.dir();

@@ -29,7 +29,10 @@ const EXPECTED = {
 /** The VmFlags of the area of this process that holds `address` (a bigint). */
 function vmFlagsAt(address) {
   for (const block of readFileSync("/proc/self/smaps", "utf8").split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
-    const [start, end] = block.slice(0, block.indexOf(" ")).split("-").map((hex) => BigInt(`0x${hex}`));
+    const [start, end] = block
+      .slice(0, block.indexOf(" "))
+      .split("-")
+      .map((hex) => BigInt(`0x${hex}`));
     if (start <= address && address < end) return new Set((block.match(/^VmFlags:(.*)$/m)?.[1] ?? "").trim().split(/\s+/));
   }
   throw new Error(`no area holds ${address.toString(16)}`);
@@ -71,7 +74,11 @@ realMappingTest(test, "MemoryRegion.advise: each name sets its own madvise advic
   const file = track(openFile(path));
   const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   const base = BigInt(native.memoryBase(new Uint8Array(mmf.memory.buffer)));
-  await checkAdvice((name) => region.advise(name), () => base + BigInt(region.data().byteOffset), path);
+  await checkAdvice(
+    (name) => region.advise(name),
+    () => base + BigInt(region.data().byteOffset),
+    path,
+  );
   region.close();
   file.close();
   mmf.close();

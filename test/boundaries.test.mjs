@@ -7,7 +7,15 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import {
-  createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, MmfHost, MEM_READ_ONLY, MEM_READWRITE, ErrorCodes, MapFlags,
+  createMmf,
+  openFile,
+  MemoryRegionReader,
+  MemoryRegionWriter,
+  MmfHost,
+  MEM_READ_ONLY,
+  MEM_READWRITE,
+  ErrorCodes,
+  MapFlags,
 } from "../dist/host/index.js";
 import { coreOf } from "./internals.mjs";
 import { backend, longOnEmulatedTest, loadGuest, mapsOf, pattern, readBytes, sparseFile, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
@@ -26,7 +34,23 @@ test("fd() values that are not a descriptor are EBADF, never descriptor n", () =
   const file = track(openFile(path, "r"));
   const n = file.fd();
   const mmf = track(createMmf());
-  const values = [2 ** 32 + n, 2 ** 33 + n, -(2 ** 32) + n, 2 ** 31, -0, NaN, Infinity, -Infinity, -1, n + 0.5, BigInt(n), String(n), null, undefined, { valueOf: () => n }];
+  const values = [
+    2 ** 32 + n,
+    2 ** 33 + n,
+    -(2 ** 32) + n,
+    2 ** 31,
+    -0,
+    NaN,
+    Infinity,
+    -Infinity,
+    -1,
+    n + 0.5,
+    BigInt(n),
+    String(n),
+    null,
+    undefined,
+    { valueOf: () => n },
+  ];
   for (const value of values) {
     // @ts-expect-error: hostile value, on purpose
     throwsCode(() => mmf.newMemoryRegion({ fd: () => value }, MEM_READ_ONLY), "EBADF");
@@ -62,7 +86,16 @@ test("mode and advice values outside their range are EINVAL, never read modulo 2
   const path = track.path(writeFile(dir, "mode.bin", bytes));
   const file = track(openFile(path, "r+"));
   const mmf = track(createMmf());
-  for (const mode of [2 ** 32 + MEM_READ_ONLY, 2 ** 32 + MEM_READWRITE, -(2 ** 32) + MEM_READ_ONLY, MEM_READ_ONLY + 0.5, NaN, String(MEM_READ_ONLY), BigInt(MEM_READ_ONLY), null]) {
+  for (const mode of [
+    2 ** 32 + MEM_READ_ONLY,
+    2 ** 32 + MEM_READWRITE,
+    -(2 ** 32) + MEM_READ_ONLY,
+    MEM_READ_ONLY + 0.5,
+    NaN,
+    String(MEM_READ_ONLY),
+    BigInt(MEM_READ_ONLY),
+    null,
+  ]) {
     // @ts-expect-error: hostile value, on purpose
     throwsCode(() => mmf.newMemoryRegion(file, mode), "EINVAL");
   }

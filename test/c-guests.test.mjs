@@ -7,7 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCodes, MapFlags, MmfHost } from "../dist/host/index.js";
 import { findWasiClang } from "../scripts/wasi-clang.mjs";
@@ -33,8 +33,19 @@ function cTest(name, fn) {
 
 /** Runs examples/c-line-count/host.mjs (node:wasi, so with the guard flag on Node 20 and 22) on `file`. */
 function lineCount(file, windowMiB, start = 0) {
-  const run = spawnSync(testNode.file, [...testNode.args, ...wasiGuardFlags(testNode.version()), "--no-warnings",
-    join(root, "examples/c-line-count/host.mjs"), file, String(windowMiB), String(start)], { encoding: "utf8" });
+  const run = spawnSync(
+    testNode.file,
+    [
+      ...testNode.args,
+      ...wasiGuardFlags(testNode.version()),
+      "--no-warnings",
+      join(root, "examples/c-line-count/host.mjs"),
+      file,
+      String(windowMiB),
+      String(start),
+    ],
+    { encoding: "utf8" },
+  );
   return { status: run.status, lines: run.stdout.trim(), stderr: run.stderr };
 }
 
@@ -59,7 +70,12 @@ cTest("c-line-count agrees with wc -l on a multi-window file, from byte 0 and fr
 // AssemblyScript line-count example already does on a file over 4 GiB (guest.test.mjs). Not under
 // qemu-user either (the arm64 helper's tests), where the scan of 4 GiB is emulated (88 s).
 function nativeCTest(name, fn) {
-  const why = backend !== "native" ? "on the emulated backend (it copies; guest.test.mjs covers that)" : underQemu ? "under qemu-user (an emulated scan of 4 GiB)" : undefined;
+  const why =
+    backend !== "native"
+      ? "on the emulated backend (it copies; guest.test.mjs covers that)"
+      : underQemu
+        ? "under qemu-user (an emulated scan of 4 GiB)"
+        : undefined;
   if (why) {
     console.log(`  skipped ${why}: ${name}`);
     test.skip(name, fn);
@@ -118,8 +134,10 @@ cTest("memory ownership: malloc hands out pages grown before it started, over a 
     for (let i = 0; i < len; i++) if (now[i] !== bytes[i]) changed++;
     results[way] = { overlaps: p < addr + len && p + 3 * MiB > addr, changed };
   }
-  console.log(`  [${backend}] a 3 MiB malloc after the guest grew 4 MiB and mapped a file there: ${results.grow_pages.changed} bytes of the file overwritten; ` +
-    `after mmf_reserve: ${results.reserve.changed}`);
+  console.log(
+    `  [${backend}] a 3 MiB malloc after the guest grew 4 MiB and mapped a file there: ${results.grow_pages.changed} bytes of the file overwritten; ` +
+      `after mmf_reserve: ${results.reserve.changed}`,
+  );
   assert.ok(results.grow_pages.overlaps, "malloc placed its block over the pages grown before it started");
   assert.ok(results.grow_pages.changed > 2 * MiB, "and the stores reached the mapped file");
   assert.not.ok(results.reserve.overlaps, "malloc keeps off the pages mmf_reserve grew");
@@ -133,7 +151,14 @@ cTest("the C helpers: a region at any byte offset maps the page below it; unmap,
   const ps = host.pageSize;
   const rw = host.grant(file, "r+");
   const window = g.reserve(8 * ps) >>> 0;
-  for (const [offset, size] of [[0, 1], [1, ps], [ps - 1, 2], [ps, 3 * ps], [12345, bytes.length - 12345], [bytes.length - 1, 1]]) {
+  for (const [offset, size] of [
+    [0, 1],
+    [1, ps],
+    [ps - 1, 2],
+    [ps, 3 * ps],
+    [12345, bytes.length - 12345],
+    [bytes.length - 1, 1],
+  ]) {
     const need = g.window_bytes(BigInt(offset), size);
     assert.is(need, Math.ceil(((offset % ps) + size) / ps) * ps, `window for ${offset}+${size}`);
     assert.is(g.region_map(rw, BigInt(offset), size, 0, window, need), 0, `map ${offset}+${size}`);

@@ -14,7 +14,9 @@ const fixture = join(root, "test/fixtures/failing-suite.mjs");
 
 function runFixture(env = {}) {
   const run = spawnSync(testNode.file, [...testNode.args, fixture], {
-    encoding: "utf8", timeout: 30_000, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...env },
   });
   const held = run.stdout.match(/HELD (\{.*\})/);
   return { run, held: held ? JSON.parse(held[1]) : undefined, output: run.stdout + run.stderr };

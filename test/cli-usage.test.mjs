@@ -32,7 +32,14 @@ test("operation errors print one line on stderr, no stack trace, and exit 1", ()
 });
 
 test("usage errors print one line, then the usage, and exit 2", () => {
-  const cases = [["copy", "only-one-arg"], ["frobnicate"], ["copy", join(dir, "a.bin"), join(dir, "b.bin"), "--window", "0"], ["--bogus"], ["demo", "extra"], ["--window"]];
+  const cases = [
+    ["copy", "only-one-arg"],
+    ["frobnicate"],
+    ["copy", join(dir, "a.bin"), join(dir, "b.bin"), "--window", "0"],
+    ["--bogus"],
+    ["demo", "extra"],
+    ["--window"],
+  ];
   for (const args of cases) {
     const run = mmf(...args);
     assert.is(run.status, 2, args.join(" "));

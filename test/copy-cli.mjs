@@ -9,7 +9,8 @@ import { backend, readBytes, root } from "./helpers.mjs";
 const cli = join(root, "dist/host/cli.js");
 
 /** Runs `mmf ARGS...` on the suite's backend. A timeout: a FIFO opened for reading blocks until a writer comes, and must not hang the copy. */
-export const mmfCli = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 20_000, env: { ...process.env, MMF_BACKEND: backend } });
+export const mmfCli = (...args) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 20_000, env: { ...process.env, MMF_BACKEND: backend } });
 
 /** What a destination holds before a copy that must not touch it. */
 export const OLD = new TextEncoder().encode("the destination as it was\n");

@@ -27,9 +27,11 @@ test("a source that is not a regular file is refused before anything is written:
   const before = readdirSync(dir).sort();
   try {
     for (const [src, kind] of [
-      [folder, "a directory, not a regular file"], ["/dev/zero", "a character device, not a regular file"],
+      [folder, "a directory, not a regular file"],
+      ["/dev/zero", "a character device, not a regular file"],
       ["/proc/self/status", "a procfs file, whose size is not its content"],
-      [join(folder, "fifo"), "a FIFO, not a regular file"], [join(folder, "socket"), "a socket, not a regular file"],
+      [join(folder, "fifo"), "a FIFO, not a regular file"],
+      [join(folder, "socket"), "a socket, not a regular file"],
     ]) {
       assertRefused(mmf("copy", src, dst), new RegExp(`^mmf: copy: source ${src} is ${kind} \\(EINVAL\\)$`), dst, before);
     }

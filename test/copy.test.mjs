@@ -37,7 +37,10 @@ test("a source truncated during the copy: an error, never 'copied', the destinat
   const m = track(createMmf());
   // Between windows (the next window is past the new end), and after the last one (only the final
   // size check can tell).
-  for (const [label, when, to] of /** @type {const} */ ([["between windows", 1, 3 * MiB + 100], ["after the last window", 8, 5 * MiB]])) {
+  for (const [label, when, to] of /** @type {const} */ ([
+    ["between windows", 1, 3 * MiB + 100],
+    ["after the last window", 8, 5 * MiB],
+  ])) {
     const src = writeFile(dir, "shrinking.bin", pattern(size, 5));
     const dst = writeFile(dir, "shrinking-dst.bin", OLD);
     const before = readdirSync(dir).sort();
@@ -62,11 +65,16 @@ test("a source truncated by another thread while a window is mapped: an error, t
   const dst = track.path(writeFile(dir, "raced-dst.bin", OLD));
   const before = readdirSync(dir).sort();
   const signal = new Int32Array(new SharedArrayBuffer(4));
-  const worker = track(new Worker(`
+  const worker = track(
+    new Worker(
+      `
     const { workerData } = require("node:worker_threads");
     const { truncateSync } = require("node:fs");
     Atomics.wait(workerData.signal, 0, 0);
-    truncateSync(workerData.src, 1024 * 1024);`, { eval: true, workerData: { signal, src } }));
+    truncateSync(workerData.src, 1024 * 1024);`,
+      { eval: true, workerData: { signal, src } },
+    ),
+  );
   const exited = new Promise((resolve) => worker.once("exit", resolve));
   let error;
   try {
@@ -88,7 +96,10 @@ test("a source truncated by another thread while a window is mapped: an error, t
 });
 
 /** @type {Array<[string, (fn: (dir: string) => Promise<void>) => Promise<void>]>} */
-const mounts = [["tmpfs of 1 MiB", (fn) => withTmpfs(MiB, fn)], ["ext4 of 8 MiB on a loop device", (fn) => withExt4(8 * MiB, ({ dir: d }) => fn(d))]];
+const mounts = [
+  ["tmpfs of 1 MiB", (fn) => withTmpfs(MiB, fn)],
+  ["ext4 of 8 MiB on a loop device", (fn) => withExt4(8 * MiB, ({ dir: d }) => fn(d))],
+];
 for (const [name, mount] of mounts) {
   const title = `a destination on a full ${name}: exit 1 with ENOSPC, the destination untouched, no temporary file left`;
   if (unavailable) {

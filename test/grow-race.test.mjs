@@ -53,7 +53,11 @@ async function round(file, maps, seed) {
   const grower = startGrower(mmf.memory, mmf.memory.buffer.byteLength + 2 ** 27);
   const live = [];
   const random = (n) => {
-    seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
+    seed ^= seed << 13;
+    seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    seed >>>= 0;
     return seed % n;
   };
   let corruptRegions = 0;
@@ -114,9 +118,11 @@ longOnEmulatedTest(test, `${MAPS} MEM_READWRITE maps while a worker grows the me
     if (disk[i] === MARKER) workerBytes++;
     else if (disk[i] !== 0 && disk[i] !== expected[i]) otherBytes++;
   }
-  console.log(`  [${backend}] ${MAPS} maps in rounds of ${ROUND}, workers grew ${total.grown} Wasm pages and rewrote them ${total.rewrites} times: ` +
-    `worker pages spoiled ${total.spoiled}, live regions on worker pages ${total.onWorkerPages}, overlapping regions ${total.overlaps}, ` +
-    `regions not holding their bytes ${total.corruptRegions}, worker bytes in the file ${workerBytes}, other wrong bytes ${otherBytes}`);
+  console.log(
+    `  [${backend}] ${MAPS} maps in rounds of ${ROUND}, workers grew ${total.grown} Wasm pages and rewrote them ${total.rewrites} times: ` +
+      `worker pages spoiled ${total.spoiled}, live regions on worker pages ${total.onWorkerPages}, overlapping regions ${total.overlaps}, ` +
+      `regions not holding their bytes ${total.corruptRegions}, worker bytes in the file ${workerBytes}, other wrong bytes ${otherBytes}`,
+  );
   assert.ok(total.grown > 100 * (MAPS / ROUND), `the workers grew only ${total.grown} pages: no race was tried`);
   assert.is(total.spoiled, 0, "a worker's page was mapped over");
   assert.is(total.onWorkerPages, 0, "a live region sits on a worker's page");

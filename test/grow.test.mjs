@@ -17,9 +17,9 @@ for (const access of ["r", "r+"]) {
     const path = writeFile(dir, `grow-${access}.bin`, bytes);
     const file = openFile(path, /** @type {"r" | "r+"} */ (access));
     const mmf = createMmf();
-    const modes = /** @type {import("../dist/host/index.js").RegionMode[]} */ (access === "r"
-      ? [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_COPY_ON_WRITE]
-      : [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE]);
+    const modes = /** @type {import("../dist/host/index.js").RegionMode[]} */ (
+      access === "r" ? [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_COPY_ON_WRITE] : [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE]
+    );
     const regions = modes.map((mode, i) => /** @type {const} */ ([mode, mmf.newMemoryRegion(file, mode, 1000 * (i + 1), 10_000)]));
     for (let i = 0; i < 5; i++) mmf.memory.grow(16);
     // Raw writes from JavaScript, as memory.copy from Wasm would do, into every region.

@@ -8,7 +8,20 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ErrorCodes, MmfHost, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
 import { countLines } from "../examples/line-count/host.mjs";
-import { backend, reliabilityTest, loadGuest, mapsOf, openFds, pattern, readBytes, realMappingTest, sparseFile, tempDir, underQemu, writeFile, tracked } from "./helpers.mjs";
+import {
+  backend,
+  reliabilityTest,
+  loadGuest,
+  mapsOf,
+  openFds,
+  pattern,
+  readBytes,
+  realMappingTest,
+  sparseFile,
+  tempDir,
+  writeFile,
+  tracked,
+} from "./helpers.mjs";
 
 const test = suite("guest");
 const track = tracked(test);
@@ -26,7 +39,7 @@ symlinkSync("file.bin", join(data, "link-in.bin"));
 symlinkSync("/proc/self/mem", join(data, "mem"));
 const preopens = { "/data": data };
 
-const { ENOENT, EACCES, EINVAL, ERANGE, ECLOSED, EBADF } = ErrorCodes;
+const { ENOENT, EACCES, EINVAL, ERANGE, EBADF } = ErrorCodes;
 
 test("the line-count example agrees with Node on a multi-window file", async () => {
   const text = Array.from({ length: 300_000 }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`).join("\n") + "\n";
@@ -67,7 +80,12 @@ test("guest regions: every mode, unaligned offsets, writers, bounds and errors a
   const { call, host, exports } = track(await loadGuest("api", { preopens }));
   const guestPath = "/data/file.bin";
   for (const mode of [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE]) {
-    for (const [offset, at] of [[0, 0], [67746, 0], [67746, 1000], [4095, 1]]) {
+    for (const [offset, at] of [
+      [0, 0],
+      [67746, 0],
+      [67746, 1000],
+      [4095, 1],
+    ]) {
       assert.is(call("readByte", guestPath, mode, BigInt(offset), 0n, BigInt(at)), bytes[offset + at], `mode ${mode} ${offset}+${at}`);
     }
   }
@@ -149,7 +167,10 @@ test("grants: a read-only grant never maps writable; handles are per guest", asy
   assert.equal(readBytes(file), bytes, "a raw store into a read-only region stays private");
   assert.is(b.call("holdHandle", ro, MEM_READ_ONLY, 0n, 0n), -EBADF, "a's handle means nothing to b");
   assert.is(b.call("holdHandle", 12345, MEM_READ_ONLY, 0n, 0n), -EBADF);
-  assert.throws(() => a.host.grant(join(dir, "nope.bin")), (e) => e.code === "ENOENT");
+  assert.throws(
+    () => a.host.grant(join(dir, "nope.bin")),
+    (e) => e.code === "ENOENT",
+  );
   a.call("closeHeld");
   a.host.close();
   b.host.close();
@@ -195,20 +216,34 @@ test("guests in worker_threads, each with its own MmfHost", async () => {
     import(workerData.module).then(({ countLines }) => countLines(workerData.path, 1))
       .then((r) => parentPort.postMessage(String(r.lines)), (e) => parentPort.postMessage("error " + e.message));`;
   const module = new URL("../examples/line-count/host.mjs", import.meta.url).href;
-  const results = await Promise.all([0, 1, 2].map(() => new Promise((resolve, reject) => {
-    const w = track(new Worker(script, { eval: true, workerData: { module, path } }));
-    w.once("message", resolve);
-    w.once("error", reject);
-  })));
+  const results = await Promise.all(
+    [0, 1, 2].map(
+      () =>
+        new Promise((resolve, reject) => {
+          const w = track(new Worker(script, { eval: true, workerData: { module, path } }));
+          w.once("message", resolve);
+          w.once("error", reject);
+        }),
+    ),
+  );
   assert.equal(results, ["30000", "30000", "30000"]);
 });
 
 test("MmfHost refuses bad preopens and attaching twice", async () => {
-  assert.throws(() => new MmfHost({ preopens: { data: data } }), (e) => e.code === "EINVAL");
-  assert.throws(() => new MmfHost({ preopens: { "/x": join(dir, "missing") } }), (e) => e.code === "ENOENT");
+  assert.throws(
+    () => new MmfHost({ preopens: { data: data } }),
+    (e) => e.code === "EINVAL",
+  );
+  assert.throws(
+    () => new MmfHost({ preopens: { "/x": join(dir, "missing") } }),
+    (e) => e.code === "ENOENT",
+  );
   const host = track(new MmfHost());
   host.attach(new WebAssembly.Memory({ initial: 1 }));
-  assert.throws(() => host.attach(new WebAssembly.Memory({ initial: 1 })), (e) => e.code === "EINVAL");
+  assert.throws(
+    () => host.attach(new WebAssembly.Memory({ initial: 1 })),
+    (e) => e.code === "EINVAL",
+  );
   host.close();
 });
 

@@ -31,7 +31,11 @@ export function pattern(length, seed = 1) {
   const out = new Uint8Array(length);
   let x = (seed * 2654435761) >>> 0 || 1;
   for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     out[i] = x & 0xff;
   }
   return out;
@@ -118,7 +122,9 @@ export async function loadGuest(name, hostOptions = {}) {
 
 /** Lines of /proc/self/maps that name `path`. */
 export function mapsOf(path) {
-  return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes(path));
+  return readFileSync("/proc/self/maps", "utf8")
+    .split("\n")
+    .filter((l) => l.includes(path));
 }
 
 /**

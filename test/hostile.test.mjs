@@ -31,15 +31,33 @@ const { EINVAL, ERANGE, EBADF, EIO, ETRUNCATED, ENOSPC } = ErrorCodes;
 
 let seed = 0x2545f491;
 function rand() {
-  seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
+  seed ^= seed << 13;
+  seed >>>= 0;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  seed >>>= 0;
   return seed;
 }
 const pick = (list) => list[rand() % list.length];
 
 const PATHS = [
-  "/data/file.bin", "/data/empty.bin", "/data/sub/../file.bin", "/data/../secret.bin", "/data/sub/../../secret.bin",
-  "/data/link-out.bin", "/data/dir-out/secret.bin", "/data/mem", "/proc/self/mem", secret, "/data", "/data/",
-  "/data/missing", "/data//file.bin", "data/file.bin", "/data/file.bin\0/../../secret.bin", "/data/" + "a/".repeat(3000),
+  "/data/file.bin",
+  "/data/empty.bin",
+  "/data/sub/../file.bin",
+  "/data/../secret.bin",
+  "/data/sub/../../secret.bin",
+  "/data/link-out.bin",
+  "/data/dir-out/secret.bin",
+  "/data/mem",
+  "/proc/self/mem",
+  secret,
+  "/data",
+  "/data/",
+  "/data/missing",
+  "/data//file.bin",
+  "data/file.bin",
+  "/data/file.bin\0/../../secret.bin",
+  "/data/" + "a/".repeat(3000),
 ];
 
 function runHostile(memory, calls, foreignHandle) {
@@ -56,11 +74,28 @@ function runHostile(memory, calls, foreignHandle) {
   const counts = {};
   let checkedBytes = 0;
 
-  const i32 = () => pick([0, -1, 1, -(2 ** 31), 2 ** 31 - 1, ps, ps - 1, ps + 1, 65536, rand() | 0, (rand() % 64) * ps,
-    memory.buffer.byteLength - ps, memory.buffer.byteLength, (memory.buffer.byteLength + ps) | 0, rand() % 4096]) | 0;
+  const i32 = () =>
+    pick([
+      0,
+      -1,
+      1,
+      -(2 ** 31),
+      2 ** 31 - 1,
+      ps,
+      ps - 1,
+      ps + 1,
+      65536,
+      rand() | 0,
+      (rand() % 64) * ps,
+      memory.buffer.byteLength - ps,
+      memory.buffer.byteLength,
+      (memory.buffer.byteLength + ps) | 0,
+      rand() % 4096,
+    ]) | 0;
   const addr = () => (live.length && rand() % 3 === 0 ? pick(live)[0] + pick([0, ps, -ps, 1]) : i32()) | 0;
   const len = () => pick([ps, 2 * ps, 4 * ps, 0, -ps, 1, i32(), 16 * ps, 65536]) | 0;
-  const i64 = () => BigInt.asIntN(64, pick([0n, BigInt(ps), -1n, 1n, BigInt(ps * 48), BigInt(ps) * 1000000n, -(2n ** 63n), 2n ** 63n - 1n, BigInt(rand()) * BigInt(ps)]));
+  const i64 = () =>
+    BigInt.asIntN(64, pick([0n, BigInt(ps), -1n, 1n, BigInt(ps * 48), BigInt(ps) * 1000000n, -(2n ** 63n), 2n ** 63n - 1n, BigInt(rand()) * BigInt(ps)]));
   const handle = () => (rand() % 4 === 0 ? pick(handles) : handles.length > 5 ? handles[5 + (rand() % (handles.length - 5))] : 1) | 0;
 
   function writePath(path) {
@@ -123,7 +158,7 @@ function runHostile(memory, calls, foreignHandle) {
       if (target) assert.is(result, 0, "unmapping a live mapping succeeds");
       else if (result === 0) {
         // A random range may hit a live mapping exactly; anything else must have been refused.
-        const hit = live.findIndex(([a, l]) => a === (lastUnmap[0] >>> 0) && l === (lastUnmap[1] >>> 0));
+        const hit = live.findIndex(([a, l]) => a === lastUnmap[0] >>> 0 && l === lastUnmap[1] >>> 0);
         assert.ok(hit >= 0, "unmapped a range that was no live mapping");
         live.splice(hit, 1);
       }
@@ -137,7 +172,7 @@ function runHostile(memory, calls, foreignHandle) {
         const [na, nl] = target ? [pick([a, (rand() % pages) * ps]), (1 + (rand() % 4)) * ps] : [addr(), len()];
         result = imp.remap(a, l, na, nl);
         if (result === 0) {
-          const hit = live.findIndex(([la, ll]) => la === (a >>> 0) && ll === (l >>> 0));
+          const hit = live.findIndex(([la, ll]) => la === a >>> 0 && ll === l >>> 0);
           assert.ok(hit >= 0, "remapped a range that was no live mapping");
           live[hit] = [na >>> 0, nl >>> 0, live[hit][2]];
         }
@@ -158,7 +193,11 @@ function runHostile(memory, calls, foreignHandle) {
     } else {
       name = rand() % 20 === 0 ? "grow" : "sync";
       if (name === "grow") {
-        try { memory.grow(1); } catch { /* at the maximum */ }
+        try {
+          memory.grow(1);
+        } catch {
+          /* at the maximum */
+        }
         result = 0;
       } else {
         result = imp.sync(addr(), len(), pick([0, 1]));
@@ -192,7 +231,12 @@ test("100,000 hostile calls on an unshared and a shared memory: documented codes
     const { counts, mappings, checkedBytes } = runHostile(memory, calls, foreign);
     total += calls;
     console.log(`  ${shared ? "shared" : "unshared"} memory: ${calls} calls, ${mappings} mappings live at close, ${checkedBytes} mapped bytes checked`);
-    for (const [name, byCode] of Object.entries(counts)) console.log(`    ${name.padEnd(9)} ${Object.entries(byCode).map(([c, n]) => `${c} ${n}`).join(", ")}`);
+    for (const [name, byCode] of Object.entries(counts))
+      console.log(
+        `    ${name.padEnd(9)} ${Object.entries(byCode)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(", ")}`,
+      );
     assert.is(counts.map?.EIO ?? 0, 0, "no unexpected failure");
     assert.ok(counts.map.OK > 100, "some calls got through, so the checks were exercised");
     assert.ok(counts.open.OK > 10 && counts.open.EACCES > 10);

@@ -56,7 +56,9 @@ test("hosts dropped without close() release their descriptors and mappings at co
   const mapped = mapsOf(path).length;
   await collectGarbage();
   const after = openFds();
-  console.log(`  [${backend}] ${HOSTS} dropped hosts: descriptors ${before} before, ${held} while held, ${after} after the collector; mappings of the file ${mapped} -> ${mapsOf(path).length}`);
+  console.log(
+    `  [${backend}] ${HOSTS} dropped hosts: descriptors ${before} before, ${held} while held, ${after} after the collector; mappings of the file ${mapped} -> ${mapsOf(path).length}`,
+  );
   assert.is(after, before, "descriptors leaked");
   if (backend === "native") assert.is(mapsOf(path).length, 0, "mappings left");
   // The shared mappings' changes reached the file (the emulated backend writes them back at unmap).
@@ -83,7 +85,7 @@ test("a dropped guest with its host and memory: regions unmapped, handles closed
 test("a constructor that throws closes the preopens it opened", () => {
   const before = openFds();
   throwsCode(() => new MmfHost({ preopens: { "/a": data, "/b": data, "/c": join(dir, "missing") } }), "ENOENT");
-  throwsCode(() => new MmfHost({ preopens: { "/a": data, "relative": data } }), "EINVAL");
+  throwsCode(() => new MmfHost({ preopens: { "/a": data, relative: data } }), "EINVAL");
   assert.is(openFds(), before, "preopens leaked");
 });
 
@@ -150,7 +152,9 @@ test("openFile and grant refuse a FIFO, a device, a directory and a socket witho
     // A directory opened for writing: open(2) itself answers EISDIR.
     assert.ok(/^EINVAL: .*(not a regular file|EISDIR)/.test(result), `${what}: ${result}`);
   }
-  console.log(`  [${backend}] ${Object.keys(results).length} opens of a FIFO, devices, a directory and a socket: each refused at once, e.g. ${results[`${fifo} openFile r`]}`);
+  console.log(
+    `  [${backend}] ${Object.keys(results).length} opens of a FIFO, devices, a directory and a socket: each refused at once, e.g. ${results[`${fifo} openFile r`]}`,
+  );
 });
 
 test.run();

@@ -34,12 +34,16 @@ async function rounds(label, round) {
     const { heapUsed, heapTotal } = process.memoryUsage();
     figures.push({ fds: openFds(), rss: rss(), heap: heapUsed, native: rss() - heapTotal });
   }
-  const fmt = (f) => `fds ${f.fds}, RSS ${(f.rss / MiB).toFixed(1)} MiB (outside V8's heap ${(f.native / MiB).toFixed(1)}), heap in use ${(f.heap / MiB).toFixed(1)} MiB`;
+  const fmt = (f) =>
+    `fds ${f.fds}, RSS ${(f.rss / MiB).toFixed(1)} MiB (outside V8's heap ${(f.native / MiB).toFixed(1)}), heap in use ${(f.heap / MiB).toFixed(1)} MiB`;
   console.log(`  [${backend}] ${label}: after round 1 ${fmt(figures[0])}; after round 5 ${fmt(figures[4])}`);
   const [first, , third, , last] = figures;
   assert.is(last.fds, first.fds, "descriptors");
   assert.ok(last.heap - first.heap < 2 * MiB, `the JavaScript heap in use grew by ${last.heap - first.heap}`);
-  assert.ok(last.native - third.native < 16 * MiB, `RSS outside V8's heap still grows: +${((last.native - third.native) / MiB).toFixed(1)} MiB over rounds 3-5`);
+  assert.ok(
+    last.native - third.native < 16 * MiB,
+    `RSS outside V8's heap still grows: +${((last.native - third.native) / MiB).toFixed(1)} MiB over rounds 3-5`,
+  );
 }
 
 test(`${CYCLES} map/close cycles leave stats at zero and descriptors and RSS flat`, async () => {
@@ -123,7 +127,13 @@ test("a closed region stays closed when its id comes round again (128 reuses of 
   for (let i = 0; i < 127; i++) mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 10).close();
   const live = track(mmf.newMemoryRegion(file, MEM_READ_ONLY, 4096, 4096));
   assert.is(closed.size(), 0);
-  for (const use of [() => closed.data(), () => closed.flush(), () => closed.advise("random"), () => reader.readAt(new Uint8Array(1), 0), () => reader.seek(0, 2)]) {
+  for (const use of [
+    () => closed.data(),
+    () => closed.flush(),
+    () => closed.advise("random"),
+    () => reader.readAt(new Uint8Array(1), 0),
+    () => reader.seek(0, 2),
+  ]) {
     throwsCode(use, "ECLOSED");
   }
   closed.close(); // closes nothing: above all not the live region with the same id

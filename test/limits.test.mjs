@@ -25,7 +25,14 @@ const guardStats = async () => (backend === "native" ? (await import("../dist/ho
 async function rawGuest(hostOptions) {
   const host = new MmfHost(hostOptions);
   const wasm = readFileSync(join(root, "dist/test-guests/raw.wasm"));
-  const { instance } = await WebAssembly.instantiate(wasm, { mmf: host.imports, env: { abort() { throw new Error("abort"); } } });
+  const { instance } = await WebAssembly.instantiate(wasm, {
+    mmf: host.imports,
+    env: {
+      abort() {
+        throw new Error("abort");
+      },
+    },
+  });
   host.attach(instance);
   return { host, g: /** @type {any} */ (instance.exports) }; // the guest's own exports
 }
@@ -47,14 +54,17 @@ test(`a guest mapping one page at every other page until refused: ENOMEM at its 
   assert.is(host.mappingCount, 0);
   const afterUnmap = areas();
   // Only the native backend maps; on the emulated one the count follows V8's own heap (Node 24 grew it by 190).
-  if (backend === "native") assert.ok(afterUnmap - before < 64, `unmapped ranges merge back into the memory's area: ${before} areas before, ${afterUnmap} after`);
+  if (backend === "native")
+    assert.ok(afterUnmap - before < 64, `unmapped ranges merge back into the memory's area: ${before} areas before, ${afterUnmap} after`);
   assert.is(g.mapEveryOtherPage(handle, 10), 10, "maps again after");
   assert.is(g.unmapAll(), 0);
   host.close();
   const big = new Array(1e6).fill(0).map((_, i) => ({ i })); // V8 still allocates
   assert.is(big.length, 1e6);
-  console.log(`  [${backend}] guest: ${mapped} mappings one page apart at the limit, process areas ${before} -> ${atLimit} -> ${afterUnmap} unmapped` +
-    (stats ? ` (vm.max_map_count ${stats.maxMapCount}, process budget ${stats.limit})` : ""));
+  console.log(
+    `  [${backend}] guest: ${mapped} mappings one page apart at the limit, process areas ${before} -> ${atLimit} -> ${afterUnmap} unmapped` +
+      (stats ? ` (vm.max_map_count ${stats.maxMapCount}, process budget ${stats.limit})` : ""),
+  );
 });
 
 test(`the JavaScript API: ${LONG ? "regions until the process's budget" : "a budget of 300 regions"} answers ENOMEM naming it; closing one makes room`, async () => {
@@ -104,7 +114,12 @@ test("the process's budget (MMF_PROCESS_MAPPINGS=500) holds across instances and
     console.log("  skipped on the emulated backend (the process's budget counts real mappings): MMF_PROCESS_MAPPINGS");
     return;
   }
-  const run = spawnSync(process.execPath, ["--input-type=module", "-e", `
+  const run = spawnSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `
     import { createMmf, openFile, MEM_READ_ONLY } from "${join(root, "dist/host/index.js")}";
     const f = openFile("${file}");
     const a = createMmf(), b = createMmf();
@@ -116,11 +131,17 @@ test("the process's budget (MMF_PROCESS_MAPPINGS=500) holds across instances and
     console.log(held.length + " " + error.code + " " + error.message);
     held.pop().close();
     held.push(a.newMemoryRegion(f, MEM_READ_ONLY));
-    console.log("after closing one: " + held.length);`], { encoding: "utf8", env: { ...process.env, MMF_PROCESS_MAPPINGS: "500" } });
+    console.log("after closing one: " + held.length);`,
+    ],
+    { encoding: "utf8", env: { ...process.env, MMF_PROCESS_MAPPINGS: "500" } },
+  );
   assert.is(run.status, 0, run.stderr);
   assert.match(run.stdout, /^500 ENOMEM .*the process holds 500 live mappings, its budget \(.*: 500; vm.max_map_count is \d+\)/);
   assert.match(run.stdout, /after closing one: 500/);
-  const bad = spawnSync(process.execPath, ["-e", `import("${join(root, "dist/host/index.js")}").then((m) => m.createMmf())`], { encoding: "utf8", env: { ...process.env, MMF_PROCESS_MAPPINGS: "lots" } });
+  const bad = spawnSync(process.execPath, ["-e", `import("${join(root, "dist/host/index.js")}").then((m) => m.createMmf())`], {
+    encoding: "utf8",
+    env: { ...process.env, MMF_PROCESS_MAPPINGS: "lots" },
+  });
   assert.is.not(bad.status, 0);
   assert.match(bad.stderr, /MMF_PROCESS_MAPPINGS must be an integer/);
 });

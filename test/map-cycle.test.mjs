@@ -23,10 +23,12 @@ const native = backend === "native" ? (await import("../dist/host/native.js")).n
 /** Areas of the process inside the memory whose view is `view` (V8 reserves 10 GiB for one). */
 function areasOf(view) {
   const base = BigInt(native.memoryBase(view));
-  return readFileSync("/proc/self/maps", "utf8").split("\n").filter((line) => {
-    const start = BigInt(`0x${line.split("-")[0] || "0"}`);
-    return start >= base && start < base + (16n << 30n);
-  }).length;
+  return readFileSync("/proc/self/maps", "utf8")
+    .split("\n")
+    .filter((line) => {
+      const start = BigInt(`0x${line.split("-")[0] || "0"}`);
+      return start >= base && start < base + (16n << 30n);
+    }).length;
 }
 /** A Mappable over a raw descriptor: nothing tells the helper when it is closed. */
 const rawMappable = (fd) => ({ fd: () => fd });
@@ -56,7 +58,9 @@ realMappingTest(test, "the guard keeps one descriptor per file across map + clos
     region.close();
   }
   const cycled = native.guardStats();
-  console.log(`  100 cycles of one file: guard descriptors ${before.files} -> ${cycled.files} (idle ${before.idleFiles} -> ${cycled.idleFiles}), process descriptors ${fdsWithMmf} -> ${openFds()}`);
+  console.log(
+    `  100 cycles of one file: guard descriptors ${before.files} -> ${cycled.files} (idle ${before.idleFiles} -> ${cycled.idleFiles}), process descriptors ${fdsWithMmf} -> ${openFds()}`,
+  );
   assert.is(cycled.files - before.files, 1, "one descriptor for the file");
   assert.is(cycled.idleFiles - before.idleFiles, 1, "kept idle for its next map");
   assert.is(openFds(), fdsWithMmf + 2, "the file's and the guard's");
@@ -107,7 +111,8 @@ realMappingTest(test, "a file replaced under its name between maps is guarded as
 });
 
 realMappingTest(test, "idle descriptors: at most 16, and the first to go when the process runs out of descriptors", () => {
-  const run = runChild(`
+  const run = runChild(
+    `
     const mmf = createMmf();
     const dir = ${JSON.stringify(dir)};
     const files = [];
@@ -121,33 +126,39 @@ realMappingTest(test, "idle descriptors: at most 16, and the first to go when th
     try { for (;;) filler.push(fs.openSync("/dev/null", "r")); } catch (e) { say("filled " + e.code); }
     const region = mmf.newMemoryRegion(files[30], MEM_READ_ONLY);
     say("mapped with no descriptor free: byte " + region.data()[0] + ", idle " + nativeHelper().guardStats().idleFiles);
-    region.close();`, "ulimit -n 200;");
+    region.close();`,
+    "ulimit -n 200;",
+  );
   assert.is(run.status, 0, run.stderr);
   assert.match(run.stdout, /idle after 30 files 16\n/);
   assert.match(run.stdout, /filled EMFILE/);
   assert.match(run.stdout, /mapped with no descriptor free: byte 30, idle 0/);
 });
 
-realMappingTest(test, `a file only ever closed by its owner: its idle descriptor goes ${LONG ? "after 2 s unused (a deleted file's blocks come back)" : "when trimmed"}`, async () => {
-  const path = track.path(writeFile(dir, "deleted.bin", new Uint8Array(4 * PAGE).fill(4)));
-  const mmf = track(createMmf());
-  const before = native.guardStats().files;
-  const fd = track.fd(openSync(path, "r"));
-  mmf.newMemoryRegion(rawMappable(fd), MEM_READ_ONLY).close();
-  track.close(fd); // not through MappedFile: the helper is not told
-  unlinkSync(path);
-  assert.is(native.guardStats().files, before + 1, "kept idle");
-  if (LONG) {
-    const deadline = Date.now() + 5000;
-    while (native.guardStats().files > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    console.log(`  the idle descriptor of a deleted file went after ${5000 - (deadline - Date.now())} ms`);
-  } else {
-    assert.is(native.trimIdleFiles(false), native.guardStats().idleFiles, "not yet 2 s unused: kept");
-    native.trimIdleFiles(true);
-  }
-  assert.is(native.guardStats().files, before);
-  mmf.close();
-});
+realMappingTest(
+  test,
+  `a file only ever closed by its owner: its idle descriptor goes ${LONG ? "after 2 s unused (a deleted file's blocks come back)" : "when trimmed"}`,
+  async () => {
+    const path = track.path(writeFile(dir, "deleted.bin", new Uint8Array(4 * PAGE).fill(4)));
+    const mmf = track(createMmf());
+    const before = native.guardStats().files;
+    const fd = track.fd(openSync(path, "r"));
+    mmf.newMemoryRegion(rawMappable(fd), MEM_READ_ONLY).close();
+    track.close(fd); // not through MappedFile: the helper is not told
+    unlinkSync(path);
+    assert.is(native.guardStats().files, before + 1, "kept idle");
+    if (LONG) {
+      const deadline = Date.now() + 5000;
+      while (native.guardStats().files > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      console.log(`  the idle descriptor of a deleted file went after ${5000 - (deadline - Date.now())} ms`);
+    } else {
+      assert.is(native.trimIdleFiles(false), native.guardStats().idleFiles, "not yet 2 s unused: kept");
+      native.trimIdleFiles(true);
+    }
+    assert.is(native.guardStats().files, before);
+    mmf.close();
+  },
+);
 
 realMappingTest(test, "a SIGBUS handler put in place by native code (not process.on) is replaced again within 64 maps", () => {
   const so = join(dir, "sigbus-default.so");
@@ -156,7 +167,8 @@ realMappingTest(test, "a SIGBUS handler put in place by native code (not process
     encoding: "utf8",
   });
   assert.is(cc.status, 0, `cc: ${cc.error ?? cc.stderr}`);
-  const child = (maps) => runChild(`
+  const child = (maps) =>
+    runChild(`
     const mmf = createMmf();
     fs.writeFileSync(${JSON.stringify(dir)} + "/victim.bin", new Uint8Array(8 * 4096).fill(7));
     const file = openFile(${JSON.stringify(dir)} + "/victim.bin");
@@ -197,7 +209,9 @@ realMappingTest(test, "map + close at one place adds no area; unmerged ranges st
   mmf.close();
   const closed = areas();
   file.close();
-  console.log(`  areas: ${start} at start, ${first} after one cycle, ${cycled} after 500 more, ${scattered} after 16 at once, ${overlapped} after a partial overlap, ${closed} once closed`);
+  console.log(
+    `  areas: ${start} at start, ${first} after one cycle, ${cycled} after 500 more, ${scattered} after 16 at once, ${overlapped} after a partial overlap, ${closed} once closed`,
+  );
   assert.is(cycled, first, "cycles at one place add nothing");
   assert.ok(scattered - start <= 2 * 4 + 2, `at most four unmerged ranges: ${start} -> ${scattered}`);
   assert.ok(overlapped - start <= 2 * 4 + 2, `${start} -> ${overlapped}`);
@@ -217,7 +231,13 @@ realMappingTest(test, "the helper's new calls refuse what is no descriptor, rang
       assert.is(native.fileSize(bad), -EBADF, `fileSize(${String(bad)})`);
     }
     assert.is(native.fileSize(fd), 2 * PAGE);
-    for (const [addr, len, code] of [[1, PAGE, EINVAL], [0, 0, EINVAL], [0, 3 * 65536, ERANGE], [2 ** 32, PAGE, ERANGE], [NaN, PAGE, EINVAL]]) {
+    for (const [addr, len, code] of [
+      [1, PAGE, EINVAL],
+      [0, 0, EINVAL],
+      [0, 3 * 65536, ERANGE],
+      [2 ** 32, PAGE, ERANGE],
+      [NaN, PAGE, EINVAL],
+    ]) {
       assert.is(native.merge(view, addr, len), -code, `merge(${addr}, ${len})`);
     }
     assert.is(native.merge(view, 0, PAGE), 0, "a range of the memory");

@@ -57,7 +57,7 @@ grants("a granted object (r+) is shared with the Node program: the guest's write
   mmf.close();
 });
 
-grants("grants by name; an \"r\" grant never maps MEM_READWRITE; bad grants are typed errors", async () => {
+grants('grants by name; an "r" grant never maps MEM_READWRITE; bad grants are typed errors', async () => {
   const { host, call } = await guest();
   const name = objectName();
   assert.is(call("run", host.grantMemoryObject(name, "wx+"), 0, 0), -ERANGE, "a new object is 0 bytes: mapping 64 KiB of it is refused");
@@ -119,7 +119,7 @@ named("with a prefix: the guest creates, sizes, writes and destroys objects unde
   assert.is(object.size(), 8192, "the guest's truncate");
   assert.is(readFileSync(object.path())[4100], 0x5a, "the guest's write through a MEM_READWRITE region");
   object.close();
-  assert.is(call("readObjectByte", `/${name}`, 4100), 0x5a, "\"/name\" is the same object");
+  assert.is(call("readObjectByte", `/${name}`, 4100), 0x5a, '"/name" is the same object');
   assert.is(call("createAndWrite", name, 8192n, 0, 1), -EEXIST, "wx+ of an existing object");
   assert.is(call("openObjectError", name, "w+"), 0);
   assert.is(call("openObjectError", name, "rw"), EINVAL);
@@ -137,7 +137,16 @@ named("with a prefix, every name outside it is EACCES, every bad name EINVAL", a
     assert.is(call("openObjectError", name, "r"), EACCES, name);
     assert.is(call("destroyObject", name), -EACCES, name);
   }
-  for (const name of [`${objectPrefix}/x`, `${objectPrefix}x/`, `../${objectPrefix}x`, "", ".", "..", `${objectPrefix}\0`, `${objectPrefix}${"x".repeat(256)}`]) {
+  for (const name of [
+    `${objectPrefix}/x`,
+    `${objectPrefix}x/`,
+    `../${objectPrefix}x`,
+    "",
+    ".",
+    "..",
+    `${objectPrefix}\0`,
+    `${objectPrefix}${"x".repeat(256)}`,
+  ]) {
     assert.is(call("openObjectError", name, "w+"), EINVAL, JSON.stringify(name));
   }
   assert.equal(leftovers(), [outside.slice(1)], "nothing created");

@@ -46,7 +46,9 @@ async function exchange(a, b, count) {
   const started = performance.now();
   const [producer, consumer] = await Promise.all([side(name, 0, count, a), side(name, 1, count, b)]);
   const seconds = (performance.now() - started) / 1000;
-  console.log(`  ${a} -> ${b} through /dev/shm: ${count.toLocaleString("en")} messages in ${seconds.toFixed(2)} s with process start-up (the exchange itself: ${(consumer.ms / 1000).toFixed(2)} s, ${Math.round(count / (consumer.ms / 1000)).toLocaleString("en")} messages/s), ${consumer.bad} bad`);
+  console.log(
+    `  ${a} -> ${b} through /dev/shm: ${count.toLocaleString("en")} messages in ${seconds.toFixed(2)} s with process start-up (the exchange itself: ${(consumer.ms / 1000).toFixed(2)} s, ${Math.round(count / (consumer.ms / 1000)).toLocaleString("en")} messages/s), ${consumer.bad} bad`,
+  );
   assert.equal([producer.messages, producer.bad], [count, 0]);
   assert.equal([consumer.messages, consumer.bad], [count, 0], "every message arrived with its sequence and payload");
   assert.equal(headAndTail(name), [count, count], "the object's head and tail words end at the count: nothing lost");
@@ -61,27 +63,36 @@ realMappingTest(ipc, "two Node processes exchange 1,000,000 messages through one
   await exchange("js", "js", 1_000_000);
 });
 
-realMappingTest(ipc, `a Node process and a guest in another process (granted the object by name) exchange ${LONG ? "1,000,000" : "100,000"} messages`, async () => {
-  await exchange("js", "wasm", LONG ? 1_000_000 : 100_000);
-  await exchange("wasm", "js", LONG ? 1_000_000 : 100_000);
-});
+realMappingTest(
+  ipc,
+  `a Node process and a guest in another process (granted the object by name) exchange ${LONG ? "1,000,000" : "100,000"} messages`,
+  async () => {
+    await exchange("js", "wasm", LONG ? 1_000_000 : 100_000);
+    await exchange("wasm", "js", LONG ? 1_000_000 : 100_000);
+  },
+);
 
 const WORKER_MESSAGES = LONG ? 1_000_000 : 100_000;
-realMappingTest(ipc, `two worker threads, each opening the object by name in its own Mmf, exchange ${WORKER_MESSAGES.toLocaleString("en")} messages`, async () => {
-  const name = ringObject();
-  const count = WORKER_MESSAGES;
-  const run = (role) => new Promise((resolve, reject) => {
-    const worker = new Worker(RING, { argv: [name, String(role), String(count), "js"], stdout: true });
-    let out = "";
-    worker.stdout.on("data", (d) => (out += d));
-    worker.once("error", reject);
-    worker.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${role}: exit ${code}`))));
-  });
-  const [producer, consumer] = await Promise.all([run(0), run(1)]);
-  console.log(`  two workers: ${count.toLocaleString("en")} messages in ${(consumer.ms / 1000).toFixed(2)} s, ${consumer.bad} bad`);
-  assert.equal([producer.bad, consumer.bad, consumer.messages], [0, 0, count]);
-  assert.equal(headAndTail(name), [count, count]);
-});
+realMappingTest(
+  ipc,
+  `two worker threads, each opening the object by name in its own Mmf, exchange ${WORKER_MESSAGES.toLocaleString("en")} messages`,
+  async () => {
+    const name = ringObject();
+    const count = WORKER_MESSAGES;
+    const run = (role) =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker(RING, { argv: [name, String(role), String(count), "js"], stdout: true });
+        let out = "";
+        worker.stdout.on("data", (d) => (out += d));
+        worker.once("error", reject);
+        worker.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${role}: exit ${code}`))));
+      });
+    const [producer, consumer] = await Promise.all([run(0), run(1)]);
+    console.log(`  two workers: ${count.toLocaleString("en")} messages in ${(consumer.ms / 1000).toFixed(2)} s, ${consumer.bad} bad`);
+    assert.equal([producer.bad, consumer.bad, consumer.messages], [0, 0, count]);
+    assert.equal(headAndTail(name), [count, count]);
+  },
+);
 
 const last = suite("cleanup");
 last("every object made by these suites is gone", () => {

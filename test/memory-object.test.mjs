@@ -7,8 +7,17 @@ import { spawnSync } from "node:child_process";
 import { existsSync, fstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  createMmf, destroyMemoryObject, newMemoryObject, MemoryObject, MemoryRegionWriter, MAX_OBJECT_NAME, SHM_DIR,
-  MEM_COPY_ON_WRITE, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE,
+  createMmf,
+  destroyMemoryObject,
+  newMemoryObject,
+  MemoryObject,
+  MemoryRegionWriter,
+  MAX_OBJECT_NAME,
+  SHM_DIR,
+  MEM_COPY_ON_WRITE,
+  MEM_READ_ONLY,
+  MEM_READ_PRIVATE,
+  MEM_READWRITE,
 } from "../dist/host/index.js";
 import { spawn } from "node:child_process";
 import { backend, openFds, realMappingTest, root, tempDir, testNode, throwsCode } from "./helpers.mjs";
@@ -33,7 +42,7 @@ function cleanup() {
 const names = suite("memory object names");
 names.after.each(cleanup);
 
-names("a name lies in /dev/shm; \"/name\" (shm_open's form) and \"name\" are the same object", () => {
+names('a name lies in /dev/shm; "/name" (shm_open\'s form) and "name" are the same object', () => {
   const name = objectName();
   const a = open(name, "wx+");
   assert.is(a.name(), name);
@@ -63,9 +72,19 @@ names("names of up to 255 bytes (NAME_MAX), counted in UTF-8 bytes", () => {
 names("bad names are EINVAL with the reason, and create nothing", () => {
   const before = new Set(leftovers());
   const bad = [
-    ["", /empty/], ["/", /empty/], [".", /folder/], ["..", /folder/], ["/.", /folder/], ["/..", /folder/],
-    [`${objectPrefix}a/b`, /holds a "\/"/], [`//${objectPrefix}a`, /holds a "\/"/], [`${objectPrefix}a/`, /holds a "\/"/], [`../${objectPrefix}a`, /holds a "\/"/],
-    [`${objectPrefix}a\0b`, /NUL/], [`${objectPrefix}\ud800`, /surrogate/], ["x".repeat(256), /255 bytes/],
+    ["", /empty/],
+    ["/", /empty/],
+    [".", /folder/],
+    ["..", /folder/],
+    ["/.", /folder/],
+    ["/..", /folder/],
+    [`${objectPrefix}a/b`, /holds a "\/"/],
+    [`//${objectPrefix}a`, /holds a "\/"/],
+    [`${objectPrefix}a/`, /holds a "\/"/],
+    [`../${objectPrefix}a`, /holds a "\/"/],
+    [`${objectPrefix}a\0b`, /NUL/],
+    [`${objectPrefix}\ud800`, /surrogate/],
+    ["x".repeat(256), /255 bytes/],
   ];
   for (const [name, why] of bad) {
     for (const flags of ["r", "r+", "w+", "wx+"]) {
@@ -81,7 +100,7 @@ names("bad names are EINVAL with the reason, and create nothing", () => {
   assert.equal(new Set(leftovers()), before, "nothing created");
 });
 
-names("flags and perm: anything but \"r\", \"r+\", \"w+\", \"wx+\" and an integer 0 to 0o777 is EINVAL", () => {
+names('flags and perm: anything but "r", "r+", "w+", "wx+" and an integer 0 to 0o777 is EINVAL', () => {
   const name = objectName();
   for (const flags of ["w", "rw", "x", "", "R", "w+x", null, 1, 1n, {}]) throwsCode(() => newMemoryObject(name, flags), "EINVAL");
   for (const perm of [NaN, -1, 0o1000, 1.5, "0o666", 438n, null, Infinity]) throwsCode(() => newMemoryObject(name, "w+", perm), "EINVAL");
@@ -95,7 +114,7 @@ names("flags and perm: anything but \"r\", \"r+\", \"w+\", \"wx+\" and an intege
 const objects = suite("memory objects");
 objects.after.each(cleanup);
 
-objects("\"r\" and \"r+\" need the object; \"w+\" creates or opens keeping the contents; \"wx+\" creates or fails EEXIST", () => {
+objects('"r" and "r+" need the object; "w+" creates or opens keeping the contents; "wx+" creates or fails EEXIST', () => {
   const name = objectName();
   assert.match(throwsCode(() => newMemoryObject(name, "r"), "ENOENT").message, /no memory object .* "w\+"/);
   throwsCode(() => newMemoryObject(name, "r+"), "ENOENT");
@@ -207,7 +226,11 @@ objects("planted in /dev/shm: a symlink is EACCES and never followed, a FIFO or 
 objects("no /dev/shm (a mount namespace with an empty /dev): ENOENT that says so", () => {
   const script = `import { newMemoryObject } from ${JSON.stringify(join(root, "dist/host/index.js"))};
     try { newMemoryObject("x", "w+"); console.log("opened"); } catch (err) { console.log(JSON.stringify({ code: err.code, message: err.message })); }`;
-  const run = spawnSync("unshare", ["-m", "sh", "-c", 'mount -t tmpfs none /dev && exec "$@"', "sh", testNode.file, ...testNode.args, "--input-type=module", "-e", script], { encoding: "utf8" });
+  const run = spawnSync(
+    "unshare",
+    ["-m", "sh", "-c", 'mount -t tmpfs none /dev && exec "$@"', "sh", testNode.file, ...testNode.args, "--input-type=module", "-e", script],
+    { encoding: "utf8" },
+  );
   assert.is(run.status, 0, run.stderr);
   const { code, message } = JSON.parse(run.stdout);
   assert.is(code, "ENOENT");
@@ -266,7 +289,7 @@ regions("each mode over an object: only MEM_READWRITE reaches the object and ano
   mmf.close();
 });
 
-regions("a read-only (\"r\") object maps every mode but MEM_READWRITE (EACCES)", () => {
+regions('a read-only ("r") object maps every mode but MEM_READWRITE (EACCES)', () => {
   const name = objectName();
   open(name, "wx+").truncate(4096);
   const reader = open(name, "r");
@@ -299,17 +322,18 @@ realMappingTest(regions, "another process shrinks the object under a live region
 const races = suite("memory objects raced by processes");
 races.after.each(cleanup);
 
-races("processes racing to create one name with \"wx+\": exactly one wins, the others get EEXIST", async () => {
+races('processes racing to create one name with "wx+": exactly one wins, the others get EEXIST', async () => {
   const name = objectName();
   const script = `import { newMemoryObject } from ${JSON.stringify(join(root, "dist/host/index.js"))};
     try { newMemoryObject(${JSON.stringify(name)}, "wx+").close(); console.log("created"); } catch (err) { console.log(err.code); }`;
-  const racer = () => new Promise((resolve, reject) => {
-    const child = spawn(testNode.file, [...testNode.args, "--input-type=module", "-e", script]);
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("exit", () => resolve(out.trim()));
-  });
+  const racer = () =>
+    new Promise((resolve, reject) => {
+      const child = spawn(testNode.file, [...testNode.args, "--input-type=module", "-e", script]);
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.on("error", reject);
+      child.on("exit", () => resolve(out.trim()));
+    });
   const answers = (await Promise.all([racer(), racer(), racer(), racer()])).sort();
   assert.equal(answers, ["EEXIST", "EEXIST", "EEXIST", "created"]);
 });

@@ -30,7 +30,10 @@ function withMemory(pages, fn) {
     track.close(fd);
   }
   // Whatever was refused left the memory as it was, and nothing of the file mapped.
-  assert.ok(view.every((b) => b === 0x5a), "a refused call changed the memory");
+  assert.ok(
+    view.every((b) => b === 0x5a),
+    "a refused call changed the memory",
+  );
   assert.is(mapsOf(path).length, 0, "a refused call left a mapping of the file");
 }
 

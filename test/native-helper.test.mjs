@@ -53,7 +53,11 @@ realMappingTest(test, "a descriptor of 2^32 + n is EBADF, never descriptor n; fl
   }
 });
 
-const nativeOnly = (name, fn) => (backend === "native" ? test(name, fn) : (console.log(`  skipped on the emulated backend (no native helper): ${name}`), test.skip(name, fn)));
+const nativeOnly = (name, fn) => {
+  if (backend === "native") return test(name, fn);
+  console.log(`  skipped on the emulated backend (no native helper): ${name}`);
+  return test.skip(name, fn);
+};
 
 nativeOnly("the JavaScript API maps nothing for a Mappable whose fd() is 2^32 + n", () => {
   const file = openFile(path);
@@ -66,7 +70,14 @@ nativeOnly("the JavaScript API maps nothing for a Mappable whose fd() is 2^32 + 
 realMappingTest(test, "a watch word at or above 2 GiB is bumped by a fault", async () => {
   const host = track(new MmfHost());
   const wasm = readFileSync(join(root, "dist/test-guests/raw.wasm"));
-  const { instance } = await WebAssembly.instantiate(wasm, { mmf: host.imports, env: { abort() { throw new Error("abort"); } } });
+  const { instance } = await WebAssembly.instantiate(wasm, {
+    mmf: host.imports,
+    env: {
+      abort() {
+        throw new Error("abort");
+      },
+    },
+  });
   host.attach(instance);
   /** @type {any} */
   const g = instance.exports; // the guest's own exports
@@ -96,7 +107,8 @@ realMappingTest(test, "a worker that ends with regions still mapped leaves no gu
   const counts = [];
   for (let round = 0; round < 3; round++) {
     const live = await new Promise((resolve, reject) => {
-      const w = new Worker(`
+      const w = new Worker(
+        `
         const { parentPort, workerData } = require("node:worker_threads");
         import(workerData.module).then(async ({ createMmf, openFile, MEM_READ_ONLY }) => {
           const { nativeHelper } = await import(workerData.native);
@@ -110,7 +122,9 @@ realMappingTest(test, "a worker that ends with regions still mapped leaves no gu
           }
           parentPort.postMessage(nativeHelper().guardStats().live);
           globalThis.keep = held; // ends with all 50 mapped
-        });`, { eval: true, workerData: { module, native: new URL("../dist/host/native.js", import.meta.url).href, dir } });
+        });`,
+        { eval: true, workerData: { module, native: new URL("../dist/host/native.js", import.meta.url).href, dir } },
+      );
       let live;
       w.once("message", (n) => (live = n));
       w.once("error", reject);
@@ -119,8 +133,13 @@ realMappingTest(test, "a worker that ends with regions still mapped leaves no gu
     counts.push(live);
   }
   const after = native.guardStats();
-  console.log(`  3 workers held ${counts.map((n) => n - before.live).join(", ")} mappings when they ended; guard entries ${before.live} before, ${after.live} after; descriptors held ${before.files} before, ${after.files} after`);
-  assert.equal(counts.map((n) => n - before.live), [50, 50, 50]);
+  console.log(
+    `  3 workers held ${counts.map((n) => n - before.live).join(", ")} mappings when they ended; guard entries ${before.live} before, ${after.live} after; descriptors held ${before.files} before, ${after.files} after`,
+  );
+  assert.equal(
+    counts.map((n) => n - before.live),
+    [50, 50, 50],
+  );
   assert.is(after.live, before.live, "the workers' entries were dropped");
   assert.is(after.files, before.files, "and their descriptors closed");
   truncateSync(mainFile.path, PAGE);

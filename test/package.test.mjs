@@ -27,10 +27,28 @@ const files = packed.files.map((f) => f.path);
 const run = (file, args, options = {}) => spawnSync(file, args, { cwd: consumer, env, encoding: "utf8", ...options });
 
 test("the tarball holds the built package, its prebuilt helpers and license, and no tests or benchmarks", () => {
-  console.log(`  ${packed.filename}: ${(packed.size / 1000).toFixed(1)} kB packed, ${(packed.unpackedSize / 1000).toFixed(1)} kB unpacked, ${files.length} files`);
-  for (const file of ["LICENSE", "README.md", "package.json", "dist/host/index.js", "dist/host/index.d.ts", "dist/host/cli.js", "dist/mmf.wasm",
-    "prebuilds/linux-x64/wasm-mmf.glibc.node", "binding.gyp", "host/native/mmf_native.c", "scripts/install-native.mjs", "assembly/index.ts", "docs/abi.md",
-    "include/mmf.h", "include/mmf_abi.h", "abi/abi.json", "assembly/abi.ts"]) {
+  console.log(
+    `  ${packed.filename}: ${(packed.size / 1000).toFixed(1)} kB packed, ${(packed.unpackedSize / 1000).toFixed(1)} kB unpacked, ${files.length} files`,
+  );
+  for (const file of [
+    "LICENSE",
+    "README.md",
+    "package.json",
+    "dist/host/index.js",
+    "dist/host/index.d.ts",
+    "dist/host/cli.js",
+    "dist/mmf.wasm",
+    "prebuilds/linux-x64/wasm-mmf.glibc.node",
+    "binding.gyp",
+    "host/native/mmf_native.c",
+    "scripts/install-native.mjs",
+    "assembly/index.ts",
+    "docs/abi.md",
+    "include/mmf.h",
+    "include/mmf_abi.h",
+    "abi/abi.json",
+    "assembly/abi.ts",
+  ]) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
   for (const file of files) {
@@ -52,6 +70,7 @@ test("installed with install scripts blocked, import and require both get the na
   const install = run("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline", tarball]);
   assert.is(install.status, 0, install.stderr);
   assert.not.ok(existsSync(join(installed, "build")), "nothing was compiled");
+  // biome-ignore lint/correctness/noUnusedFunctionParameters: `api` is a name inside the probe's source text
   const probe = (api) => `const path = ${JSON.stringify(join(work, "probe.bin"))};
     require("node:fs").writeFileSync(path, "hello");
     const mmf = api.createMmf();
@@ -61,7 +80,10 @@ test("installed with install scripts blocked, import and require both get the na
   assert.is(cjs.status, 0, cjs.stderr);
   assert.is(cjs.stdout, `native ell\n${packed.version}\n`);
   assert.not.match(cjs.stderr, /wasm-mmf/);
-  writeFileSync(join(consumer, "probe.mjs"), `import * as api from "wasm-mmf"; import { createRequire } from "node:module"; const require = createRequire(import.meta.url); ${probe("api")}`);
+  writeFileSync(
+    join(consumer, "probe.mjs"),
+    `import * as api from "wasm-mmf"; import { createRequire } from "node:module"; const require = createRequire(import.meta.url); ${probe("api")}`,
+  );
   const esm = run(process.execPath, ["probe.mjs"]);
   assert.is(esm.status, 0, esm.stderr);
   assert.is(esm.stdout, "native ell\n");
@@ -75,14 +97,25 @@ test("installed with install scripts blocked, import and require both get the na
 test("the shipped types compile in a strict consumer (skipLibCheck false, no DOM lib), from ESM and CommonJS", () => {
   const src = join(consumer, "src");
   mkdirSync(src, { recursive: true });
-  writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify({
-    compilerOptions: {
-      target: "ES2022", lib: ["ES2022"], module: "NodeNext", moduleResolution: "NodeNext", strict: true,
-      skipLibCheck: false, noEmit: true, types: ["node"], typeRoots: [join(root, "node_modules/@types")],
-      noUnusedLocals: true, exactOptionalPropertyTypes: true,
-    },
-    include: ["src"],
-  }));
+  writeFileSync(
+    join(consumer, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        lib: ["ES2022"],
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        types: ["node"],
+        typeRoots: [join(root, "node_modules/@types")],
+        noUnusedLocals: true,
+        exactOptionalPropertyTypes: true,
+      },
+      include: ["src"],
+    }),
+  );
   const body = `
 const mode: RegionMode = MEM_READWRITE;
 const backend: BackendOption = "auto";
@@ -106,7 +139,8 @@ export function use(path: string): number {
   return new MemoryRegionReader(region).readAt(new Uint8Array(4), 0) + (err ? 1 : 0) + stats().regions + region.mode() + (MEM_READ_PRIVATE | MEM_COPY_ON_WRITE);
 }
 `;
-  const names = "createMmf, newMemoryRegion, openFile, stats, MmfHost, MmfError, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, type RegionMode, type BackendOption, type MmfHostOptions";
+  const names =
+    "createMmf, newMemoryRegion, openFile, stats, MmfHost, MmfError, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, type RegionMode, type BackendOption, type MmfHostOptions";
   writeFileSync(join(src, "esm.mts"), `import { ${names} } from "wasm-mmf";\nimport type { Readable } from "node:stream";\n${body}`);
   writeFileSync(join(src, "cjs.cts"), `import { ${names} } from "wasm-mmf";\nimport type { Readable } from "node:stream";\n${body}`);
   const tsc = run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", consumer]);
@@ -117,8 +151,20 @@ test("@arethetypeswrong/cli finds no problem in the tarball", () => {
   // Ignored, with reasons: require() of this ES module works on every supported Node (>= 20.19,
   // engines) and TypeScript >= 5.8 types it (the CommonJS consumer above), but attw 0.18 judges
   // with TypeScript 5.6; ./assembly is AssemblyScript source for asc, not a TypeScript entry.
-  const attw = run(process.execPath, [join(root, "node_modules/@arethetypeswrong/cli/dist/index.js"), tarball,
-    "--ignore-rules", "cjs-resolves-to-esm", "--exclude-entrypoints", "./assembly", "--format", "ascii"], { cwd: root });
+  const attw = run(
+    process.execPath,
+    [
+      join(root, "node_modules/@arethetypeswrong/cli/dist/index.js"),
+      tarball,
+      "--ignore-rules",
+      "cjs-resolves-to-esm",
+      "--exclude-entrypoints",
+      "./assembly",
+      "--format",
+      "ascii",
+    ],
+    { cwd: root },
+  );
   assert.is(attw.status, 0, attw.stdout + attw.stderr);
   assert.match(attw.stdout, /No problems found/);
 });

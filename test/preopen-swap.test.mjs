@@ -64,7 +64,12 @@ test(`a folder inside the preopen swapped with a symlink while the guest opens t
   const { call, host } = track(await loadGuest("api", { preopens: { "/data": data } }));
   // Another process swaps data/sub between the real folder and a symlink to the outside one.
   const stop = join(dir, "stop");
-  const swapper = track(spawn(process.execPath, ["-e", `
+  const swapper = track(
+    spawn(
+      process.execPath,
+      [
+        "-e",
+        `
     const fs = require("node:fs");
     const [sub, real, out, stop] = process.argv.slice(1);
     let swaps = 0;
@@ -74,7 +79,15 @@ test(`a folder inside the preopen swapped with a symlink while the guest opens t
       fs.unlinkSync(sub); fs.renameSync(real, sub);
       swaps++;
     }
-    console.log(swaps);`, join(data, "sub"), join(data, "sub.real"), out, stop], { stdio: ["ignore", "pipe", "pipe"] }));
+    console.log(swaps);`,
+        join(data, "sub"),
+        join(data, "sub.real"),
+        out,
+        stop,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    ),
+  );
   const exited = new Promise((resolve) => swapper.once("exit", resolve));
   let swaps = "";
   swapper.stdout.on("data", (d) => (swaps += d));
@@ -92,7 +105,9 @@ test(`a folder inside the preopen swapped with a symlink while the guest opens t
     writeFile(dir, "stop", new Uint8Array(0));
     await exited;
   }
-  console.log(`  [${backend}] ${opens} opens of /data/sub/file.bin against ${swaps.trim()} swaps: ${outcomes.inside} inside, ${outcomes.refused} refused, ${outcomes.outside} outside`);
+  console.log(
+    `  [${backend}] ${opens} opens of /data/sub/file.bin against ${swaps.trim()} swaps: ${outcomes.inside} inside, ${outcomes.refused} refused, ${outcomes.outside} outside`,
+  );
   assert.is(outcomes.outside, 0, "a guest read the file outside its preopen");
   assert.ok(outcomes.refused > 0 && outcomes.inside > 0, "the swap never raced an open: nothing was tried");
   host.close();

@@ -28,7 +28,10 @@ function side(path, role, impl) {
   });
 }
 
-for (const [a, b] of [["js", "js"], ["js", "wasm"]]) {
+for (const [a, b] of [
+  ["js", "js"],
+  ["js", "wasm"],
+]) {
   realMappingTest(test, `two processes (${a} and ${b}) exchange ${EXCHANGES} messages through one mapping`, async () => {
     const path = writeFile(dir, `pp-${a}-${b}.bin`, new Uint8Array(4096));
     const started = performance.now();
@@ -61,11 +64,12 @@ test("worker_threads sharing one shared Wasm memory exchange messages through a 
       Atomics.notify(a, 0);
     }
     parentPort.postMessage(torn);`;
-  const run = (role) => new Promise((resolve, reject) => {
-    const w = track(new Worker(script, { eval: true, workerData: { memory: mmf.memory, address: region.data().byteOffset, role, count } }));
-    w.once("message", resolve);
-    w.once("error", reject);
-  });
+  const run = (role) =>
+    new Promise((resolve, reject) => {
+      const w = track(new Worker(script, { eval: true, workerData: { memory: mmf.memory, address: region.data().byteOffset, role, count } }));
+      w.once("message", resolve);
+      w.once("error", reject);
+    });
   const torn = await Promise.all([run(0), run(1)]);
   console.log(`  two workers on one shared memory: ${count} exchanges, ${torn[0] + torn[1]} torn`);
   assert.equal(torn, [0, 0]);

@@ -5,8 +5,14 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
 import {
-  createMmf, openFile, MemoryRegionReader, MemoryRegionWriter,
-  MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE,
+  createMmf,
+  openFile,
+  MemoryRegionReader,
+  MemoryRegionWriter,
+  MEM_READ_ONLY,
+  MEM_READ_PRIVATE,
+  MEM_READWRITE,
+  MEM_COPY_ON_WRITE,
 } from "../dist/host/index.js";
 import { pattern, readBytes, tempDir, writeFile, tracked } from "./helpers.mjs";
 
@@ -119,10 +125,10 @@ test("random map/close sequences: live regions never overlap and closed memory i
   const own = track(createMmf());
   fc.assert(
     fc.property(
-      fc.array(fc.oneof(
-        fc.record({ open: fc.integer({ min: 0, max: big.length - 1 }), size: fc.integer({ min: 1, max: 300_000 }) }),
-        fc.record({ close: fc.nat() }),
-      ), { maxLength: 60 }),
+      fc.array(
+        fc.oneof(fc.record({ open: fc.integer({ min: 0, max: big.length - 1 }), size: fc.integer({ min: 1, max: 300_000 }) }), fc.record({ close: fc.nat() })),
+        { maxLength: 60 },
+      ),
       (steps) => {
         /** @type {Array<[number, import("../dist/host/index.js").MemoryRegion]>} */
         const live = [];

@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { ftruncateSync, openSync, closeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { createMmf, openFile, MEM_READ_ONLY } from "../dist/host/index.js";
-import { backend, pattern, realMappingTest, tempDir, writeFile, tracked } from "./helpers.mjs";
+import { pattern, realMappingTest, tempDir, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("races");
 const track = tracked(test);
@@ -37,70 +37,76 @@ const reader = `
   }
   parentPort.postMessage(sum);`;
 
-realMappingTest(test, `${WORKERS} workers read while the main thread maps, truncates and closes ${ROUNDS} times: no crash, no stale fault on a new region`, async () => {
-  const { nativeHelper } = await import("../dist/host/native.js");
-  const size = PAGES * PAGE;
-  const doomedPath = track.path(writeFile(dir, "doomed.bin", pattern(size, 1)));
-  const intact = pattern(size, 2);
-  const intactFile = track(openFile(writeFile(dir, "intact.bin", intact), "r"));
-  const mmf = track(createMmf());
-  const control = new Int32Array(new SharedArrayBuffer(4 * (3 + WORKERS)));
-  const workers = [];
-  for (let index = 0; index < WORKERS; index++) {
-    const w = track(new Worker(reader, { eval: true, workerData: { memory: mmf.memory, control, index } }));
-    await new Promise((resolve, reject) => {
-      w.once("message", resolve);
-      w.once("error", reject);
-    });
-    workers.push(w);
-  }
-  const before = nativeHelper().guardStats();
-  let truncatedRounds = 0;
-  let intactChecks = 0;
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      if (round % 2 === 0) {
-        // The file at full size, mapped, then cut under the readers and closed at once, while their
-        // faults may be in flight.
-        const fd = openSync(doomedPath, "r+");
-        ftruncateSync(fd, size);
-        const file = openFile(doomedPath, "r");
-        const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
-        const data = region.data();
-        Atomics.store(control, 2, size);
-        Atomics.store(control, 1, data.byteOffset);
-        ftruncateSync(fd, 0);
-        closeSync(fd);
-        const reads = Atomics.load(control, 3);
-        while (round % 16 === 0 && Atomics.load(control, 3) < reads + 2); // now and then, let a worker fault first
-        try {
-          region.close();
-        } catch (err) {
-          assert.is(err.code, "ETRUNCATED");
-          truncatedRounds++;
-        }
-        file.close();
-      } else {
-        // An intact file where the doomed one was: the readers' late faults must not touch it.
-        const region = mmf.newMemoryRegion(intactFile, MEM_READ_ONLY);
-        Atomics.store(control, 2, PAGES * PAGE);
-        Atomics.store(control, 1, region.data().byteOffset);
-        assert.equal(region.data(), intact, `round ${round}: the intact region keeps its bytes`);
-        region.close(); // would throw if a late handler had taken a fault for this region
-        intactChecks++;
-      }
+realMappingTest(
+  test,
+  `${WORKERS} workers read while the main thread maps, truncates and closes ${ROUNDS} times: no crash, no stale fault on a new region`,
+  async () => {
+    const { nativeHelper } = await import("../dist/host/native.js");
+    const size = PAGES * PAGE;
+    const doomedPath = track.path(writeFile(dir, "doomed.bin", pattern(size, 1)));
+    const intact = pattern(size, 2);
+    const intactFile = track(openFile(writeFile(dir, "intact.bin", intact), "r"));
+    const mmf = track(createMmf());
+    const control = new Int32Array(new SharedArrayBuffer(4 * (3 + WORKERS)));
+    const workers = [];
+    for (let index = 0; index < WORKERS; index++) {
+      const w = track(new Worker(reader, { eval: true, workerData: { memory: mmf.memory, control, index } }));
+      await new Promise((resolve, reject) => {
+        w.once("message", resolve);
+        w.once("error", reject);
+      });
+      workers.push(w);
     }
-  } finally {
-    Atomics.store(control, 0, 1);
-    await Promise.all(workers.map((w) => new Promise((resolve) => w.once("exit", resolve))));
-  }
-  const after = nativeHelper().guardStats();
-  const reads = [...control.subarray(3)].reduce((a, b) => a + b, 0);
-  console.log(`  ${ROUNDS} rounds: ${truncatedRounds} closes reported ETRUNCATED, ${intactChecks} intact regions checked, ` +
-    `${reads} sweeps by the readers, faults absorbed ${after.faults - before.faults}, SIGBUS retried ${after.retried - before.retried}`);
-  assert.ok(after.faults > before.faults, "the readers did fault");
-  assert.is(mmf.stats().regions, 0);
-  intactFile.close();
-});
+    const before = nativeHelper().guardStats();
+    let truncatedRounds = 0;
+    let intactChecks = 0;
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        if (round % 2 === 0) {
+          // The file at full size, mapped, then cut under the readers and closed at once, while their
+          // faults may be in flight.
+          const fd = openSync(doomedPath, "r+");
+          ftruncateSync(fd, size);
+          const file = openFile(doomedPath, "r");
+          const region = mmf.newMemoryRegion(file, MEM_READ_ONLY);
+          const data = region.data();
+          Atomics.store(control, 2, size);
+          Atomics.store(control, 1, data.byteOffset);
+          ftruncateSync(fd, 0);
+          closeSync(fd);
+          const reads = Atomics.load(control, 3);
+          while (round % 16 === 0 && Atomics.load(control, 3) < reads + 2); // now and then, let a worker fault first
+          try {
+            region.close();
+          } catch (err) {
+            assert.is(err.code, "ETRUNCATED");
+            truncatedRounds++;
+          }
+          file.close();
+        } else {
+          // An intact file where the doomed one was: the readers' late faults must not touch it.
+          const region = mmf.newMemoryRegion(intactFile, MEM_READ_ONLY);
+          Atomics.store(control, 2, PAGES * PAGE);
+          Atomics.store(control, 1, region.data().byteOffset);
+          assert.equal(region.data(), intact, `round ${round}: the intact region keeps its bytes`);
+          region.close(); // would throw if a late handler had taken a fault for this region
+          intactChecks++;
+        }
+      }
+    } finally {
+      Atomics.store(control, 0, 1);
+      await Promise.all(workers.map((w) => new Promise((resolve) => w.once("exit", resolve))));
+    }
+    const after = nativeHelper().guardStats();
+    const reads = [...control.subarray(3)].reduce((a, b) => a + b, 0);
+    console.log(
+      `  ${ROUNDS} rounds: ${truncatedRounds} closes reported ETRUNCATED, ${intactChecks} intact regions checked, ` +
+        `${reads} sweeps by the readers, faults absorbed ${after.faults - before.faults}, SIGBUS retried ${after.retried - before.retried}`,
+    );
+    assert.ok(after.faults > before.faults, "the readers did fault");
+    assert.is(mmf.stats().regions, 0);
+    intactFile.close();
+  },
+);
 
 test.run();

@@ -13,8 +13,13 @@ const track = tracked(test);
 
 const dir = tempDir();
 const PAGE = 4096;
-const EINVAL = 1, EACCES = 3, ECLOSED = 5, ETRUNCATED = 8;
-const MEM_READ_ONLY = 0x1, MEM_READWRITE = 0x4, MEM_COPY_ON_WRITE = 0x8;
+const EINVAL = 1,
+  EACCES = 3,
+  ECLOSED = 5,
+  ETRUNCATED = 8;
+const MEM_READ_ONLY = 0x1,
+  MEM_READWRITE = 0x4,
+  MEM_COPY_ON_WRITE = 0x8;
 
 async function guest() {
   const g = await loadGuest("cursors");

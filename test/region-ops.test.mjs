@@ -10,7 +10,17 @@ import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { existsSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { createMmf, ErrorCodes, openFile, MmfHost, MemoryRegionReader, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE, MEM_READ_PRIVATE } from "../dist/host/index.js";
+import {
+  createMmf,
+  ErrorCodes,
+  openFile,
+  MmfHost,
+  MemoryRegionReader,
+  MEM_READ_ONLY,
+  MEM_READWRITE,
+  MEM_COPY_ON_WRITE,
+  MEM_READ_PRIVATE,
+} from "../dist/host/index.js";
 import { backend, loadGuest, pattern, readBytes, tempDir, throwsCode, writeFile } from "./helpers.mjs";
 import { dropCache } from "./mounts.mjs";
 
@@ -21,7 +31,10 @@ const { ENOTSUP } = ErrorCodes;
 
 /** Everything a test opened, closed after it whatever happened. */
 let open = [];
-const keep = (resource) => (open.push(resource), resource);
+const keep = (resource) => {
+  open.push(resource);
+  return resource;
+};
 function cleanup() {
   for (const resource of open.reverse()) {
     try {
@@ -79,8 +92,11 @@ if (native) {
       }
       console.log(JSON.stringify(out));`;
     const run = (memlock) => {
-      const result = spawnSync("setpriv", ["--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "prlimit", `--memlock=${memlock}`,
-        process.execPath, "--input-type=module", "-e", child], { encoding: "utf8" });
+      const result = spawnSync(
+        "setpriv",
+        ["--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "prlimit", `--memlock=${memlock}`, process.execPath, "--input-type=module", "-e", child],
+        { encoding: "utf8" },
+      );
       assert.is(result.status, 0, result.stderr);
       return JSON.parse(result.stdout);
     };
@@ -131,7 +147,10 @@ if (native) {
     for (const page of touched) assert.is(view[page * PAGE + 5], pattern(SIZE)[page * PAGE + 5]);
     const warm = region.residency({ pages: true });
     for (const page of touched) assert.is(warm.pages[page], 1, `page ${page} touched`);
-    assert.is(warm.resident, warm.pages.reduce((a, b) => a + b, 0));
+    assert.is(
+      warm.resident,
+      warm.pages.reduce((a, b) => a + b, 0),
+    );
     assert.ok(warm.resident < warm.total / 4, `${warm.resident} of ${warm.total} resident after touching 3 pages`);
     assert.is(region.residency().pages, undefined, "no map unless asked");
     region.advise("willneed");
@@ -141,7 +160,9 @@ if (native) {
       after = region.residency();
     }
     assert.is(after.resident, after.total, "willneed read every page");
-    console.log(`  residency of 8 MiB: ${cold.resident}/${cold.total} after dropping the cache, ${warm.resident} after touching 3 pages, ${after.resident} after willneed`);
+    console.log(
+      `  residency of 8 MiB: ${cold.resident}/${cold.total} after dropping the cache, ${warm.resident} after touching 3 pages, ${after.resident} after willneed`,
+    );
   });
 } else {
   residency("the emulated backend cannot tell residency: ENOTSUP", () => {
@@ -177,7 +198,10 @@ if (native) {
     assert.is(after.length, 99_000);
     assert.is(before.length, 9000, "an old view keeps its length: take data() again");
     assert.equal(after.subarray(0, 9000), pattern(10_000).subarray(1000));
-    assert.ok(after.subarray(9000).every((b) => b === 0), "the file's new bytes are zeros");
+    assert.ok(
+      after.subarray(9000).every((b) => b === 0),
+      "the file's new bytes are zeros",
+    );
     after[98_999] = 0xab;
     region.flush();
     assert.is(readBytes(path)[99_999], 0xab);
@@ -200,7 +224,10 @@ if (native) {
     assert.equal(moved, pattern(5 * PAGE, 3));
     assert.is(reader.readAt(one, 4 * PAGE + 7), 1, "a reader made before the move reads the grown region");
     assert.is(one[0], pattern(5 * PAGE, 3)[4 * PAGE + 7]);
-    assert.ok(old.every((b) => b === 0), "a view from before the move shows zeroed memory");
+    assert.ok(
+      old.every((b) => b === 0),
+      "a view from before the move shows zeroed memory",
+    );
     assert.equal(blocker.data(), pattern(5 * PAGE, 3).subarray(4 * PAGE));
     assert.is(mmf.remapCounts().moved, 1);
     const next = keep(mmf.newMemoryRegion(file, MEM_READ_ONLY, 0, 2 * PAGE));
@@ -263,7 +290,8 @@ if (native) {
     mmf.newMemoryRegion(openFile(writeFile(dir, "grow.bin", new Uint8Array(256 * PAGE))), MEM_READ_ONLY).close(); // memory for the worker's view
     const stop = new Int32Array(new SharedArrayBuffer(4));
     // Plain JavaScript loads, which V8's trap handler does not cover: a hole would end the process.
-    const worker = new Worker(`
+    const worker = new Worker(
+      `
       const { workerData: { memory, stop, from }, parentPort } = require("node:worker_threads");
       let rounds = 0;
       parentPort.postMessage("ready");
@@ -272,7 +300,9 @@ if (native) {
         for (let i = 0; i < view.length; i += 4096) view[i];
         rounds++;
       }
-      parentPort.postMessage(rounds);`, { eval: true, workerData: { memory: mmf.memory, stop, from: region.data().byteOffset } });
+      parentPort.postMessage(rounds);`,
+      { eval: true, workerData: { memory: mmf.memory, stop, from: region.data().byteOffset } },
+    );
     const messages = [];
     worker.on("message", (m) => messages.push(m));
     while (messages.length === 0) await new Promise((r) => setTimeout(r, 5));
@@ -459,10 +489,12 @@ guest("a guest locks, counts resident pages (with and without a page map) and re
 });
 
 const cGuestWasm = new URL("../dist/test-guests/region-ops-c.wasm", import.meta.url);
-const cGuestTest = existsSync(cGuestWasm) ? guest : (name, fn) => {
-  console.log(`  skipped (no C guests: clang-14 with wasi-libc builds them, see scripts/build-c-guests.mjs): ${name}`);
-  guest.skip(name, fn);
-};
+const cGuestTest = existsSync(cGuestWasm)
+  ? guest
+  : (name, fn) => {
+      console.log(`  skipped (no C guests: clang-14 with wasi-libc builds them, see scripts/build-c-guests.mjs): ${name}`);
+      guest.skip(name, fn);
+    };
 
 cGuestTest("a C guest locks, counts and remaps through include/mmf.h: in place in its window, then moved to another", () => {
   const path = writeFile(dir, "c-guest.bin", pattern(4 * PAGE, 11));

@@ -5,8 +5,18 @@ import * as assert from "uvu/assert";
 import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import {
-  createMmf, openFile, MemoryRegionReader, MemoryRegionWriter, useMemoryRegion, MmfError,
-  MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_READWRITE, MEM_COPY_ON_WRITE, newMemoryRegion, stats,
+  createMmf,
+  openFile,
+  MemoryRegionReader,
+  MemoryRegionWriter,
+  useMemoryRegion,
+  MmfError,
+  MEM_READ_ONLY,
+  MEM_READ_PRIVATE,
+  MEM_READWRITE,
+  MEM_COPY_ON_WRITE,
+  newMemoryRegion,
+  stats,
 } from "../dist/host/index.js";
 import { coreOf } from "./internals.mjs";
 import { longOnEmulatedTest, pattern, readBytes, realMappingTest, tempDir, throwsCode, underQemu, writeFile, sparseFile, tracked } from "./helpers.mjs";
@@ -28,7 +38,15 @@ test("data() equals the file's bytes for every mode and unaligned offsets", () =
   const path = fresh();
   const file = track(openFile(path, "r+"));
   for (const [name, mode] of /** @type {Array<[string, import("../dist/host/index.js").RegionMode]>} */ (Object.entries(MODES))) {
-    for (const [offset, size] of [[0, 0], [67746, 1000], [4095, 2], [4096, 4096], [1, SIZE - 1], [SIZE - 1, 1], [67746, 0]]) {
+    for (const [offset, size] of [
+      [0, 0],
+      [67746, 1000],
+      [4095, 2],
+      [4096, 4096],
+      [1, SIZE - 1],
+      [SIZE - 1, 1],
+      [67746, 0],
+    ]) {
       const region = mmf.newMemoryRegion(file, mode, offset, size);
       const want = bytes.subarray(offset, size === 0 ? SIZE : offset + size);
       assert.is(region.size(), want.length, `${name} ${offset}+${size}`);
@@ -265,10 +283,12 @@ test("flushRange writes the pages of a range; advise takes madvise advice; bad r
   file.close();
 });
 
-const populateTest = underQemu ? (name, fn) => {
-  console.log(`  skipped under qemu-user (it ignores MADV_POPULATE_READ): ${name}`);
-  test.skip(name, fn);
-} : (name, fn) => realMappingTest(test, name, fn);
+const populateTest = underQemu
+  ? (name, fn) => {
+      console.log(`  skipped under qemu-user (it ignores MADV_POPULATE_READ): ${name}`);
+      test.skip(name, fn);
+    }
+  : (name, fn) => realMappingTest(test, name, fn);
 
 populateTest("populate faults every page in at map time", () => {
   const big = track.path(writeFile(dir, "populate.bin", new Uint8Array(64 * 1024 * 1024).fill(1)));

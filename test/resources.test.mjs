@@ -61,7 +61,11 @@ test("Mmf.close() closes every live region (writes reach the file) and the host'
   mmf.close();
   mmf.close();
   assert.equal(mmf.stats(), { regions: 0, mappedBytes: 0, regionBytes: 0 });
-  assert.ok(readBytes(path).subarray(100, 150).every((b) => b === 9));
+  assert.ok(
+    readBytes(path)
+      .subarray(100, 150)
+      .every((b) => b === 9),
+  );
   for (const region of [rw, ro]) {
     throwsCode(() => region.data(), "ECLOSED");
     throwsCode(() => region.flush(), "ECLOSED");
@@ -124,7 +128,10 @@ test("closing the region while its stream runs fails the stream with ECLOSED, ne
   const region = track(mmf.newMemoryRegion(file, MEM_READ_ONLY));
   const stream = region.stream({ chunkSize: 1000 });
   stream.once("data", () => region.close());
-  const err = await pipeline(stream, createWriteStream(join(dir, "cut.bin"))).then(() => undefined, (e) => e);
+  const err = await pipeline(stream, createWriteStream(join(dir, "cut.bin"))).then(
+    () => undefined,
+    (e) => e,
+  );
   assert.is(err?.code, "ECLOSED", String(err));
   // The pipeline may destroy the file stream before it even opened the file.
   const written = existsSync(join(dir, "cut.bin")) ? readBytes(join(dir, "cut.bin")) : new Uint8Array(0);
@@ -162,7 +169,10 @@ test("the README's rule: data() written to a stream and the region closed at onc
   region.close();
   await new Promise((resolve) => ws.end(resolve));
   assert.is(readBytes(out).length, bytes.length);
-  assert.ok(readBytes(out).every((b) => b === 0), "the write ran after close() unmapped the pages");
+  assert.ok(
+    readBytes(out).every((b) => b === 0),
+    "the write ran after close() unmapped the pages",
+  );
   file.close();
   mmf.close();
 });

@@ -49,7 +49,17 @@ const files = readdirSync(dir)
 const backends = (process.env.MMF_BACKENDS || "native,emulated").split(",");
 // Suites that do not depend on the backend, or test the native helper itself, run in the first pass only.
 const oncePerRun = new Set([
-  "install.test.mjs", "package.test.mjs", "cli-usage.test.mjs", "copy-sources.test.mjs", "create-mmf.test.mjs", "native-backstop.test.mjs", "native-restore.test.mjs", "stale-build.test.mjs", "advice.test.mjs", "abi.test.mjs", CANARY,
+  "install.test.mjs",
+  "package.test.mjs",
+  "cli-usage.test.mjs",
+  "copy-sources.test.mjs",
+  "create-mmf.test.mjs",
+  "native-backstop.test.mjs",
+  "native-restore.test.mjs",
+  "stale-build.test.mjs",
+  "advice.test.mjs",
+  "abi.test.mjs",
+  CANARY,
 ]);
 const reliability = long ? { MMF_RELIABILITY: "1" } : {};
 
@@ -104,7 +114,8 @@ const pythonSuites = readdirSync(join(dir, "wasmtime"))
 if (nodeOnly && pythonSuites.length > 0) notRun.push("the Wasmtime host suites: MMF_NODE_ONLY=1 (they do not depend on the Node version)");
 else if (pythonSuites.length > 0) {
   const python = wasmtimePython();
-  const missing = python.skip ?? (wasmtimeLibraryBuilt() ? undefined : "dist/wasmtime/libmmf_wasmtime.so is missing (`npm run build:wasmtime`, needs a C compiler)");
+  const missing =
+    python.skip ?? (wasmtimeLibraryBuilt() ? undefined : "dist/wasmtime/libmmf_wasmtime.so is missing (`npm run build:wasmtime`, needs a C compiler)");
   if (missing) notRun.push(`the Wasmtime host suites (${pythonSuites.join(", ")}): ${missing}`);
   for (const file of missing ? [] : pythonSuites) {
     runs.push({
@@ -126,7 +137,15 @@ if (filters.length === 0 || filters.some((f) => "wasi".includes(f))) {
   const wasiRuns = [
     ["node:wasi", testNode, [...wasiGuardFlags(testNode.version()), "--no-warnings", join(dir, "wasi/node-wasi.mjs")]],
     ["browser_wasi_shim", testNode, [join(dir, "wasi/browser-shim.mjs")]],
-    ...(nodeOnly ? [] : [/** @type {[string, { file: string, args: string[] }, string[]]} */ (["Wasmtime", { file: process.execPath, args: [] }, [join(dir, "wasi/wasmtime.mjs")]])]),
+    ...(nodeOnly
+      ? []
+      : [
+          /** @type {[string, { file: string, args: string[] }, string[]]} */ ([
+            "Wasmtime",
+            { file: process.execPath, args: [] },
+            [join(dir, "wasi/wasmtime.mjs")],
+          ]),
+        ]),
   ];
   for (const [name, node, args] of wasiRuns) {
     runs.push({ title: `WASI suite under ${name}`, file: node.file, args: [...node.args, ...args], env: process.env, count: countPlain, skipsItself: true });
@@ -163,9 +182,16 @@ function execute(run) {
       run.cpu = now - cpuSeen;
       cpuSeen = now;
     });
-    child.on("close", (status, signal) => resolve({
-      stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), status, signal, seconds: (performance.now() - started) / 1000, cpu: run.cpu,
-    }));
+    child.on("close", (status, signal) =>
+      resolve({
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        status,
+        signal,
+        seconds: (performance.now() - started) / 1000,
+        cpu: run.cpu,
+      }),
+    );
   });
 }
 
@@ -208,8 +234,10 @@ async function worker() {
 await Promise.all(Array.from({ length: Math.min(jobs, runs.length) }, worker));
 
 const cpuTotal = childrenCpu() - cpuAtStart;
-console.log(`\n${runs.length} runs, ${Math.min(jobs, runs.length)} at a time, in ${((performance.now() - started) / 1000).toFixed(1)} s` +
-  (Number.isFinite(cpuTotal) ? ` (CPU ${cpuTotal.toFixed(1)} s)` : ""));
+console.log(
+  `\n${runs.length} runs, ${Math.min(jobs, runs.length)} at a time, in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+    (Number.isFinite(cpuTotal) ? ` (CPU ${cpuTotal.toFixed(1)} s)` : ""),
+);
 for (const note of notRun) console.log(`\nNOT RUN (skipped, not passed): ${note}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

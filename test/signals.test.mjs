@@ -43,8 +43,11 @@ function runChild(body) {
   return spawnSync(process.execPath, ["--input-type=module", "-e", source], { encoding: "utf8", timeout: 10_000 });
 }
 
-realMappingTest(test, "a listener added after the first mapping, then removed: truncation faults are survived, sent SIGBUSes reach the listener, then the default action", () => {
-  const run = runChild(`
+realMappingTest(
+  test,
+  "a listener added after the first mapping, then removed: truncation faults are survived, sent SIGBUSes reach the listener, then the default action",
+  () => {
+    const run = runChild(`
     const first = mapped("first.bin"); // installs the guard
     const second = mapped("second.bin");
     let heard = 0;
@@ -60,14 +63,15 @@ realMappingTest(test, "a listener added after the first mapping, then removed: t
     process.kill(process.pid, "SIGBUS"); // nobody listens: the default action ends the process
     await new Promise((resolve) => setTimeout(resolve, 2000));
     say("still alive");`);
-  assert.is(run.error, undefined, `the child hung: ${run.error}`);
-  assert.match(run.stdout, /with a listener: 0 ETRUNCATED/);
-  assert.match(run.stdout, /listener heard 1/);
-  assert.match(run.stdout, /listener removed: 0 ETRUNCATED/);
-  assert.match(run.stdout, /reinstalled [2-9]/);
-  assert.not.match(run.stdout, /still alive/);
-  assert.is(run.signal, "SIGBUS", `${run.stdout}${run.stderr}`);
-});
+    assert.is(run.error, undefined, `the child hung: ${run.error}`);
+    assert.match(run.stdout, /with a listener: 0 ETRUNCATED/);
+    assert.match(run.stdout, /listener heard 1/);
+    assert.match(run.stdout, /listener removed: 0 ETRUNCATED/);
+    assert.match(run.stdout, /reinstalled [2-9]/);
+    assert.not.match(run.stdout, /still alive/);
+    assert.is(run.signal, "SIGBUS", `${run.stdout}${run.stderr}`);
+  },
+);
 
 realMappingTest(test, "two listeners, one removed: the other still hears a sent SIGBUS, and faults are still absorbed", () => {
   const run = runChild(`

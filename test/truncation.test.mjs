@@ -8,7 +8,16 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync, truncateSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, ErrorCodes, MemoryRegionReader, MemoryRegionWriter, MEM_READ_ONLY, MEM_READWRITE, MEM_COPY_ON_WRITE } from "../dist/host/index.js";
+import {
+  createMmf,
+  openFile,
+  ErrorCodes,
+  MemoryRegionReader,
+  MemoryRegionWriter,
+  MEM_READ_ONLY,
+  MEM_READWRITE,
+  MEM_COPY_ON_WRITE,
+} from "../dist/host/index.js";
 import { loadGuest, pattern, realMappingTest, root, sparseFile, tempDir, testNode, throwsCode, writeFile, tracked } from "./helpers.mjs";
 import { nativeHelper } from "../dist/host/native.js";
 
@@ -26,7 +35,11 @@ const areas = () => readFileSync("/proc/self/maps", "utf8").split("\n").length -
 function* scattered(pages, count, seed = 88172645) {
   let x = seed;
   for (let i = 0; i < count; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     yield x % pages;
   }
 }
@@ -55,7 +68,14 @@ function faultPattern(path, mode, newSize, order, write = false) {
   const after = { areas: areas(), ...stats() };
   throwsCode(() => region.close(), "ETRUNCATED");
   file.close();
-  return { sum, touched, faults: after.faults - before.faults, retried: after.retried - before.retried, areasAdded: after.areas - before.areas, areas: after.areas };
+  return {
+    sum,
+    touched,
+    faults: after.faults - before.faults,
+    retried: after.retried - before.retried,
+    areasAdded: after.areas - before.areas,
+    areas: after.areas,
+  };
 }
 
 realMappingTest(test, "JavaScript views: the faulting read gets zeros, then every operation is ETRUNCATED, close unmaps and reports it", () => {
@@ -163,17 +183,35 @@ realMappingTest(test, "a SIGBUS that is not ours keeps its old behaviour: the ea
     import { writeFileSync } from "node:fs";
     writeFileSync("${dir}/own.bin", new Uint8Array(4096));
     createMmf().newMemoryRegion(openFile("${dir}/own.bin"), MEM_READ_ONLY); // installs the guard`;
-  const withHandler = spawnSync(testNode.file, [...testNode.args, "--input-type=module", "-e", `
+  const withHandler = spawnSync(
+    testNode.file,
+    [
+      ...testNode.args,
+      "--input-type=module",
+      "-e",
+      `
     process.on("SIGBUS", () => { console.log("earlier handler"); process.exit(0); });
     ${prelude}
     process.kill(process.pid, "SIGBUS");
-    setTimeout(() => {}, 2000);`], { encoding: "utf8" });
+    setTimeout(() => {}, 2000);`,
+    ],
+    { encoding: "utf8" },
+  );
   assert.is(withHandler.status, 0, withHandler.stderr);
   assert.match(withHandler.stdout, /earlier handler/);
-  const withoutHandler = spawnSync(testNode.file, [...testNode.args, "--input-type=module", "-e", `
+  const withoutHandler = spawnSync(
+    testNode.file,
+    [
+      ...testNode.args,
+      "--input-type=module",
+      "-e",
+      `
     ${prelude}
     process.kill(process.pid, "SIGBUS");
-    setTimeout(() => {}, 2000);`], { encoding: "utf8" });
+    setTimeout(() => {}, 2000);`,
+    ],
+    { encoding: "utf8" },
+  );
   assert.is(withoutHandler.signal, "SIGBUS", "the default action still ends the process");
 });
 
@@ -185,13 +223,18 @@ realMappingTest(test, `random page reads over a ${LONG ? "1 GiB" : "64 MiB"} reg
   assert.is(r.sum, 0, "every read past the end reads zero");
   assert.ok(r.faults >= 1 && r.faults <= 2, `faults absorbed: ${r.faults}`);
   assert.ok(r.areasAdded <= 8, `areas added: ${r.areasAdded}`);
-  console.log(`  ${reads} random page reads over ${size / MiB} MiB truncated to 0: faults absorbed ${r.faults} (SIGBUS deliveries retried ${r.retried}), areas added ${r.areasAdded}, areas at the end ${r.areas}`);
+  console.log(
+    `  ${reads} random page reads over ${size / MiB} MiB truncated to 0: faults absorbed ${r.faults} (SIGBUS deliveries retried ${r.retried}), areas added ${r.areasAdded}, areas at the end ${r.areas}`,
+  );
 });
 
 realMappingTest(test, "descending reads and scattered writes past a new end in the middle: the pages before it keep the file's bytes", () => {
   const pages = LONG ? 65536 : 4096;
   const bytes = pattern(pages * PAGE, 4);
-  for (const [label, mode, write] of /** @type {const} */ ([["reads", MEM_READ_ONLY, false], ["writes", MEM_READWRITE, true]])) {
+  for (const [label, mode, write] of /** @type {const} */ ([
+    ["reads", MEM_READ_ONLY, false],
+    ["writes", MEM_READWRITE, true],
+  ])) {
     const path = writeFile(dir, `middle-${label}.bin`, bytes);
     const half = pages / 2;
     const descending = function* () {

@@ -14,7 +14,8 @@ export function wasmtimePython() {
   const venv = `${root}.venv-wasmtime/bin/python`;
   const python = process.env.MMF_PYTHON || (existsSync(venv) ? venv : "python3");
   const probe = spawnSync(python, ["-c", "import importlib.metadata as m, wasmtime; print(m.version('wasmtime'))"], { encoding: "utf8" });
-  if (probe.error) return { skip: `no Python (${python}: ${/** @type {NodeJS.ErrnoException} */ (probe.error).code ?? probe.error.message}); set one up with: ${SETUP}` };
+  if (probe.error)
+    return { skip: `no Python (${python}: ${/** @type {NodeJS.ErrnoException} */ (probe.error).code ?? probe.error.message}); set one up with: ${SETUP}` };
   if (probe.status !== 0) return { skip: `${python} cannot import the wasmtime package; set it up with: ${SETUP}` };
   return { python, version: probe.stdout.trim() };
 }

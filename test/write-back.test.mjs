@@ -57,7 +57,11 @@ test(`random runs from the region and another writer, interleaved in the same pa
   const model = initial.slice();
   let seed = 0x9e3779b9;
   const random = (n) => {
-    seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
+    seed ^= seed << 13;
+    seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    seed >>>= 0;
     return seed % n;
   };
   let regionBytes = 0;
@@ -102,7 +106,9 @@ test(`random runs from the region and another writer, interleaved in the same pa
     }
   }
   region.close();
-  console.log(`  [${backend}] ${rounds} rounds: ${regionBytes} bytes from the region and ${otherBytes} from another writer, in the same pages; the file matches the model`);
+  console.log(
+    `  [${backend}] ${rounds} rounds: ${regionBytes} bytes from the region and ${otherBytes} from another writer, in the same pages; the file matches the model`,
+  );
   track.close(other);
   file.close();
 });

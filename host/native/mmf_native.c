@@ -223,8 +223,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   int fd = -1;
   int flags = 0;
   if (memory_of(env, argv[0], &base, &mem_len) != 0) return make_int(env, -EINVAL);
-  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len) || get_u64(env, argv[4], &offset))
-    return make_int(env, -EINVAL);
+  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], &len) || get_u64(env, argv[4], &offset)) return make_int(env, -EINVAL);
   if (get_fd(env, argv[3], &fd) != 0) return make_int(env, -EBADF);
   if (get_int_in(env, argv[5], 0, MAP_ALL, &flags) != 0 || (flags & ~MAP_ALL) != 0) return make_int(env, -EINVAL);
   double epoch_at = NO_EPOCH;
@@ -406,12 +405,14 @@ static int open_beneath_walk(int dirfd, const char* path, int flags) {
       break;
     }
     if (strcmp(part, ".") == 0) {
-      if (!next) { rc = -EISDIR; break; }
+      if (!next) {
+        rc = -EISDIR;
+        break;
+      }
       part = next;
       continue;
     }
-    int fd = next ? openat(cur, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                  : openat(cur, part, flags | O_NOFOLLOW, 0644);
+    int fd = next ? openat(cur, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : openat(cur, part, flags | O_NOFOLLOW, 0644);
     if (fd < 0) {
       rc = -errno;
       struct stat st;
@@ -534,7 +535,6 @@ static napi_value js_trim_idle_files(napi_env env, napi_callback_info info) {
   if (argc >= 1 && get_bool(env, argv[0], &all) != 0) return make_int(env, -EINVAL);
   return make_int(env, (int64_t)guard_trim_idle_files(all));
 }
-
 
 // guardStats(): { live, limit, maxMapCount, files, idleFiles, faults, retried, reinstalled } of the SIGBUS
 // guard, for the process (see truncation_guard.h).

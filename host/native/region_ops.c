@@ -27,7 +27,8 @@ static int range_at(napi_env env, napi_value* argv, size_t at, uint8_t** out, si
   uint8_t* base;
   size_t mem_len;
   uint64_t addr, len;
-  if (memory_of(env, argv[0], &base, &mem_len) != 0 || get_u64(env, argv[at], &addr) != 0 || get_u64(env, argv[at + 1], &len) != 0) return -EINVAL;
+  if (memory_of(env, argv[0], &base, &mem_len) != 0 || get_u64(env, argv[at], &addr) != 0 || get_u64(env, argv[at + 1], &len) != 0)
+    return -EINVAL;
   int rc = check_range(base, mem_len, addr, len);
   if (rc != 0) return rc;
   *out = base + addr;

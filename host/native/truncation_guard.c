@@ -69,9 +69,9 @@ struct slot {
   atomic_int file;   // index into files
   atomic_int cause;  // enum fault_cause, set once
   // Under table_lock only:
-  uintptr_t key;       // start, kept after unpublishing, for the bucket chain
-  const void* owner;   // the N-API environment that mapped it
-  uint32_t next;       // 1-based: next slot in its bucket, or in the free list
+  uintptr_t key;      // start, kept after unpublishing, for the bucket chain
+  const void* owner;  // the N-API environment that mapped it
+  uint32_t next;      // 1-based: next slot in its bucket, or in the free list
   bool dropping;
 };
 

@@ -71,13 +71,13 @@ void guard_forget_file(int fd);
 size_t guard_trim_idle_files(bool all);
 
 struct guard_stats {
-  size_t live;             // mappings watched now
-  size_t limit;            // the process's mapping budget
-  size_t max_map_count;    // vm.max_map_count as read at start (0 if unreadable)
-  size_t files;            // descriptors the guard holds (one per mapped file, and the idle ones)
-  size_t idle_files;       // of which kept for files no mapping uses now (guard_set_idle_files)
-  uint64_t faults;         // faults absorbed
-  uint64_t retried;        // SIGBUS deliveries sent back to retry the access (see on_sigbus)
-  uint64_t reinstalled;    // times the handler was put back after something replaced it
+  size_t live;           // mappings watched now
+  size_t limit;          // the process's mapping budget
+  size_t max_map_count;  // vm.max_map_count as read at start (0 if unreadable)
+  size_t files;          // descriptors the guard holds (one per mapped file, and the idle ones)
+  size_t idle_files;     // of which kept for files no mapping uses now (guard_set_idle_files)
+  uint64_t faults;       // faults absorbed
+  uint64_t retried;      // SIGBUS deliveries sent back to retry the access (see on_sigbus)
+  uint64_t reinstalled;  // times the handler was put back after something replaced it
 };
 void guard_get_stats(struct guard_stats* out);

@@ -34,7 +34,9 @@ static int restore_memory(uintptr_t at, size_t len, bool zero_filled) {
   return 0;
 }
 
-EXPORT long mmfw_page_size(void) { return sysconf(_SC_PAGESIZE); }
+EXPORT long mmfw_page_size(void) {
+  return sysconf(_SC_PAGESIZE);
+}
 
 // Maps [offset, offset+len) of fd over [at, at+len), on behalf of `owner` (the host's tag, see
 // mmfw_forget_owner). READ_ONLY maps PROT_READ: Wasmtime only mprotects the new pages when a
@@ -72,11 +74,15 @@ EXPORT int mmfw_unmap(uintptr_t at, size_t len) {
 
 // Forgets every mapping of `owner` without touching memory: its memory is gone (it moved, or the
 // store was dropped), and the range may belong to someone else by now.
-EXPORT void mmfw_forget_owner(uintptr_t owner) { guard_drop_owner((const void*)owner); }
+EXPORT void mmfw_forget_owner(uintptr_t owner) {
+  guard_drop_owner((const void*)owner);
+}
 
 // Whether and why the mapping that starts at `at` faulted: 0 not, else the ABI code of why
 // (MMF_ETRUNCATED, MMF_ENOSPC, MMF_EIO: enum fault_cause); -EINVAL if unknown.
-EXPORT int mmfw_fault_cause(uintptr_t at) { return guard_fault_cause(at); }
+EXPORT int mmfw_fault_cause(uintptr_t at) {
+  return guard_fault_cause(at);
+}
 
 EXPORT int mmfw_sync(uintptr_t at, size_t len, int async) {
   return msync((void*)at, len, async ? MS_ASYNC : MS_SYNC) == 0 ? 0 : -errno;

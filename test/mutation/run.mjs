@@ -58,7 +58,9 @@ function runSuites(cwd, args, env = {}) {
 const canary = await runSuites(root, ["canary"], { MMF_BACKENDS: "native" });
 if (canary.status !== 1 || canary.passed !== 1 || canary.failed !== 1) {
   console.log(canary.output);
-  throw new Error(`test/run.mjs did not count the canary's failure (exit ${canary.status}, ${canary.passed} passed, ${canary.failed} failed): no result of it can be trusted`);
+  throw new Error(
+    `test/run.mjs did not count the canary's failure (exit ${canary.status}, ${canary.passed} passed, ${canary.failed} failed): no result of it can be trusted`,
+  );
 }
 console.log("canary: test/run.mjs counts its failing test (1 passed, 1 failed, exit 1)");
 
@@ -80,7 +82,8 @@ for (const file of tracked) {
   mkdirSync(dirname(join(scratch, file)), { recursive: true });
   cpSync(join(root, file), join(scratch, file));
 }
-for (const built of ["dist", "build", "prebuilds"]) if (existsSync(join(root, built))) cpSync(join(root, built), join(scratch, built), { recursive: true, verbatimSymlinks: true });
+for (const built of ["dist", "build", "prebuilds"])
+  if (existsSync(join(root, built))) cpSync(join(root, built), join(scratch, built), { recursive: true, verbatimSymlinks: true });
 for (const linked of ["node_modules", ".venv-wasmtime"]) if (existsSync(join(root, linked))) symlinkSync(join(root, linked), join(scratch, linked));
 
 const exec = (file, args) => {
@@ -97,7 +100,8 @@ const rebuild = {
     outputs: ["dist/mmf.wasm", "dist/mmf.wat", ...GUESTS.map((g) => `dist/test-guests/${g}.wasm`)],
     build() {
       asc(["assembly/core.ts", "--config", "asconfig.json", "--target", "release"]);
-      for (const g of GUESTS) asc([`test/guests/${g}.ts`, "--outFile", `dist/test-guests/${g}.wasm`, "--path", "dist/asc-packages", "--config", "scripts/guests.asconfig.json"]);
+      for (const g of GUESTS)
+        asc([`test/guests/${g}.ts`, "--outFile", `dist/test-guests/${g}.wasm`, "--path", "dist/asc-packages", "--config", "scripts/guests.asconfig.json"]);
     },
   },
   host: {
@@ -182,7 +186,9 @@ for (const [n, m] of applicable.entries()) {
   }
   const seconds = (performance.now() - started) / 1000;
   results.push({ ...m, fate, by, seconds });
-  console.log(`[${n + 1}/${applicable.length}] ${fate.toUpperCase().padEnd(8)} ${m.id.padEnd(22)} ${m.what}${by ? ` — by ${by}` : ""} (${seconds.toFixed(0)} s)`);
+  console.log(
+    `[${n + 1}/${applicable.length}] ${fate.toUpperCase().padEnd(8)} ${m.id.padEnd(22)} ${m.what}${by ? ` — by ${by}` : ""} (${seconds.toFixed(0)} s)`,
+  );
 }
 cleanup();
 

@@ -20,9 +20,11 @@ if (python?.skip) {
   const dir = mkdtempSync(join(tmpdir(), "mmf-wasmtime-"));
   try {
     for (const [name, bytes] of Object.entries(fixtures())) writeFileSync(join(dir, name), bytes);
-    const [command, args] = /** @type {[string, string[]]} */ (python
-      ? [python.python, [fileURLToPath(new URL("wasmtime_wasi.py", import.meta.url)), dir, wasm]]
-      : ["wasmtime", ["run", "--dir", `${dir}::/fixtures`, wasm]]);
+    const [command, args] = /** @type {[string, string[]]} */ (
+      python
+        ? [python.python, [fileURLToPath(new URL("wasmtime_wasi.py", import.meta.url)), dir, wasm]]
+        : ["wasmtime", ["run", "--dir", `${dir}::/fixtures`, wasm]]
+    );
     console.log(python ? `${command} ${args.join(" ")}` : `${cli.stdout.trim()}: wasmtime ${args.join(" ")}`);
     const run = spawnSync(command, args, { stdio: "inherit" });
     process.exitCode = run.status ?? 1;
