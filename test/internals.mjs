@@ -9,6 +9,8 @@ import * as mmfModule from "../dist/host/mmf.js";
  *   takeRefusal(): string | undefined;
  *   nextHandle: number;
  *   removeHandle(handle: number): void;
+ *   lend(fd: number): number;
+ *   endLoan(): void;
  * }} InternalHost
  */
 

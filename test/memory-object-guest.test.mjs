@@ -1,3 +1,4 @@
+// @ts-check
 // Guests and memory objects (issue 14, items 1 and 5): MmfHost.grantMemoryObject hands a guest one
 // object as a handle; memoryObjectPrefix lets it open and destroy the objects under a prefix the
 // host chose (`open_object`, `destroy_object`), and no other: without it a guest never reaches
@@ -7,7 +8,8 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createMmf, newMemoryObject, MmfHost, ErrorCodes, OpenModes, MEM_READWRITE } from "../dist/host/index.js";
-import { backend, loadGuest, openFds, throwsCode } from "./helpers.mjs";
+import { backend, loadGuest, openFds, throwsCode, tracked } from "./helpers.mjs";
+import { internals } from "./internals.mjs";
 import { leftovers, objectName, objectPrefix, removeObjects } from "./memory-object-names.mjs";
 
 const { EINVAL, ERANGE, EACCES, EBADF, ENOENT, EEXIST, ENOMEM } = ErrorCodes;
@@ -23,9 +25,12 @@ function cleanup() {
   removeObjects();
 }
 
+/** The guest's exported memory. */
+const memoryOf = (/** @type {WebAssembly.Instance} */ instance) => /** @type {WebAssembly.Memory} */ (instance.exports.memory);
+
 /** Writes `text` as UTF-8 into a page the test grew in the guest's memory; returns [ptr, len]. */
 function place(instance, bytes) {
-  const memory = instance.exports.memory;
+  const memory = memoryOf(instance);
   const at = memory.grow(1) * 65536;
   const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
   new Uint8Array(memory.buffer, at, data.length).set(data);
@@ -34,12 +39,13 @@ function place(instance, bytes) {
 
 const grants = suite("grantMemoryObject");
 grants.after.each(cleanup);
+const trackGrants = tracked(grants);
 
 grants("a granted object (r+) is shared with the Node program: the guest's write shows in a live region, zero-copy", async () => {
   const { host, call } = await guest();
-  const object = newMemoryObject(objectName(), "wx+");
+  const object = trackGrants(newMemoryObject(objectName(), "wx+"));
   object.truncate(65536);
-  const mmf = createMmf();
+  const mmf = trackGrants(createMmf());
   const region = mmf.newMemoryRegion(object, MEM_READWRITE, 0, 65536);
   const handle = host.grantMemoryObject(object, "r+");
   object.close(); // the grant opened the object again: the guest's handle outlives this
@@ -54,22 +60,22 @@ grants("a granted object (r+) is shared with the Node program: the guest's write
   region.close();
   const bytes = readFileSync(shm(object.name()));
   assert.is(bytes.readInt32LE(0), 1, "and in the object");
-  mmf.close();
 });
 
 grants('grants by name; an "r" grant never maps MEM_READWRITE; bad grants are typed errors', async () => {
   const { host, call } = await guest();
   const name = objectName();
   assert.is(call("run", host.grantMemoryObject(name, "wx+"), 0, 0), -ERANGE, "a new object is 0 bytes: mapping 64 KiB of it is refused");
-  const sized = newMemoryObject(name, "r+");
+  const sized = trackGrants(newMemoryObject(name, "r+"));
   sized.truncate(65536);
   assert.is(call("run", host.grantMemoryObject(name, "r"), 0, 1), -EACCES, "read-only grant, MEM_READWRITE map");
   assert.is(readFileSync(shm(name)).readInt32LE(32), 0, "the refused guest changed nothing");
-  const reader = newMemoryObject(name, "r");
+  const reader = trackGrants(newMemoryObject(name, "r"));
   assert.match(throwsCode(() => host.grantMemoryObject(reader, "r+"), "EACCES").message, /read-only/);
   throwsCode(() => host.grantMemoryObject(sized, "w+"), "EINVAL");
   throwsCode(() => host.grantMemoryObject(objectName(), "r"), "ENOENT");
   throwsCode(() => host.grantMemoryObject(name, "wx+"), "EEXIST");
+  // @ts-expect-error: bad names, on purpose
   for (const bad of [null, undefined, 42, 42n, {}, `${name}/x`, "", ".."]) throwsCode(() => host.grantMemoryObject(bad, "r"), "EINVAL");
   reader.close();
   throwsCode(() => host.grantMemoryObject(reader, "r"), "ECLOSED");
@@ -77,13 +83,12 @@ grants('grants by name; an "r" grant never maps MEM_READWRITE; bad grants are ty
   host.close();
   throwsCode(() => host.grantMemoryObject(sized, "r"), "ECLOSED");
   assert.ok(handles >= 2);
-  sized.close();
 });
 
 grants("at maxHandles a grant or an open_object is ENOMEM, with no descriptor left behind", async () => {
   const { host, call } = await guest({ maxHandles: 2, memoryObjectPrefix: objectPrefix });
   const name = objectName();
-  const object = newMemoryObject(name, "wx+");
+  const object = trackGrants(newMemoryObject(name, "wx+"));
   host.grantMemoryObject(object, "r");
   host.grantMemoryObject(name, "r+");
   const fds = openFds();
@@ -93,11 +98,11 @@ grants("at maxHandles a grant or an open_object is ENOMEM, with no descriptor le
   assert.is(call("openObjectError", objectName(), "wx+"), ENOMEM);
   assert.is(openFds(), fds);
   assert.equal(leftovers(), [name], "no object created by a refused open");
-  object.close();
 });
 
 const named = suite("guests opening objects by name");
 named.after.each(cleanup);
+const trackNamed = tracked(named);
 
 named("without memoryObjectPrefix a guest reaches no object by name: EACCES, existing ones untouched", async () => {
   const { call } = await guest();
@@ -115,7 +120,7 @@ named("with a prefix: the guest creates, sizes, writes and destroys objects unde
   const { call } = await guest({ memoryObjectPrefix: objectPrefix });
   const name = objectName();
   assert.is(call("createAndWrite", name, 8192n, 4100, 0x5a), 0);
-  const object = newMemoryObject(name, "r");
+  const object = trackNamed(newMemoryObject(name, "r"));
   assert.is(object.size(), 8192, "the guest's truncate");
   assert.is(readFileSync(object.path())[4100], 0x5a, "the guest's write through a MEM_READWRITE region");
   object.close();
@@ -184,20 +189,23 @@ named("under the prefix: READ_WRITE, CREATE keeping the contents, a planted syml
 });
 
 named("memoryObjectPrefix must be a name itself", () => {
+  // @ts-expect-error: bad prefixes, on purpose
   for (const prefix of ["", "/", "a/b", "..", 42, null, "a\0"]) throwsCode(() => new MmfHost({ memoryObjectPrefix: prefix }), "EINVAL");
   new MmfHost({ memoryObjectPrefix: "/app." }).close();
 });
 
 const raw = suite("open_object, destroy_object and truncate: hostile values");
 raw.after.each(cleanup);
+const trackRaw = tracked(raw);
 
 raw("open_object and destroy_object check the range, the bytes and the mode before anything else", async () => {
   const { host, instance } = await guest({ memoryObjectPrefix: objectPrefix });
   const { open_object: openObject, destroy_object: destroyObject } = host.imports;
   const name = objectName();
   const [ptr, len] = place(instance, name);
-  const size = () => instance.exports.memory.buffer.byteLength;
+  const size = () => memoryOf(instance).buffer.byteLength;
   assert.is(openObject(ptr, len, OpenModes.READ), -ENOENT);
+  // @ts-expect-error: 2n is no number, on purpose
   for (const mode of [4, -1, 0x7fffffff, 1.5, NaN, 2n]) assert.is(openObject(ptr, len, mode), -EINVAL, String(mode));
   assert.is(openObject(ptr, 0, OpenModes.CREATE), -EINVAL, "an empty name");
   assert.is(openObject(ptr, 4096, OpenModes.CREATE), -EINVAL, "MAX_PATH bytes");
@@ -220,7 +228,7 @@ raw("open_object and destroy_object check the range, the bytes and the mode befo
   assert.is(closed.host.imports.open_object(p2, l2, 4), -EINVAL);
   assert.is(closed.host.imports.open_object(p2, l2, OpenModes.CREATE), -EACCES);
   assert.is(closed.host.imports.open_object(p2, 0, OpenModes.CREATE), -EINVAL);
-  assert.is(closed.host.imports.destroy_object(closed.instance.exports.memory.buffer.byteLength, 1), -ERANGE);
+  assert.is(closed.host.imports.destroy_object(memoryOf(closed.instance).buffer.byteLength, 1), -ERANGE);
 });
 
 raw("truncate: a read-write handle only, sizes as i64 (no wrap), every other value a code", async () => {
@@ -230,15 +238,16 @@ raw("truncate: a read-write handle only, sizes as i64 (no wrap), every other val
   const handle = openObject(ptr, len, OpenModes.CREATE_NEW);
   assert.is(truncate(handle, 2n ** 32n + 4096n), 0);
   assert.is(fileSize(handle), 2n ** 32n + 4096n);
+  // @ts-expect-error: sizes that are no bigint, on purpose
   for (const size of [-1n, -(2n ** 63n), 5, 1.5, NaN, undefined]) assert.is(truncate(handle, size), -EINVAL, String(size));
   assert.is(truncate(handle, 2n ** 62n), -ERANGE);
   assert.is(fileSize(handle), 2n ** 32n + 4096n, "unchanged");
   assert.is(truncate(handle + 1000, 0n), -EBADF);
   const reader = openObject(ptr, len, OpenModes.READ);
   assert.is(truncate(reader, 0n), -EACCES);
-  const lent = host.lend(newMemoryObject(`/${new TextDecoder().decode(new Uint8Array(instance.exports.memory.buffer, ptr, len))}`, "r+").fd());
+  const lent = internals(host).lend(trackRaw(newMemoryObject(`/${new TextDecoder().decode(new Uint8Array(memoryOf(instance).buffer, ptr, len))}`, "r+")).fd());
   assert.is(truncate(lent, 0n), -EBADF, "a lent descriptor is not the guest's to size");
-  host.endLoan();
+  internals(host).endLoan();
   assert.is(host.imports.close(handle), 0);
   assert.is(truncate(handle, 0n), -EBADF, "closed");
 });

@@ -1,3 +1,4 @@
+// @ts-check
 // Memory objects between processes and threads (issue 14, item 1): two Node processes exchange
 // 1,000,000 messages through one object, a Node process and a guest in another, two worker
 // threads; a single-producer single-consumer ring (test/fixtures/ring.mjs, test/guests/ring.ts)
@@ -9,12 +10,19 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { newMemoryObject } from "../dist/host/index.js";
-import { realMappingTest, root, testNode } from "./helpers.mjs";
+import { realMappingTest, root, testNode, tracked } from "./helpers.mjs";
 import { leftovers, objectName, removeObjects } from "./memory-object-names.mjs";
 
 const LONG = process.env.MMF_RELIABILITY === "1";
 const RING = join(root, "test/fixtures/ring.mjs");
 const RING_BYTES = 65536;
+
+const ipc = suite("memory objects between processes");
+ipc.after.each(() => {
+  removeObjects();
+});
+/** The ring's sides (processes, workers): ended after a test that failed before they did. */
+const track = tracked(ipc);
 
 /** A fresh ring object; the suite's after.each destroys it. */
 function ringObject() {
@@ -26,7 +34,7 @@ function ringObject() {
 
 function side(name, role, count, impl) {
   return new Promise((resolve, reject) => {
-    const child = spawn(testNode.file, [...testNode.args, RING, name, String(role), String(count), impl]);
+    const child = track(spawn(testNode.file, [...testNode.args, RING, name, String(role), String(count), impl]));
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -54,11 +62,6 @@ async function exchange(a, b, count) {
   assert.equal(headAndTail(name), [count, count], "the object's head and tail words end at the count: nothing lost");
 }
 
-const ipc = suite("memory objects between processes");
-ipc.after.each(() => {
-  removeObjects();
-});
-
 realMappingTest(ipc, "two Node processes exchange 1,000,000 messages through one object, with Atomics", async () => {
   await exchange("js", "js", 1_000_000);
 });
@@ -81,7 +84,7 @@ realMappingTest(
     const count = WORKER_MESSAGES;
     const run = (role) =>
       new Promise((resolve, reject) => {
-        const worker = new Worker(RING, { argv: [name, String(role), String(count), "js"], stdout: true });
+        const worker = track(new Worker(RING, { argv: [name, String(role), String(count), "js"], stdout: true }));
         let out = "";
         worker.stdout.on("data", (d) => (out += d));
         worker.once("error", reject);

@@ -1,3 +1,4 @@
+// @ts-check
 // Unique names for the shared memory objects of one test process, and the cleanup that removes
 // every one of them (and checks that nothing else of this process is left in /dev/shm).
 import { readdirSync, rmSync } from "node:fs";

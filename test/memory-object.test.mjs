@@ -1,3 +1,4 @@
+// @ts-check
 // Named shared memory objects (issue 14, item 1): newMemoryObject / destroyMemoryObject over real
 // /dev/shm objects. Names, flags and sizes from hostile callers, planted symlinks, FIFOs and
 // folders, closed objects, a missing /dev/shm, and what each region mode shares with another process.
@@ -20,13 +21,14 @@ import {
   MEM_READWRITE,
 } from "../dist/host/index.js";
 import { spawn } from "node:child_process";
-import { backend, openFds, realMappingTest, root, tempDir, testNode, throwsCode } from "./helpers.mjs";
+import { backend, openFds, realMappingTest, root, tempDir, testNode, throwsCode, tracked } from "./helpers.mjs";
 import { leftovers, objectName, objectPrefix, removeObjects } from "./memory-object-names.mjs";
 
 const dir = tempDir();
 const shmPath = (name) => join(SHM_DIR, name);
 /** Objects a test opened: closed after it, whatever happened. */
 const opened = [];
+/** @param {Parameters<typeof newMemoryObject>} args */
 function open(...args) {
   const object = newMemoryObject(...args);
   opened.push(object);
@@ -71,6 +73,7 @@ names("names of up to 255 bytes (NAME_MAX), counted in UTF-8 bytes", () => {
 
 names("bad names are EINVAL with the reason, and create nothing", () => {
   const before = new Set(leftovers());
+  /** @type {Array<[string, RegExp]>} */
   const bad = [
     ["", /empty/],
     ["/", /empty/],
@@ -87,14 +90,16 @@ names("bad names are EINVAL with the reason, and create nothing", () => {
     ["x".repeat(256), /255 bytes/],
   ];
   for (const [name, why] of bad) {
-    for (const flags of ["r", "r+", "w+", "wx+"]) {
+    for (const flags of /** @type {const} */ (["r", "r+", "w+", "wx+"])) {
       const err = throwsCode(() => newMemoryObject(name, flags), "EINVAL");
       assert.match(err.message, why, `${JSON.stringify(name)}: ${err.message}`);
     }
     throwsCode(() => destroyMemoryObject(name), "EINVAL");
   }
   for (const value of [undefined, null, 42, 42n, {}, [objectName()], Symbol("x"), () => "x"]) {
+    // @ts-expect-error: not a name, on purpose
     throwsCode(() => newMemoryObject(value, "w+"), "EINVAL");
+    // @ts-expect-error: not a name, on purpose
     throwsCode(() => destroyMemoryObject(value), "EINVAL");
   }
   assert.equal(new Set(leftovers()), before, "nothing created");
@@ -102,7 +107,9 @@ names("bad names are EINVAL with the reason, and create nothing", () => {
 
 names('flags and perm: anything but "r", "r+", "w+", "wx+" and an integer 0 to 0o777 is EINVAL', () => {
   const name = objectName();
+  // @ts-expect-error: bad flags, on purpose
   for (const flags of ["w", "rw", "x", "", "R", "w+x", null, 1, 1n, {}]) throwsCode(() => newMemoryObject(name, flags), "EINVAL");
+  // @ts-expect-error: bad perm, on purpose
   for (const perm of [NaN, -1, 0o1000, 1.5, "0o666", 438n, null, Infinity]) throwsCode(() => newMemoryObject(name, "w+", perm), "EINVAL");
   assert.not.ok(existsSync(shmPath(name)), "nothing created");
   open(name, "wx+", 0o600);
@@ -113,6 +120,7 @@ names('flags and perm: anything but "r", "r+", "w+", "wx+" and an integer 0 to 0
 
 const objects = suite("memory objects");
 objects.after.each(cleanup);
+const trackObjects = tracked(objects);
 
 objects('"r" and "r+" need the object; "w+" creates or opens keeping the contents; "wx+" creates or fails EEXIST', () => {
   const name = objectName();
@@ -135,6 +143,7 @@ objects("truncate: sizes past 2^32 exactly, bigints; hostile sizes are typed err
   assert.is(object.size(), 2 ** 32 + 4096, "never read modulo 2^32");
   object.truncate(8192n);
   assert.is(object.size(), 8192);
+  // @ts-expect-error: bad sizes, on purpose
   for (const size of [NaN, -1, -0, 1.5, "10", {}, undefined, null, Infinity, -Infinity, -1n, Symbol("s")]) throwsCode(() => object.truncate(size), "EINVAL");
   for (const size of [2 ** 53, 2n ** 53n, 2n ** 64n]) throwsCode(() => object.truncate(size), "ERANGE");
   assert.is(object.size(), 8192, "unchanged");
@@ -144,7 +153,7 @@ objects("truncate: sizes past 2^32 exactly, bigints; hostile sizes are typed err
 });
 
 objects("a closed object: size and truncate are ECLOSED, fd() is -1 and a region of it EBADF; close is idempotent", () => {
-  const mmf = createMmf();
+  const mmf = trackObjects(createMmf());
   const object = open(objectName(), "wx+");
   object.truncate(4096);
   object.close();
@@ -160,11 +169,10 @@ objects("a closed object: size and truncate are ECLOSED, fd() is -1 and a region
   assert.ok(existsSync(object.path()), "and does not destroy");
   object.destroy();
   assert.not.ok(existsSync(object.path()), "destroy() after close() still removes the name");
-  mmf.close();
 });
 
 objects("destroy: the name goes, mappings keep their pages; a new object of the name is another one", () => {
-  const mmf = createMmf();
+  const mmf = trackObjects(createMmf());
   const name = objectName();
   const object = open(name, "wx+");
   object.truncate(4096);
@@ -178,13 +186,11 @@ objects("destroy: the name goes, mappings keep their pages; a new object of the 
   const fresh = open(name, "wx+");
   assert.is(fresh.size(), 0, "a new object, not the old pages");
   assert.is(destroyMemoryObject(name), true);
-  region.close();
-  mmf.close();
 });
 
 objects("descriptors are close-on-exec; failed opens leak none", () => {
   const object = open(objectName(), "wx+");
-  const flags = Number.parseInt(readFileSync(`/proc/self/fdinfo/${object.fd()}`, "utf8").match(/^flags:\s+(\d+)/m)[1], 8);
+  const flags = Number.parseInt(/** @type {RegExpMatchArray} */ (readFileSync(`/proc/self/fdinfo/${object.fd()}`, "utf8").match(/^flags:\s+(\d+)/m))[1], 8);
   assert.ok(flags & 0o2000000, `O_CLOEXEC in ${flags.toString(8)}`);
   const before = openFds();
   for (let i = 0; i < 200; i++) {
@@ -201,7 +207,7 @@ objects("planted in /dev/shm: a symlink is EACCES and never followed, a FIFO or 
   writeFileSync(target, "secret");
   const link = objectName("link");
   symlinkSync(target, shmPath(link));
-  for (const flags of ["r", "r+", "w+", "wx+"]) {
+  for (const flags of /** @type {const} */ (["r", "r+", "w+", "wx+"])) {
     const err = flags === "wx+" ? throwsCode(() => newMemoryObject(link, flags), "EEXIST") : throwsCode(() => newMemoryObject(link, flags), "EACCES");
     if (flags !== "wx+") assert.match(err.message, /symbolic link/);
   }
@@ -212,7 +218,7 @@ objects("planted in /dev/shm: a symlink is EACCES and never followed, a FIFO or 
   const fifo = objectName("fifo");
   assert.is(spawnSync("mkfifo", [shmPath(fifo)]).status, 0);
   const started = Date.now();
-  for (const flags of ["r", "r+", "w+"]) assert.match(throwsCode(() => newMemoryObject(fifo, flags), "EINVAL").message, /a FIFO/);
+  for (const flags of /** @type {const} */ (["r", "r+", "w+"])) assert.match(throwsCode(() => newMemoryObject(fifo, flags), "EINVAL").message, /a FIFO/);
   assert.ok(Date.now() - started < 5000, "no open blocked on the FIFO");
 
   const folder = objectName("dir");
@@ -241,12 +247,13 @@ objects("no /dev/shm (a mount namespace with an empty /dev): ENOENT that says so
 
 const regions = suite("regions over memory objects");
 regions.after.each(cleanup);
+const trackRegions = tracked(regions);
 
 regions("each mode over an object: only MEM_READWRITE reaches the object and another process", () => {
   const name = objectName();
   const object = open(name, "wx+");
   object.truncate(8192);
-  const mmf = createMmf();
+  const mmf = trackRegions(createMmf());
   const shared = mmf.newMemoryRegion(object, MEM_READWRITE, 0, 8192);
   const mine = mmf.newMemoryRegion(object, MEM_COPY_ON_WRITE, 0, 8192);
   mine.data()[0] = 0xcc; // private: never reaches the object
@@ -284,27 +291,23 @@ regions("each mode over an object: only MEM_READWRITE reaches the object and ano
   }
   assert.is(mine.data()[0], 0xcc, "our copy-on-write byte stays ours");
   assert.is(shared.data()[0], 0);
-  shared.close();
-  mine.close();
-  mmf.close();
 });
 
 regions('a read-only ("r") object maps every mode but MEM_READWRITE (EACCES)', () => {
   const name = objectName();
   open(name, "wx+").truncate(4096);
   const reader = open(name, "r");
-  const mmf = createMmf();
+  const mmf = trackRegions(createMmf());
   throwsCode(() => mmf.newMemoryRegion(reader, MEM_READWRITE, 0, 4096), "EACCES");
-  for (const mode of [MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_COPY_ON_WRITE]) mmf.newMemoryRegion(reader, mode, 0, 4096).close();
+  for (const mode of /** @type {const} */ ([MEM_READ_ONLY, MEM_READ_PRIVATE, MEM_COPY_ON_WRITE])) mmf.newMemoryRegion(reader, mode, 0, 4096).close();
   throwsCode(() => mmf.newMemoryRegion(reader, MEM_READ_ONLY, 0, 3 * 4096), "ERANGE");
-  mmf.close();
 });
 
 realMappingTest(regions, "another process shrinks the object under a live region: zeros past the end, ETRUNCATED, this process lives", () => {
   const name = objectName();
   const object = open(name, "wx+");
   object.truncate(4 * 4096);
-  const mmf = createMmf();
+  const mmf = trackRegions(createMmf());
   const region = mmf.newMemoryRegion(object, MEM_READWRITE, 0, 4 * 4096);
   const view = region.data();
   view.fill(9);

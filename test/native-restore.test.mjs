@@ -1,3 +1,4 @@
+// @ts-check
 // When a map fails, the native helper puts zeroed memory back over the range (a failed MAP_FIXED
 // may have dropped the old pages). When that fails too, the map's answer is the zero fill's error,
 // not the map's: the range is not what it was. The zero fill fails here for real: the child runs

@@ -1,3 +1,4 @@
+// @ts-check
 // Region operations of issue 14 (ABI version 3): lock/unlock (mlock: VmLck in /proc/self/status;
 // RLIMIT_MEMLOCK's refusal in a child without CAP_IPC_LOCK), residency (mincore, against a file
 // whose pages were dropped from the page cache, then touched and advised "willneed"), and remap
@@ -53,7 +54,7 @@ function setup(name, size, seed = 1) {
 }
 
 /** VmLck of this process, in KiB. */
-const vmLck = () => Number(readFileSync("/proc/self/status", "utf8").match(/^VmLck:\s+(\d+) kB/m)[1]);
+const vmLck = () => Number(/** @type {RegExpMatchArray} */ (readFileSync("/proc/self/status", "utf8").match(/^VmLck:\s+(\d+) kB/m))[1]);
 
 // ---- lock -------------------------------------------------------------------------------------
 
@@ -273,7 +274,7 @@ if (native) {
     const region = keep(mmf.newMemoryRegion(file, MEM_READWRITE));
     file.truncate(6 * PAGE);
     region.remap(6 * PAGE); // in place
-    keep(mmf.newMemoryRegion(openFile(writeFile(dir, "other.bin", pattern(PAGE))), MEM_READ_ONLY)); // right after it
+    keep(mmf.newMemoryRegion(keep(openFile(writeFile(dir, "other.bin", pattern(PAGE)))), MEM_READ_ONLY)); // right after it
     file.truncate(8 * PAGE);
     region.remap(8 * PAGE); // moved
     assert.is(mmf.remapCounts().moved, 1);
@@ -287,7 +288,7 @@ if (native) {
   remap("a worker reading the whole memory while regions grow in place and move never meets a hole (no SIGSEGV)", async () => {
     const { mmf, file } = setup("race.bin", 64 * PAGE, 8);
     const region = keep(mmf.newMemoryRegion(file, MEM_READWRITE, 0, 8 * PAGE));
-    mmf.newMemoryRegion(openFile(writeFile(dir, "grow.bin", new Uint8Array(256 * PAGE))), MEM_READ_ONLY).close(); // memory for the worker's view
+    mmf.newMemoryRegion(keep(openFile(writeFile(dir, "grow.bin", new Uint8Array(256 * PAGE)))), MEM_READ_ONLY).close(); // memory for the worker's view
     const stop = new Int32Array(new SharedArrayBuffer(4));
     // Plain JavaScript loads, which V8's trap handler does not cover: a hole would end the process.
     const worker = new Worker(
@@ -501,8 +502,8 @@ cGuestTest("a C guest locks, counts and remaps through include/mmf.h: in place i
   const host = keep(new MmfHost());
   const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(cGuestWasm)), { mmf: host.imports });
   host.attach(instance);
-  instance.exports._initialize();
-  const g = instance.exports;
+  const g = /** @type {any} */ (instance.exports); // the guest's own exports
+  g._initialize();
   const handle = host.grant(path, "r+");
   const window = g.reserve(16 * PAGE) >>> 0;
   const other = g.reserve(16 * PAGE) >>> 0;

@@ -1,3 +1,4 @@
+// @ts-check
 // test/run.mjs refuses a build older than its sources (scripts/stale-build.mjs), so that no run tests
 // code that is not the tree's. Run against a small tree of its own in a temporary folder: the
 // runner and what it imports, one passing suite, a source and its build output per build step,
