@@ -121,8 +121,7 @@ export class MappedFile implements Mappable, SizedObject {
     if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
-    forgetFile(fd);
-    closeSync(fd);
+    closeMappable(fd);
   }
 
   /** close(), for `using file = openFile(path)`. */
@@ -136,4 +135,13 @@ export function openFile(path: string, flags: OpenFlags = "r"): MappedFile {
   if (typeof path !== "string" || path.length === 0) throw new MmfError("EINVAL", `openFile: path must be a non-empty string, got ${String(path)}`);
   if (!OPEN_FLAGS.includes(flags)) throw new MmfError("EINVAL", `openFile(${path}): flags must be "r", "r+" or "w+", got ${JSON.stringify(flags)}`);
   return new MappedFile(openRegularFile(`openFile(${path}, ${flags})`, path, flags), path);
+}
+
+/**
+ * Closes a Mappable's descriptor: first the guard's idle descriptor of the same file (kept for its
+ * next map), which would otherwise keep the file, and its file system, busy a while.
+ */
+export function closeMappable(fd: number): void {
+  forgetFile(fd);
+  closeSync(fd);
 }

@@ -1,9 +1,8 @@
 // Named shared memory objects (go-ipc's shm.NewMemoryObject / DestroyMemoryObject): files in
 // /dev/shm, as shm_open(3) makes them on Linux, that several processes open by name and map.
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, statSync, unlinkSync } from "node:fs";
+import { constants, fstatSync, ftruncateSync, openSync, statSync, unlinkSync } from "node:fs";
 import { errorFromNodeError, MmfError } from "./errors.js";
-import { regularOrClosed, type Mappable, type SizedObject } from "./mapped-file.js";
-import { forgetFile } from "./native.js";
+import { closeMappable, regularOrClosed, type Mappable, type SizedObject } from "./mapped-file.js";
 
 /**
  * "r" read-only, "r+" read-write (both: the object must exist), "w+" read-write, created if
@@ -156,8 +155,7 @@ export class MemoryObject implements Mappable, SizedObject {
     if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
-    forgetFile(fd);
-    closeSync(fd);
+    closeMappable(fd);
   }
 
   /**

@@ -21,13 +21,6 @@ export interface Residency {
   pages?: Uint8Array;
 }
 
-/** Where a region comes from: what remap() measures the file's size with. */
-export interface RegionSource {
-  object: Mappable;
-  /** The region's byte offset in the object. */
-  offset: number;
-}
-
 /** The view of a closed region (one for all: close() allocates nothing). */
 const EMPTY = new Uint8Array(0);
 
@@ -55,12 +48,16 @@ export class MemoryRegion {
   /** The instance's epoch word, and its value when span() last allowed a copy (see copied()). */
   readonly #epoch: Int32Array;
   #epochAtSpan = 0;
-  readonly #source: RegionSource | undefined;
+  /** Where the region comes from, which remap() measures the file's size with (two fields: no object allocated per map). */
+  readonly #object: Mappable | undefined;
+  /** The region's byte offset in #object. */
+  readonly #offset: number;
 
   /** @internal Regions are made by newMemoryRegion. */
-  constructor(core: CoreInstance, id: number, view: Uint8Array, mode: RegionMode, source?: RegionSource) {
+  constructor(core: CoreInstance, id: number, view: Uint8Array, mode: RegionMode, object?: Mappable, offset = 0) {
     this.#core = core;
-    this.#source = source;
+    this.#object = object;
+    this.#offset = offset;
     this.#exports = core.exports;
     this.#id = id;
     this.#view = view;
@@ -69,7 +66,6 @@ export class MemoryRegion {
     collector.register(this, { core, id }, this);
   }
 
-  /** Throws ECLOSED once the region is closed. */
   /** The region's core instance; ECLOSED once the region is closed. */
   #checkOpen(operation: string): CoreInstance {
     const core = this.#core;
@@ -181,20 +177,20 @@ export class MemoryRegion {
   remap(newSize: number | bigint): this {
     const operation = `MemoryRegion.remap(${describe(newSize)})`;
     const core = this.#checkOpen(operation);
-    if (!this.#source) throw new MmfError("ENOTSUP", `${operation}: the region was not made by newMemoryRegion`);
-    const fd = checkedFd(() => operation, this.#source.object.fd());
+    if (!this.#object) throw new MmfError("ENOTSUP", `${operation}: the region was not made by newMemoryRegion`);
+    const fd = checkedFd(() => operation, this.#object.fd());
     let fileSize: number;
     try {
       fileSize = fstatSync(fd).size;
     } catch {
       throw new MmfError("EBADF", `${operation}: the region's file descriptor ${fd} is not open`);
     }
-    const room = Math.max(fileSize - this.#source.offset, 0);
+    const room = Math.max(fileSize - this.#offset, 0);
     const rc = this.#exports.region_remap(this.#id, toNumber(newSize), room);
     if (rc < 0) {
       const detail =
         -rc === ErrorCodes.ERANGE
-          ? `the file holds ${room} bytes from the region's offset ${this.#source.offset}`
+          ? `the file holds ${room} bytes from the region's offset ${this.#offset}`
           : -rc === ErrorCodes.EINVAL
             ? "newSize must be an integer from 1 to the file's end (an empty region cannot grow: map a new one)"
             : refusalDetail(-rc, core.host.backend);

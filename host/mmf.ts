@@ -113,7 +113,7 @@ export class Mmf {
     if (id < 0) throw errorFromCode(operation(), id, describeOpenError(id, fd, mode, host));
     const view = new Uint8Array(this.memory.buffer, exports.region_address(id) >>> 0, exports.region_size(id) >>> 0);
     addLive(this.#core, id);
-    return new MemoryRegion(this.#core, id, view, mode, { object, offset: Number(off) });
+    return new MemoryRegion(this.#core, id, view, mode, object, Number(off));
   }
 
   /**

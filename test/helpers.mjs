@@ -120,6 +120,36 @@ export async function loadGuest(name, hostOptions = {}) {
   return { host, exports, instance, call };
 }
 
+/**
+ * How many areas of the process overlap [lo, hi) (addresses as bigints). Over a Wasm memory they
+ * are the ones its mappings split; the whole process's count also moves with V8's own heap.
+ */
+export function areasOverlapping(lo, hi) {
+  let n = 0;
+  for (const line of readFileSync("/proc/self/maps", "utf8").split("\n")) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (m && BigInt(`0x${m[1]}`) < hi && BigInt(`0x${m[2]}`) > lo) n++;
+  }
+  return n;
+}
+
+/** The raw-import test guest (dist/test-guests/raw.wasm) on a MmfHost of its own: { host, g } (g: its exports). */
+export async function rawGuest(hostOptions = {}) {
+  const { MmfHost } = await import("../dist/host/index.js");
+  const host = new MmfHost(hostOptions);
+  const wasm = readFileSync(new URL("../dist/test-guests/raw.wasm", import.meta.url));
+  const { instance } = await WebAssembly.instantiate(wasm, {
+    mmf: host.imports,
+    env: {
+      abort() {
+        throw new Error("abort");
+      },
+    },
+  });
+  host.attach(instance);
+  return { host, g: /** @type {any} */ (instance.exports) };
+}
+
 /** Lines of /proc/self/maps that name `path`. */
 export function mapsOf(path) {
   return readFileSync("/proc/self/maps", "utf8")

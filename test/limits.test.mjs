@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMmf, openFile, ErrorCodes, MmfHost, MEM_READ_ONLY } from "../dist/host/index.js";
 import { nativeHelper } from "../dist/host/native.js";
-import { backend, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+import { areasOverlapping, backend, rawGuest, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("limits");
 const track = tracked(test);
@@ -21,36 +21,12 @@ const LONG = process.env.MMF_RELIABILITY === "1";
 const PAGE = 4096;
 const file = writeFile(dir, "page.bin", new Uint8Array(PAGE).fill(5));
 const areas = () => readFileSync("/proc/self/maps", "utf8").split("\n").length - 1;
-/**
- * The areas over a Wasm memory's 4 GiB (native backend): those its mappings split. The whole
- * process's count also moves with V8's own heap (+190 once on Node 24), so the checks use this.
- */
+/** The areas over a Wasm memory's 4 GiB (native backend): those its mappings split. */
 function memoryAreas(memory) {
   const lo = BigInt(nativeHelper().memoryBase(new Uint8Array(memory.buffer)));
-  const hi = lo + 2n ** 32n;
-  let n = 0;
-  for (const line of readFileSync("/proc/self/maps", "utf8").split("\n")) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
-    if (m && BigInt(`0x${m[1]}`) < hi && BigInt(`0x${m[2]}`) > lo) n++;
-  }
-  return n;
+  return areasOverlapping(lo, lo + 2n ** 32n);
 }
 const guardStats = async () => (backend === "native" ? (await import("../dist/host/native.js")).nativeHelper().guardStats() : undefined);
-
-async function rawGuest(hostOptions) {
-  const host = new MmfHost(hostOptions);
-  const wasm = readFileSync(join(root, "dist/test-guests/raw.wasm"));
-  const { instance } = await WebAssembly.instantiate(wasm, {
-    mmf: host.imports,
-    env: {
-      abort() {
-        throw new Error("abort");
-      },
-    },
-  });
-  host.attach(instance);
-  return { host, g: /** @type {any} */ (instance.exports) }; // the guest's own exports
-}
 
 test(`a guest mapping one page at every other page until refused: ENOMEM at its budget (${LONG ? "then the process's" : "4096, the default"}), and the host keeps working`, async () => {
   const { host, g } = await rawGuest(LONG ? { maxMappings: Infinity } : {});

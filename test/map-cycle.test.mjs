@@ -7,11 +7,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { constants, ftruncateSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync } from "node:fs";
+import { constants, ftruncateSync, openSync, renameSync, truncateSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createMmf, openFile, MmfHost, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
-import { backend, openFds, pattern, realMappingTest, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+import { areasOverlapping, backend, openFds, pattern, realMappingTest, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("map-cycle");
 const track = tracked(test);
@@ -20,15 +20,10 @@ const dir = tempDir();
 const PAGE = 4096;
 const LONG = process.env.MMF_RELIABILITY === "1";
 const native = backend === "native" ? (await import("../dist/host/native.js")).nativeHelper() : /** @type {never} */ (undefined); // used by native-only tests
-/** Areas of the process inside the memory whose view is `view` (V8 reserves 10 GiB for one). */
+/** Areas of the process over the memory whose view is `view` (V8 reserves 10 GiB for one). */
 function areasOf(view) {
   const base = BigInt(native.memoryBase(view));
-  return readFileSync("/proc/self/maps", "utf8")
-    .split("\n")
-    .filter((line) => {
-      const start = BigInt(`0x${line.split("-")[0] || "0"}`);
-      return start >= base && start < base + (16n << 30n);
-    }).length;
+  return areasOverlapping(base, base + (16n << 30n));
 }
 /** A Mappable over a raw descriptor: nothing tells the helper when it is closed. */
 const rawMappable = (fd) => ({ fd: () => fd });

@@ -5,12 +5,11 @@
 // worker ends.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { fstatSync, openSync, readFileSync, truncateSync } from "node:fs";
+import { fstatSync, openSync, truncateSync } from "node:fs";
 import { constants } from "node:os";
-import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { createMmf, openFile, AdviceCodes, ErrorCodes, MmfHost, MEM_READ_ONLY } from "../dist/host/index.js";
-import { backend, realMappingTest, root, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
+import { createMmf, openFile, AdviceCodes, ErrorCodes, MEM_READ_ONLY } from "../dist/host/index.js";
+import { backend, rawGuest, realMappingTest, tempDir, throwsCode, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("native-helper");
 const track = tracked(test);
@@ -68,19 +67,8 @@ nativeOnly("the JavaScript API maps nothing for a Mappable whose fd() is 2^32 + 
 });
 
 realMappingTest(test, "a watch word at or above 2 GiB is bumped by a fault", async () => {
-  const host = track(new MmfHost());
-  const wasm = readFileSync(join(root, "dist/test-guests/raw.wasm"));
-  const { instance } = await WebAssembly.instantiate(wasm, {
-    mmf: host.imports,
-    env: {
-      abort() {
-        throw new Error("abort");
-      },
-    },
-  });
-  host.attach(instance);
-  /** @type {any} */
-  const g = instance.exports; // the guest's own exports
+  const { host, g } = await rawGuest();
+  track(host);
   const file = track.path(writeFile(dir, "high.bin", new Uint8Array(8 * PAGE).fill(7)));
   const handle = host.grant(file, "r");
   assert.ok(g.growTo(32768 + 32) > 32768, "the memory reaches past 2 GiB");

@@ -6,7 +6,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { readFileSync, truncateSync } from "node:fs";
+import { truncateSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import {
   createMmf,
@@ -18,7 +18,7 @@ import {
   MEM_READWRITE,
   MEM_COPY_ON_WRITE,
 } from "../dist/host/index.js";
-import { loadGuest, pattern, realMappingTest, root, sparseFile, tempDir, testNode, throwsCode, writeFile, tracked } from "./helpers.mjs";
+import { areasOverlapping, loadGuest, pattern, realMappingTest, root, sparseFile, tempDir, testNode, throwsCode, writeFile, tracked } from "./helpers.mjs";
 import { nativeHelper } from "../dist/host/native.js";
 
 const test = suite("truncation");
@@ -29,18 +29,6 @@ const PAGE = 4096;
 const fresh = (name) => writeFile(dir, name, new Uint8Array(8 * PAGE).fill(7));
 const LONG = process.env.MMF_RELIABILITY === "1";
 const MiB = 2 ** 20;
-/**
- * The areas of the process that overlap [lo, hi) (addresses as bigints): those a fault handling
- * could split. Counting the whole process's areas let V8's own heap move the figure (CI: +15).
- */
-function areasWithin(lo, hi) {
-  let n = 0;
-  for (const line of readFileSync("/proc/self/maps", "utf8").split("\n")) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
-    if (m && BigInt(`0x${m[1]}`) < hi && BigInt(`0x${m[2]}`) > lo) n++;
-  }
-  return n;
-}
 
 /** Pages of [0, pages) in a scattered order (xorshift), `count` of them. */
 function* scattered(pages, count, seed = 88172645) {
@@ -70,7 +58,7 @@ function faultPattern(path, mode, newSize, order, write = false) {
   const stats = helper.guardStats;
   const lo = BigInt(helper.memoryBase(new Uint8Array(mmf.memory.buffer))) + BigInt(view.byteOffset);
   const hi = lo + BigInt(view.byteLength);
-  const regionAreas = () => areasWithin(lo, hi);
+  const regionAreas = () => areasOverlapping(lo, hi);
   const before = { areas: regionAreas(), ...stats() };
   truncateSync(path, newSize);
   let sum = 0;

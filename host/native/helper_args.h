@@ -19,3 +19,6 @@ int get_double(napi_env env, napi_value v, double* out, int refusal);
 int get_u64(napi_env env, napi_value v, uint64_t* out);
 // [addr, addr+len) non-empty, page-aligned and inside the memory: 0, -EINVAL or -ERANGE.
 int check_range(uint8_t* base, size_t mem_len, uint64_t addr, uint64_t len);
+// A (view, addr, len) triple of arguments: the start of a non-empty, page-aligned range inside the
+// memory of `view` in *at, its length in *len. 0, -EINVAL or -ERANGE.
+int view_range(napi_env env, napi_value view, napi_value addr_arg, napi_value len_arg, uint8_t** at, uint64_t* len);

@@ -269,17 +269,20 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   return make_int(env, 0);
 }
 
-// The leading (view, addr, len) arguments of unmap, advise and sync: the start of a non-empty,
-// page-aligned range inside the memory, in *at. 0 or -errno.
-static int range_args(napi_env env, napi_value* argv, uint8_t** at, uint64_t* len) {
+int view_range(napi_env env, napi_value view, napi_value addr_arg, napi_value len_arg, uint8_t** at, uint64_t* len) {
   uint8_t* base;
   size_t mem_len;
   uint64_t addr;
-  if (memory_of(env, argv[0], &base, &mem_len) != 0) return -EINVAL;
-  if (get_u64(env, argv[1], &addr) || get_u64(env, argv[2], len)) return -EINVAL;
+  if (memory_of(env, view, &base, &mem_len) != 0) return -EINVAL;
+  if (get_u64(env, addr_arg, &addr) || get_u64(env, len_arg, len)) return -EINVAL;
   int rc = check_range(base, mem_len, addr, *len);
   if (rc == 0) *at = base + addr;
   return rc;
+}
+
+// The leading (view, addr, len) arguments of unmap, advise and sync.
+static int range_args(napi_env env, napi_value* argv, uint8_t** at, uint64_t* len) {
+  return view_range(env, argv[0], argv[1], argv[2], at, len);
 }
 
 // unmap(view, addr, len): replaces a mapping with zeroed anonymous pages. They are not merged

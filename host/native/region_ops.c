@@ -22,18 +22,12 @@
 #define MAX_ARGS 5
 
 // A non-empty, page-aligned [addr, addr+len) inside the memory of argv[0], from argv[at] and
-// argv[at + 1]: its address in *out. 0, -EINVAL or -ERANGE.
+// argv[at + 1] (view_range): its address in *out. 0, -EINVAL or -ERANGE.
 static int range_at(napi_env env, napi_value* argv, size_t at, uint8_t** out, size_t* out_len) {
-  uint8_t* base;
-  size_t mem_len;
-  uint64_t addr, len;
-  if (memory_of(env, argv[0], &base, &mem_len) != 0 || get_u64(env, argv[at], &addr) != 0 || get_u64(env, argv[at + 1], &len) != 0)
-    return -EINVAL;
-  int rc = check_range(base, mem_len, addr, len);
-  if (rc != 0) return rc;
-  *out = base + addr;
-  *out_len = (size_t)len;
-  return 0;
+  uint64_t len;
+  int rc = view_range(env, argv[0], argv[at], argv[at + 1], out, &len);
+  if (rc == 0) *out_len = (size_t)len;
+  return rc;
 }
 
 // The arguments of a call, exactly `want` of them (missing ones are EINVAL, not undefined).
