@@ -16,7 +16,7 @@
 // that no run tests code that is not the tree's; MMF_ALLOW_STALE_BUILD=1 lets it through (the
 // mutation runner rebuilds only what a mutant's file feeds).
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -221,17 +221,41 @@ function flush() {
   }
 }
 
+// Longest first, so that no long run starts last and ends alone: the runs start in the order of
+// their wall time in the last run on this machine (kept in node_modules/.cache), the ones never
+// timed first; with no record, the few known to be long. Output keeps the order above.
+const timesFile = join(dir, "../node_modules/.cache/wasm-mmf/test-times.json");
+const knownLong = ["package.test.mjs", "install.test.mjs", "c-guests.test.mjs", "cli-usage.test.mjs", "lifecycle.test.mjs"];
+/** @type {Record<string, number>} */
+let lastTimes = {};
+try {
+  lastTimes = JSON.parse(readFileSync(timesFile, "utf8"));
+} catch {}
+const hasRecord = Object.keys(lastTimes).length > 0;
+const weight = (/** @type {{ title: string }} */ run) =>
+  hasRecord ? (lastTimes[run.title] ?? Infinity) : knownLong.some((f) => run.title.startsWith(f)) ? 1 : 0;
+const startOrder = runs.map((_, i) => i).sort((a, b) => weight(runs[b]) - weight(runs[a]) || a - b);
+
 const started = performance.now();
 const cpuAtStart = cpuSeen;
 let next = 0;
 async function worker() {
-  while (next < runs.length) {
-    const index = next++;
+  while (next < startOrder.length) {
+    const index = startOrder[next++];
     results[index] = await execute(runs[index]);
     flush();
   }
 }
 await Promise.all(Array.from({ length: Math.min(jobs, runs.length) }, worker));
+// Recorded only for this machine's own Node (not under qemu-user: MMF_TEST_NODE), merged with the rest.
+if (!process.env.MMF_TEST_NODE) {
+  const times = { ...lastTimes };
+  runs.forEach((run, i) => {
+    times[run.title] = Number(results[i].seconds.toFixed(2));
+  });
+  mkdirSync(dirname(timesFile), { recursive: true });
+  writeFileSync(timesFile, `${JSON.stringify(times, null, 1)}\n`);
+}
 
 const cpuTotal = childrenCpu() - cpuAtStart;
 console.log(
