@@ -68,10 +68,11 @@ export function rss() {
   return process.memoryUsage().rss;
 }
 
-export async function collectGarbage() {
+/** Full collections, each followed by a turn of the event loop so that FinalizationRegistry callbacks run. */
+export async function collectGarbage(rounds = 6) {
   const gc = globalThis.gc;
   if (!gc) throw new Error("collectGarbage needs node --expose-gc (test/run.mjs passes it)");
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < rounds; i++) {
     gc();
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -13,7 +13,7 @@ const dir = tempDir();
 const bytes = pattern(1 << 20, 5);
 // npm run test:reliability sets MMF_RELIABILITY=1 for the long runs.
 const LONG = process.env.MMF_RELIABILITY === "1";
-const CYCLES = LONG ? 100_000 : 10_000;
+const CYCLES = LONG ? 100_000 : 5000;
 const UNCLOSED = LONG ? 10_000 : 1000;
 
 const MiB = 2 ** 20;
@@ -24,7 +24,7 @@ const MiB = 2 ** 20;
  * Wasm pages that never shrink) level off, though one step of theirs can land late (13 MiB seen
  * on the emulated backend after 80,000 cycles, flat for the 140,000 after). So: descriptors
  * equal, the JavaScript heap in use flat, and RSS outside V8's heap within 16 MiB over rounds 3-5
- * (a leak of 400 bytes a cycle in the long run, 4 KiB in the short one, fails it). Prints the figures.
+ * (a leak of 400 bytes a cycle in the long run, 8 KiB in the short one, fails it). Prints the figures.
  */
 async function rounds(label, round) {
   const figures = [];

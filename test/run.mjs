@@ -1,6 +1,7 @@
 // @ts-check
 // Runs every test/*.test.mjs in its own Node process (a crash fails only its file), once per
-// backend (native, then emulated; MMF_BACKENDS=native narrows it), then the Wasmtime host's
+// backend (native, then emulated; MMF_BACKENDS=native narrows it; a few run once or on native
+// only, see oncePerRun and nativeOnly), then the Wasmtime host's
 // Python suites (test/wasmtime/test_*.py, one process each) and the WASI suite, and prints the
 // summed `N passed, N failed, N skipped` line; what could not run is said just before it.
 // The runs go `--jobs N` at a time (MMF_TEST_JOBS; default 2); each one's output is printed
@@ -59,8 +60,12 @@ const oncePerRun = new Set([
   "stale-build.test.mjs",
   "advice.test.mjs",
   "abi.test.mjs",
+  "cleanup.test.mjs",
   CANARY,
 ]);
+// Suites whose every test is about the native helper's real mappings (each skips itself on the
+// emulated backend): their emulated run would only start a process to skip.
+const nativeOnly = new Set(["faults.test.mjs", "grow-race.test.mjs", "native-helper.test.mjs", "races.test.mjs", "scale.test.mjs", "signals.test.mjs"]);
 const reliability = long ? { MMF_RELIABILITY: "1" } : {};
 
 /**
@@ -74,6 +79,7 @@ const nodeOnly = process.env.MMF_NODE_ONLY === "1";
 for (const backend of backends) {
   for (const file of files) {
     if (oncePerRun.has(file) && backend !== backends[0]) continue;
+    if (nativeOnly.has(file) && backend !== "native") continue;
     runs.push({
       title: `${file} [${backend}]`,
       file: testNode.file,
@@ -83,6 +89,9 @@ for (const backend of backends) {
     });
   }
 }
+
+const nativeOnlyLeft = files.filter((f) => nativeOnly.has(f) && !backends.includes("native"));
+if (nativeOnlyLeft.length > 0) notRun.push(`${nativeOnlyLeft.join(", ")}: they test the native backend only (MMF_BACKENDS has no native)`);
 
 /** A uvu file's counts from its Total/Passed/Skipped lines. */
 function countUvu(child) {
