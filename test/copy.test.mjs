@@ -60,7 +60,7 @@ test("a source truncated during the copy: an error, never 'copied', the destinat
 });
 
 test("a source truncated by another thread while a window is mapped: an error, the destination untouched", async () => {
-  const size = LONG ? 256 * MiB : 32 * MiB;
+  const size = LONG ? 256 * MiB : 64 * MiB;
   const src = track.path(writeFile(dir, "raced.bin", new Uint8Array(size).fill(0x5a))); // not zeros: zero chunks are skipped
   const dst = track.path(writeFile(dir, "raced-dst.bin", OLD));
   const before = readdirSync(dir).sort();
