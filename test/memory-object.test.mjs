@@ -21,7 +21,7 @@ import {
   MEM_READWRITE,
 } from "../dist/host/index.js";
 import { spawn } from "node:child_process";
-import { backend, openFds, realMappingTest, root, tempDir, testNode, throwsCode, tracked } from "./helpers.mjs";
+import { backend, longOnEmulatedTest, openFds, realMappingTest, root, tempDir, testNode, throwsCode, tracked } from "./helpers.mjs";
 import { leftovers, objectName, objectPrefix, removeObjects } from "./memory-object-names.mjs";
 
 const dir = tempDir();
@@ -325,7 +325,8 @@ realMappingTest(regions, "another process shrinks the object under a live region
 const races = suite("memory objects raced by processes");
 races.after.each(cleanup);
 
-races('processes racing to create one name with "wx+": exactly one wins, the others get EEXIST', async () => {
+// Creating an object never touches the backend: four processes' start-up once is enough.
+longOnEmulatedTest(races, 'processes racing to create one name with "wx+": exactly one wins, the others get EEXIST', async () => {
   const name = objectName();
   const script = `import { newMemoryObject } from ${JSON.stringify(join(root, "dist/host/index.js"))};
     try { newMemoryObject(${JSON.stringify(name)}, "wx+").close(); console.log("created"); } catch (err) { console.log(err.code); }`;
