@@ -28,10 +28,14 @@ async function mmfHere(/** @type {string[]} */ args) {
   return { status, stdout, stderr };
 }
 
-/** Runs each argument list, the first as a real process and the others here; returns [args, run] pairs. */
-async function runEach(/** @type {string[][]} */ cases) {
+/**
+ * Runs each argument list, the first as a real process and the others here.
+ * @param {string[][]} cases
+ * @returns {Promise<Array<{ args: string[], run: { status: number | null, stdout: string, stderr: string } }>>}
+ */
+async function runEach(cases) {
   const runs = [];
-  for (const [i, args] of cases.entries()) runs.push([args, i === 0 ? mmfProcess(args) : await mmfHere(args)]);
+  for (const [i, args] of cases.entries()) runs.push({ args, run: i === 0 ? mmfProcess(args) : await mmfHere(args) });
   return runs;
 }
 
@@ -41,7 +45,7 @@ test("operation errors print one line on stderr, no stack trace, and exit 1", as
     ["copy", join(dir, "missing.bin"), join(dir, "x.bin")],
     ["copy", join(dir, "a.bin"), join(dir, "a.bin")],
   ]);
-  for (const [args, run] of runs) {
+  for (const { args, run } of runs) {
     assert.is(run.status, 1, args.join(" "));
     const lines = run.stderr.trim().split("\n");
     assert.is(lines.length, 1, `${args.join(" ")}: ${run.stderr}`);
@@ -53,6 +57,7 @@ test("operation errors print one line on stderr, no stack trace, and exit 1", as
 });
 
 test("usage errors print one line that names the fault, then the usage, and exit 2", async () => {
+  /** @type {Array<[string[], RegExp]>} */
   const cases = [
     [["frobnicate"], /unknown command "frobnicate"/],
     [["copy", "only-one-arg"], /copy takes SRC and DST/],
@@ -68,8 +73,8 @@ test("usage errors print one line that names the fault, then the usage, and exit
     [["copy", join(dir, "a.bin"), join(dir, "b.bin"), "--size", "2"], /--size is an option of demo, not of copy/],
     [["demo", "--window", "2"], /--window is an option of copy, not of demo/],
   ];
-  const runs = await runEach(cases.map(([args]) => /** @type {string[]} */ (args)));
-  for (const [i, [args, run]] of runs.entries()) {
+  const runs = await runEach(cases.map(([args]) => args));
+  for (const [i, { args, run }] of runs.entries()) {
     assert.is(run.status, 2, args.join(" "));
     const [first, ...rest] = run.stderr.trim().split("\n");
     assert.match(first, /^mmf: /);
@@ -83,12 +88,12 @@ test("usage errors print one line that names the fault, then the usage, and exit
 
 test("mmf --version, -v, help, --help and -h exit 0 and print to stdout", async () => {
   const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-  for (const [args, run] of await runEach([["--version"], ["-v"]])) {
+  for (const { args, run } of await runEach([["--version"], ["-v"]])) {
     assert.is(run.status, 0, `${args}: ${run.stderr}`);
     assert.is(run.stdout, `${version}\n`);
     assert.is(run.stderr, "");
   }
-  for (const [args, run] of await runEach([["help"], ["--help"], ["-h"], ["copy", "--help"]])) {
+  for (const { args, run } of await runEach([["help"], ["--help"], ["-h"], ["copy", "--help"]])) {
     assert.is(run.status, 0, `${args}: ${run.stderr}`);
     assert.match(run.stdout, /^usage: mmf/);
     assert.match(run.stdout, /mmf copy SRC DST/);
