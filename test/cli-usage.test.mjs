@@ -9,8 +9,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { mmfCommand } from "../dist/host/command.js";
-import { readBytes, root, tempDir, writeFile } from "./helpers.mjs";
+import { mmfHere, readBytes, root, tempDir, writeFile } from "./helpers.mjs";
 
 const test = suite("cli-usage");
 
@@ -19,14 +18,6 @@ const cli = join(root, "dist/host/cli.js");
 
 /** `mmf ARGS...` as a real process: { status, stdout, stderr }. */
 const mmfProcess = (/** @type {string[]} */ args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
-
-/** `mmf ARGS...` through host/command.ts in this process: { status, stdout, stderr }. */
-async function mmfHere(/** @type {string[]} */ args) {
-  let stdout = "";
-  let stderr = "";
-  const status = await mmfCommand(args, { write: (text) => (stdout += text) }, { write: (text) => (stderr += text) });
-  return { status, stdout, stderr };
-}
 
 /**
  * Runs each argument list, the first as a real process and the others here.

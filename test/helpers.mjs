@@ -124,6 +124,20 @@ export async function loadGuest(name, hostOptions = {}) {
 }
 
 /**
+ * `mmf ARGS...` through the command's own module (host/command.ts, which dist/host/cli.js runs on
+ * the process's arguments) in this process, on its backend: { status, stdout, stderr }. Saves a Node
+ * start-up per run where a real process is checked once beside it.
+ * @param {string[]} args
+ */
+export async function mmfHere(args) {
+  const { mmfCommand } = await import("../dist/host/command.js");
+  let stdout = "";
+  let stderr = "";
+  const status = await mmfCommand(args, { write: (text) => (stdout += text) }, { write: (text) => (stderr += text) });
+  return { status, stdout, stderr };
+}
+
+/**
  * How many areas of the process overlap [lo, hi) (addresses as bigints). Over a Wasm memory they
  * are the ones its mappings split; the whole process's count also moves with V8's own heap.
  */
