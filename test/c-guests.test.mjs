@@ -35,42 +35,24 @@ function cTest(name, fn) {
   }
 }
 
-/** Runs examples/c-line-count/host.mjs (node:wasi, so with the guard flag on Node 20 and 22) on `file`. */
+/** Runs `script` of this repository, a node:wasi user (so with the guard flag on Node 20 and 22), with `args`. */
+const runWasiScript = (script, args) =>
+  spawnSync(testNode.file, [...testNode.args, ...wasiGuardFlags(testNode.version()), "--no-warnings", join(root, script), ...args.map(String)], {
+    encoding: "utf8",
+  });
+
+/** Runs examples/c-line-count/host.mjs, the example's command, on `file`. */
 function lineCount(file, windowMiB, start = 0) {
-  const run = spawnSync(
-    testNode.file,
-    [
-      ...testNode.args,
-      ...wasiGuardFlags(testNode.version()),
-      "--no-warnings",
-      join(root, "examples/c-line-count/host.mjs"),
-      file,
-      String(windowMiB),
-      String(start),
-    ],
-    { encoding: "utf8" },
-  );
+  const run = runWasiScript("examples/c-line-count/host.mjs", [file, windowMiB, start]);
   return { status: run.status, lines: run.stdout.trim(), stderr: run.stderr };
 }
 
 /**
  * The line counts of examples/c-line-count's countLines on `file` from each of `starts`, all in one
- * child process (test/fixtures/c-line-counts.mjs: node:wasi, so with the guard flag on Node 20 and 22).
+ * child process (test/fixtures/c-line-counts.mjs).
  */
 function lineCountsFrom(file, windowMiB, starts) {
-  const run = spawnSync(
-    testNode.file,
-    [
-      ...testNode.args,
-      ...wasiGuardFlags(testNode.version()),
-      "--no-warnings",
-      join(root, "test/fixtures/c-line-counts.mjs"),
-      file,
-      String(windowMiB),
-      ...starts.map(String),
-    ],
-    { encoding: "utf8" },
-  );
+  const run = runWasiScript("test/fixtures/c-line-counts.mjs", [file, windowMiB, ...starts]);
   assert.is(run.status, 0, run.stderr);
   return JSON.parse(run.stdout);
 }
