@@ -1,4 +1,5 @@
-// `npm start` with no arguments: map, copy and verify a generated sample file.
+// `npm start` with no arguments: map, copy and verify a generated sample file (24 MiB; `mmf demo
+// --size MiB` picks another size, which the tests keep small).
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,8 +10,11 @@ import { MemoryRegionReader } from "./region-cursor.js";
 import { MEM_COPY_ON_WRITE, MEM_READ_ONLY, type Mmf } from "./mmf.js";
 import { formatBytes } from "./progress.js";
 
-/** The embedded default: 24 MiB of xorshift32 bytes from a fixed seed. */
-export function sampleBytes(size = 24 * 1024 * 1024, seed = 0x9e3779b9): Uint8Array {
+/** The demo's default sample size: 24 MiB. */
+export const DEMO_SIZE = 24 * 1024 * 1024;
+
+/** The sample: `size` bytes (a multiple of 4) of xorshift32 from a fixed seed. */
+export function sampleBytes(size = DEMO_SIZE, seed = 0x9e3779b9): Uint8Array {
   const words = new Uint32Array(size / 4);
   let x = seed >>> 0;
   for (let i = 0; i < words.length; i++) {
@@ -26,12 +30,19 @@ export function sampleBytes(size = 24 * 1024 * 1024, seed = 0x9e3779b9): Uint8Ar
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
-export function runDemo(mmf: Mmf, log: (line: string) => void = console.log): void {
+export interface DemoOptions {
+  /** Bytes of the sample, a multiple of 4 above the demo's offset 67746 (DEMO_SIZE by default). */
+  size?: number;
+  /** Where each line of the report goes (console.log by default). */
+  log?: (line: string) => void;
+}
+
+export function runDemo(mmf: Mmf, { size = DEMO_SIZE, log = console.log }: DemoOptions = {}): void {
   const dir = mkdtempSync(join(tmpdir(), "mmf-demo-"));
   try {
     const samplePath = join(dir, "sample.bin");
     const copyPath = join(dir, "copy.bin");
-    const bytes = sampleBytes();
+    const bytes = sampleBytes(size);
     writeFileSync(samplePath, bytes);
     log(`wrote a sample file of ${formatBytes(bytes.length)} (${samplePath})`);
 

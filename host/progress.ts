@@ -10,7 +10,7 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
-export function progressBar(stream: NodeJS.WriteStream, label: string): (done: number, total: number) => void {
+export function progressBar(stream: { write(text: string): unknown; isTTY?: boolean }, label: string): (done: number, total: number) => void {
   if (!stream.isTTY) return () => {};
   const started = Date.now();
   let last = 0;

@@ -59,9 +59,12 @@ longOnEmulatedTest(test, "mmf copy of a sparse file over 4 GiB: windows past 2^3
   console.log(`  ${run.stdout.trim()}`);
 });
 
-test("mmf demo (what npm start runs) maps, copies and verifies the sample", () => {
-  const run = mmf("demo");
+test("mmf demo (what npm start runs) maps, copies and verifies the sample (of 2 MiB: --size)", () => {
+  const run = mmf("demo", "--size", "2");
   assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^wrote a sample file of 2\.0 MiB/);
+  assert.match(run.stdout, /from byte 67746 read-only/);
+  assert.match(run.stdout, /copied 2\.0 MiB through 1 pairs of regions/);
   if (backend === "native") {
     assert.match(run.stdout, /backend: native/);
     assert.match(run.stdout, /zero-copy: the view is the Wasm memory itself/);

@@ -1,6 +1,7 @@
 // @ts-check
 // Durability (issue 5, point 2): what a writer that is killed, or exits, leaves in the file.
-// MMF_RELIABILITY=1 (npm run test:reliability) runs many more trials.
+// MMF_RELIABILITY=1 (npm run test:reliability) runs many more trials, each in a writer of its own
+// (npm test gives the few trials of a test to one writer).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
@@ -17,10 +18,25 @@ const LONG = process.env.MMF_RELIABILITY === "1";
 const SIZE = 256 * 1024;
 const writer = join(root, "test/fixtures/writer.mjs");
 
-/** Runs one writer to "done", then SIGKILLs it (unless it exits by itself); returns its exit. */
-function runWriter(path, seed, count, end) {
+/**
+ * Asserts that the file at `path` holds `want`, naming the first byte that differs (uvu's own diff
+ * of two 256 KiB arrays would run for many minutes).
+ */
+function assertHolds(path, want, message) {
+  const got = readBytes(path);
+  if (Buffer.compare(got, want) === 0) return;
+  const at = got.findIndex((byte, i) => byte !== want[i]);
+  assert.unreachable(`${message}: ${got.length} bytes (want ${want.length}), the first difference at byte ${at === -1 ? want.length : at}`);
+}
+
+/**
+ * Runs one writer over the trials' files (each { path, seed, writes }) to "done", then SIGKILLs it
+ * (unless it exits by itself); returns its exit.
+ */
+function runWriter(trials, end) {
+  const args = trials.flatMap(({ path, seed, writes }) => [path, String(seed), String(writes)]);
   return new Promise((resolve, reject) => {
-    const child = track(spawn(testNode.file, [...testNode.args, writer, path, String(seed), String(count), end], { stdio: ["ignore", "pipe", "pipe"] }));
+    const child = track(spawn(testNode.file, [...testNode.args, writer, end, ...args], { stdio: ["ignore", "pipe", "pipe"] }));
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => {
@@ -33,21 +49,30 @@ function runWriter(path, seed, count, end) {
   });
 }
 
+/**
+ * `count` trials, each a file of its own with its own writes; npm test gives them all to one writer
+ * (one process start-up), MMF_RELIABILITY=1 a writer each (as many kills as trials).
+ */
 async function trials(end, count, expectWrites = true) {
+  const perWriter = LONG ? 1 : count;
   let bytes = 0;
-  for (let t = 0; t < count; t++) {
-    const initial = pattern(SIZE, t + 1);
-    const path = writeFile(dir, `trial-${end}.bin`, initial);
-    const seed = 1000 + t;
-    const writes = 1 + ((seed * 7) % 40);
-    const { signal } = await runWriter(path, seed, writes, end);
-    if (end !== "exit") assert.is(signal, "SIGKILL");
-    const model = initial.slice();
-    for (const w of plannedWrites(seed, writes, SIZE)) {
-      if (expectWrites) model.set(w.bytes, w.offset);
-      bytes += w.bytes.length;
+  for (let first = 0; first < count; first += perWriter) {
+    const batch = [];
+    for (let t = first; t < Math.min(first + perWriter, count); t++) {
+      const initial = pattern(SIZE, t + 1);
+      const seed = 1000 + t;
+      batch.push({ t, initial, seed, writes: 1 + ((seed * 7) % 40), path: writeFile(dir, `trial-${end}-${t - first}.bin`, initial) });
     }
-    assert.equal(readBytes(path), model, `trial ${t}: the file is not what it should be`);
+    const { signal } = await runWriter(batch, end);
+    if (end !== "exit") assert.is(signal, "SIGKILL");
+    for (const { t, initial, seed, writes, path } of batch) {
+      const model = initial.slice();
+      for (const w of plannedWrites(seed, writes, SIZE)) {
+        if (expectWrites) model.set(w.bytes, w.offset);
+        bytes += w.bytes.length;
+      }
+      assertHolds(path, model, `trial ${t}: the file is not what it should be`);
+    }
   }
   return bytes;
 }
@@ -55,19 +80,19 @@ async function trials(end, count, expectWrites = true) {
 test("flush(false), then SIGKILL: every flushed byte is in the file", async () => {
   const n = LONG ? 500 : 3;
   const bytes = await trials("flush", n);
-  console.log(`  [${backend}] ${n} killed writers, ${bytes} flushed bytes, all in the file`);
+  console.log(`  [${backend}] ${n} files of killed writers, ${bytes} flushed bytes, all in the file`);
 });
 
 test("close() without flush, then SIGKILL: the bytes are in the file", async () => {
   const n = LONG ? 200 : 3;
   const bytes = await trials("close", n);
-  console.log(`  [${backend}] ${n} killed writers after close, ${bytes} bytes, all in the file`);
+  console.log(`  [${backend}] ${n} files of killed writers after close, ${bytes} bytes, all in the file`);
 });
 
 test("a clean exit without flush or close: the bytes are in the file", async () => {
   const n = LONG ? 200 : 3;
   const bytes = await trials("exit", n);
-  console.log(`  [${backend}] ${n} writers exited without close, ${bytes} bytes, all in the file`);
+  console.log(`  [${backend}] ${n} files of writers that exited without close, ${bytes} bytes, all in the file`);
 });
 
 test("no flush, no close, SIGKILL: native keeps the bytes (page cache), emulated loses them", async () => {
@@ -109,7 +134,7 @@ async function workerTrial(t, end) {
   for (const w of plannedWrites(seed, writes, SIZE)) model.set(w.bytes, w.offset);
   const disk = readBytes(path);
   if (Buffer.compare(disk, model) === 0) return true;
-  assert.equal(disk, initial, `trial ${t}: the file holds part of the writes`);
+  assertHolds(path, initial, `trial ${t}: the file holds part of the writes`);
   return false;
 }
 

@@ -13,11 +13,14 @@ export const root = new URL("..", import.meta.url).pathname;
  * JSON array: an emulator and its arguments before the node binary, as the arm64 tests use).
  */
 const testNodeCommand = JSON.parse(process.env.MMF_TEST_NODE || "null") ?? [process.execPath];
+/** @type {string | undefined} */
+let testNodeVersion;
 export const testNode = {
   file: testNodeCommand[0],
   args: testNodeCommand.slice(1),
-  /** Its version, e.g. "24.1.0". */
-  version: () => spawnSync(testNodeCommand[0], [...testNodeCommand.slice(1), "-p", "process.versions.node"], { encoding: "utf8" }).stdout.trim(),
+  /** Its version, e.g. "24.1.0" (asked once: a Node start-up, under qemu-user a slow one). */
+  version: () =>
+    (testNodeVersion ??= spawnSync(testNodeCommand[0], [...testNodeCommand.slice(1), "-p", "process.versions.node"], { encoding: "utf8" }).stdout.trim()),
 };
 
 export function tempDir(prefix = "mmf-test-") {
@@ -119,6 +122,20 @@ export async function loadGuest(name, hostOptions = {}) {
     }
   };
   return { host, exports, instance, call };
+}
+
+/**
+ * `mmf ARGS...` through the command's own module (host/command.ts, which dist/host/cli.js runs on
+ * the process's arguments) in this process, on its backend: { status, stdout, stderr }. Saves a Node
+ * start-up per run where a real process is checked once beside it.
+ * @param {string[]} args
+ */
+export async function mmfHere(args) {
+  const { mmfCommand } = await import("../dist/host/command.js");
+  let stdout = "";
+  let stderr = "";
+  const status = await mmfCommand(args, { write: (text) => (stdout += text) }, { write: (text) => (stderr += text) });
+  return { status, stdout, stderr };
 }
 
 /**

@@ -30,7 +30,7 @@ test("without a compiler, the prebuilt helper is used as it is and the demo runs
   assert.is(install.status, 0, install.stderr);
   assert.match(install.stdout, /using the prebuilt native helper/);
   assert.not.ok(existsSync(join(copy, "build")), "nothing was compiled");
-  const start = spawnSync(process.execPath, ["dist/host/cli.js"], { cwd: copy, env: noCompiler, encoding: "utf8" }); // what npm start runs
+  const start = spawnSync(process.execPath, ["dist/host/cli.js", "--size", "2"], { cwd: copy, env: noCompiler, encoding: "utf8" }); // what npm start runs, on a small sample
   assert.is(start.status, 0, start.stderr);
   assert.match(start.stdout, /backend: native/);
   assert.is(start.stderr, "");
@@ -42,7 +42,7 @@ test("without a compiler or a prebuilt helper, the install step warns, and the d
   assert.is(install.status, 0, install.stderr);
   assert.match(install.stderr + install.stdout, /emulated backend .* will be used/);
   assert.not.ok(existsSync(join(copy, "build/Release/mmf_native.node")), "no helper was built");
-  const start = spawnSync(process.execPath, ["dist/host/cli.js"], { cwd: copy, env: noCompiler, encoding: "utf8" }); // what npm start runs
+  const start = spawnSync(process.execPath, ["dist/host/cli.js", "--size", "2"], { cwd: copy, env: noCompiler, encoding: "utf8" }); // what npm start runs, on a small sample
   assert.is(start.status, 0, start.stderr);
   assert.match(start.stdout, /verified/);
   assert.match(start.stdout, /backend: emulated .*NOT zero-copy/);

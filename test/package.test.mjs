@@ -88,7 +88,7 @@ test("installed with install scripts blocked, import and require both get the na
   assert.is(esm.status, 0, esm.stderr);
   assert.is(esm.stdout, "native ell\n");
   assert.is(esm.stderr, "");
-  const demo = run(join(consumer, "node_modules/.bin/mmf"), ["demo"]);
+  const demo = run(join(consumer, "node_modules/.bin/mmf"), ["demo", "--size", "2"]);
   assert.is(demo.status, 0, demo.stderr);
   assert.match(demo.stdout, /backend: native/);
   assert.match(demo.stdout, /verified/);
@@ -179,7 +179,7 @@ test("node-gyp rebuild inside the installed package leaves it working, on its ow
   assert.ok(existsSync(join(installed, "dist/host/index.js")) && existsSync(join(installed, "dist/mmf.wasm")), "dist/ survives");
   const loaded = run(process.execPath, ["-p", `require("node-gyp-build").path(${JSON.stringify(installed)})`]);
   assert.is(loaded.stdout.trim(), join(installed, "build/Release/mmf_native.node"), "the local build is the one loaded");
-  const demo = run(join(consumer, "node_modules/.bin/mmf"), ["demo"]);
+  const demo = run(join(consumer, "node_modules/.bin/mmf"), ["demo", "--size", "2"]);
   assert.is(demo.status, 0, demo.stderr);
   assert.match(demo.stdout, /backend: native/);
   assert.is(demo.stderr, "");

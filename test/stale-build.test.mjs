@@ -60,12 +60,16 @@ stale("a build newer than its sources is tested", () => {
   assert.match(run.stdout, /^1 passed, 0 failed$/m);
 });
 
-for (const [source, output] of STEPS) {
-  stale(`${source} edited after the build: ${output} is refused, and nothing runs`, () => {
+// Each step's output is found stale on its own; the runner's refusal (the same list, printed) is
+// checked on a real run for the last step only, which saves two runner start-ups.
+for (const [i, [source, output]] of STEPS.entries()) {
+  const refused = i === STEPS.length - 1;
+  stale(`${source} edited after the build: ${output} is stale${refused ? ", the runner refuses it, and nothing runs" : ""}`, () => {
     const tree = freshTree();
     const later = new Date(BUILD_TIME.getTime() + 1000);
     utimesSync(join(tree, source), later, later);
     assert.equal(staleBuild(tree), [`${output} is older than ${source}`]);
+    if (!refused) return;
     const run = runner(tree);
     assert.is(run.status, 1);
     assert.match(run.stdout, `The build is older than its sources: run \`npm run build\` first.\n  ${output} is older than ${source}\n`);
