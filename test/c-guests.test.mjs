@@ -4,6 +4,8 @@
 // offsets, and on a sparse file over 4 GiB; the memory-ownership rule of docs/abi.md next to
 // wasi-libc's malloc (the corruption it prevents, shown); the helpers' page math. Without the built
 // guests (no clang that builds for wasm32-wasi) every test here is skipped, and the reason printed.
+// test/run.mjs runs it once, on the native backend (the backend behind the imports is tested through
+// the AssemblyScript and raw guests on both).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";

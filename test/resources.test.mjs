@@ -4,11 +4,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
-import ts from "typescript";
 import { createMmf, openFile, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
 import { collectGarbage, openFds, pattern, readBytes, root, tempDir, testNode, throwsCode, writeFile, tracked } from "./helpers.mjs";
 
@@ -29,15 +29,38 @@ function hasUsing() {
   }
 }
 
-test("`using` closes regions, files and Mmf instances at the end of the block, also when it throws", () => {
+/**
+ * The fixture with `using` compiled by TypeScript (>= 5.2) to calls of Symbol.dispose, which Node 20
+ * defines. Kept in node_modules/.cache under the hash of the source and TypeScript's version, so that
+ * TypeScript (a second of CPU to load) loads only when either changes; written to a temporary name
+ * and renamed, as both backends' runs may compile it at once.
+ */
+async function compiledWithoutUsing(fixture) {
+  const { version } = JSON.parse(readFileSync(join(root, "node_modules/typescript/package.json"), "utf8"));
+  const source = readFileSync(fixture, "utf8");
+  const key = createHash("sha256").update(version).update("\0").update(source).digest("hex").slice(0, 16);
+  const cache = join(root, "node_modules/.cache/wasm-mmf");
+  const compiled = join(cache, `using-${key}.mjs`);
+  if (!existsSync(compiled)) {
+    const { default: ts } = await import("typescript");
+    const out = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } });
+    mkdirSync(cache, { recursive: true });
+    const temporary = `${compiled}.${process.pid}`;
+    writeFileSync(temporary, out.outputText);
+    renameSync(temporary, compiled);
+  }
+  return { compiled, version };
+}
+
+test("`using` closes regions, files and Mmf instances at the end of the block, also when it throws", async () => {
   let fixture = join(root, "test/fixtures/using.mjs");
   if (!hasUsing()) {
-    // TypeScript (>= 5.2) compiles `using` to calls of Symbol.dispose, which Node 20 defines.
-    const compiled = ts.transpileModule(readFileSync(fixture, "utf8"), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } });
-    fixture = join(dir, "using.compiled.mjs");
-    writeFileSync(fixture, compiled.outputText);
+    const { compiled, version } = await compiledWithoutUsing(fixture);
+    fixture = compiled;
+    console.log(`  \`using\` compiled by TypeScript ${version}`);
+  } else {
+    console.log("  native `using`");
   }
-  console.log(`  ${hasUsing() ? "native `using`" : "`using` compiled by TypeScript " + ts.version}`);
   const path = track.path(writeFile(dir, "using.bin", new Uint8Array(4096)));
   const run = spawnSync(testNode.file, [...testNode.args, fixture, pathToFileURL(join(root, "dist/host/index.js")).href, path], { encoding: "utf8" });
   assert.is(run.status, 0, run.stderr);
