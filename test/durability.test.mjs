@@ -116,6 +116,9 @@ async function workerTrial(t, end) {
     import(${JSON.stringify(join(root, "dist/host/index.js"))}).then(async ({ createMmf, openFile, MEM_READWRITE }) => {
       const { plannedWrites } = await import(${JSON.stringify(join(root, "test/fixtures/writes.mjs"))});
       const region = createMmf().newMemoryRegion(openFile(path, "r+"), MEM_READWRITE, 0, 0);
+      // Reachable to the end: a collection before terminate() would run the region's finalizer,
+      // which writes back (seen on Node 26), and this trial is about terminate() alone.
+      globalThis.region = region;
       const data = region.data();
       for (const { offset, bytes } of plannedWrites(seed, writes, data.length)) data.set(bytes, offset);
       parentPort.postMessage("done");
