@@ -7,6 +7,8 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 
 export const root = new URL("..", import.meta.url).pathname;
+/** What the tests keep between runs (run times, compiled fixtures); a fresh `npm ci` starts it empty. */
+export const testCache = `${root}node_modules/.cache/wasm-mmf`;
 
 /**
  * The command that runs Node for suites and their child processes: this Node, or MMF_TEST_NODE (a

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { createMmf, openFile, MEM_READ_ONLY, MEM_READWRITE } from "../dist/host/index.js";
-import { collectGarbage, openFds, pattern, readBytes, root, tempDir, testNode, throwsCode, writeFile, tracked } from "./helpers.mjs";
+import { collectGarbage, openFds, pattern, readBytes, root, tempDir, testCache, testNode, throwsCode, writeFile, tracked } from "./helpers.mjs";
 
 const test = suite("resources");
 const track = tracked(test);
@@ -39,12 +39,11 @@ async function compiledWithoutUsing(fixture) {
   const { version } = JSON.parse(readFileSync(join(root, "node_modules/typescript/package.json"), "utf8"));
   const source = readFileSync(fixture, "utf8");
   const key = createHash("sha256").update(version).update("\0").update(source).digest("hex").slice(0, 16);
-  const cache = join(root, "node_modules/.cache/wasm-mmf");
-  const compiled = join(cache, `using-${key}.mjs`);
+  const compiled = join(testCache, `using-${key}.mjs`);
   if (!existsSync(compiled)) {
     const { default: ts } = await import("typescript");
     const out = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } });
-    mkdirSync(cache, { recursive: true });
+    mkdirSync(testCache, { recursive: true });
     const temporary = `${compiled}.${process.pid}`;
     writeFileSync(temporary, out.outputText);
     renameSync(temporary, compiled);

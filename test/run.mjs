@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { wasmtimeLibraryBuilt, wasmtimePython } from "./wasmtime-python.mjs";
 import { wasiGuardFlags } from "../scripts/wasi-guard.mjs";
-import { testNode } from "./helpers.mjs";
+import { testCache, testNode } from "./helpers.mjs";
 import { staleBuild } from "../scripts/stale-build.mjs";
 
 const dir = dirname(fileURLToPath(import.meta.url));
@@ -236,7 +236,7 @@ function flush() {
 // Longest first, so that no long run starts last and ends alone: the runs start in the order of
 // their wall time in the last run on this machine (kept in node_modules/.cache), the ones never
 // timed first; with no record, the few known to be long. Output keeps the order above.
-const timesFile = join(dir, "../node_modules/.cache/wasm-mmf/test-times.json");
+const timesFile = join(testCache, "test-times.json");
 const knownLong = ["package.test.mjs", "install.test.mjs", "c-guests.test.mjs", "cli-usage.test.mjs", "lifecycle.test.mjs"];
 /** @type {Record<string, number>} */
 let lastTimes = {};

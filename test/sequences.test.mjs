@@ -124,6 +124,8 @@ test("random call sequences match an in-memory model of the files", () => {
           const r = regions[c.r % regions.length];
           const closed = (fn) => assert.equal(outcome(fn), { code: "ECLOSED" });
           const span = (off, len) => (off >= r.size ? 0 : Math.min(len, r.size - off));
+          // The model's offset: a bigint as a number, a negative bigint as -1 (refused either way).
+          const asNumber = (off) => (typeof off === "bigint" ? (off < 0n ? -1 : Number(off)) : off);
           switch (c.op) {
             case "readAt":
             case "read": {
@@ -135,7 +137,7 @@ test("random call sequences match an in-memory model of the files", () => {
                 break;
               }
               const got = outcome(call);
-              const n = typeof off === "bigint" ? (off < 0n ? -1 : Number(off)) : off;
+              const n = asNumber(off);
               if (!(n >= 0) || !Number.isInteger(n)) {
                 assert.equal(got, { code: "EINVAL" });
                 break;
@@ -160,7 +162,7 @@ test("random call sequences match an in-memory model of the files", () => {
                 assert.equal(got, { code: "EACCES" });
                 break;
               }
-              const n = typeof off === "bigint" ? (off < 0n ? -1 : Number(off)) : off;
+              const n = asNumber(off);
               if (!(n >= 0) || !Number.isInteger(n)) {
                 assert.equal(got, { code: "EINVAL" });
                 break;
