@@ -241,7 +241,10 @@ const knownLong = ["package.test.mjs", "install.test.mjs", "c-guests.test.mjs", 
 /** @type {Record<string, number>} */
 let lastTimes = {};
 try {
-  lastTimes = JSON.parse(readFileSync(timesFile, "utf8"));
+  // Only seconds by title are kept: a record another tool or a torn write spoiled counts as none.
+  const record = JSON.parse(readFileSync(timesFile, "utf8"));
+  if (record && typeof record === "object" && !Array.isArray(record))
+    lastTimes = Object.fromEntries(Object.entries(record).filter(([, seconds]) => Number.isFinite(seconds) && seconds >= 0));
 } catch {}
 const hasRecord = Object.keys(lastTimes).length > 0;
 const weight = (/** @type {{ title: string }} */ run) =>
